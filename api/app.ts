@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import type pg from 'pg';
+import type { Client } from '@temporalio/client';
+import type { Logger } from '../infra/logger.ts';
+import type { TurnEventBus } from '../infra/turn-events.ts';
+import { requireTenant, type TenantKeyStore } from './auth.ts';
+import { errorHandler, notFound } from './errors.ts';
+import { turnRoutes } from './turns.ts';
+
+/** What the HTTP app needs; built by the entrypoints (or tests). */
+export interface AppDeps {
+  temporal: Pick<Client, 'workflow'> & { connection: Pick<Client['connection'], 'workflowService'> };
+  events: TurnEventBus;
+  appDb: Pick<pg.Pool, 'query'>;
+  keys: TenantKeyStore;
+  log: Logger;
+  /** Ping of the event bus backend (Redis), for /healthz. */
+  pingEvents?: () => Promise<unknown>;
+  /** Body size limit (contract: 413 beyond it). */
+  bodyLimit?: string;
+  sseIdleMs?: number;
+}
+
+/** The Express app: auth, validation, turn routes, one error handler. */
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use((req, res, next) => {
+    const requestId = req.get('x-request-id')?.slice(0, 64) || randomUUID();
+    res.set('X-Request-Id', requestId);
+    req.log = deps.log.child({ requestId });
+    next();
+  });
+
+  app.get('/healthz', async (_req, res) => {
+    const checks: Record<string, string> = {};
+    const probe = async (name: string, fn: () => Promise<unknown>) => {
+      try {
+        await Promise.race([fn(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000))]);
+        checks[name] = 'ok';
+      } catch (err) {
+        checks[name] = `down: ${(err as Error).message}`;
+      }
+    };
+    await Promise.all([
+      probe('temporal', () => deps.temporal.connection.workflowService.getSystemInfo({})),
+      probe('appStore', () => deps.appDb.query('SELECT 1')),
+      ...(deps.pingEvents ? [probe('events', deps.pingEvents)] : []),
+    ]);
+    const ok = Object.values(checks).every((v) => v === 'ok');
+    res.status(ok ? 200 : 503).json({ ok, checks });
+  });
+
+  app.use('/v1', requireTenant(deps.keys));
+  // Only JSON is parsed; other content types reach the route unparsed and get a 415 there.
+  app.use(express.json({ limit: deps.bodyLimit ?? '32kb', type: 'application/json' }));
+  app.use(turnRoutes({ temporal: deps.temporal, events: deps.events, appDb: deps.appDb, sseIdleMs: deps.sseIdleMs }));
+  app.use(notFound);
+  app.use(errorHandler(deps.log));
+  return app;
+}

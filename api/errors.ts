@@ -1,0 +1,58 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ZodError } from 'zod';
+import type { Logger } from '../infra/logger.ts';
+
+/** An error the API turns into its JSON error shape `{ error: { code, message, details? } }`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** True for errors that mean a dependency (Temporal, a database, Redis) cannot be reached. */
+export function isUnavailable(err: unknown): boolean {
+  const e = err as { name?: string; code?: unknown; cause?: unknown } | undefined;
+  if (!e) return false;
+  // gRPC 14 = UNAVAILABLE, 4 = DEADLINE_EXCEEDED; the rest are Node socket errors.
+  if (e.name === 'ServiceError' || e.code === 14 || e.code === 4) return true;
+  if (typeof e.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(e.code)) return true;
+  return e.cause ? isUnavailable(e.cause) : false;
+}
+
+/** 404 for unknown routes, in the JSON error shape. */
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(new ApiError(404, 'not_found', `No route for ${req.method} ${req.path}`));
+};
+
+/** The one place errors become HTTP responses. */
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    let apiErr: ApiError;
+    const bodyErr = err as { type?: string; status?: number };
+    if (err instanceof ApiError) apiErr = err;
+    else if (bodyErr.type === 'entity.too.large') apiErr = new ApiError(413, 'payload_too_large', 'Request body is too large');
+    else if (bodyErr.type === 'entity.parse.failed') apiErr = new ApiError(400, 'invalid_json', 'Request body is not valid JSON');
+    else if (bodyErr.type === 'encoding.unsupported' || bodyErr.type === 'charset.unsupported') apiErr = new ApiError(415, 'unsupported_media_type', 'Unsupported body encoding');
+    else if (err instanceof ZodError) {
+      apiErr = new ApiError(400, 'invalid_request', 'Request body is invalid', err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+    } else if (isUnavailable(err)) apiErr = new ApiError(503, 'dependency_unavailable', 'A backing service is unavailable; try again shortly', undefined, { 'Retry-After': '2' });
+    else {
+      log.error({ err, path: req.path }, 'unhandled error');
+      apiErr = new ApiError(500, 'internal', 'Internal error');
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(apiErr.status).set(apiErr.headers).json({
+      error: { code: apiErr.code, message: apiErr.message, ...(apiErr.details !== undefined ? { details: apiErr.details } : {}) },
+    });
+  };
+}

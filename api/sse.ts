@@ -1,0 +1,69 @@
+import type { Request, Response } from 'express';
+import type { BusItem, TurnEventBus } from '../infra/turn-events.ts';
+import { isTerminal, type StoredTurnEvent, type TurnEvent } from '../workflows/shared/contract.ts';
+
+/** Opens an SSE response with headers that survive proxies (no buffering, no transform). */
+export function openSse(res: Response): void {
+  res.status(200).set({
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache, no-transform',
+    Connection: 'keep-alive',
+    'X-Accel-Buffering': 'no',
+  });
+  res.flushHeaders();
+  res.socket?.setNoDelay(true);
+  // Clients reconnect after 2 s and send Last-Event-ID; the stream resumes where it was.
+  res.write('retry: 2000\n\n');
+}
+
+/** Writes one event frame. */
+export function writeEvent(res: Response, event: TurnEvent & { id?: string }): void {
+  const id = event.id ? `id: ${event.id}\n` : '';
+  res.write(`${id}event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
+}
+
+export interface RelayOptions {
+  events: TurnEventBus;
+  stream: string;
+  afterId: string;
+  idleMs?: number;
+  /** Called on idle periods: returns a terminal event when the turn ended without one (e.g. terminated by an operator). */
+  onIdle?: () => Promise<TurnEvent | null>;
+}
+
+/** Relays a turn's stream to the client until `done`/`error` or disconnect; heartbeats while idle. */
+export async function relay(req: Request, res: Response, opts: RelayOptions): Promise<void> {
+  const ac = new AbortController();
+  const onClose = () => ac.abort();
+  res.on('close', onClose);
+  try {
+    const items: AsyncIterable<BusItem> = opts.events.subscribe(opts.stream, opts.afterId, { signal: ac.signal, idleMs: opts.idleMs });
+    for await (const item of items) {
+      if (ac.signal.aborted) break;
+      if (item.type === 'idle') {
+        res.write(': keep-alive\n\n');
+        const ended = await opts.onIdle?.();
+        if (ended) await opts.events.publishTerminal(opts.stream, ended);
+        continue;
+      }
+      writeEvent(res, item as StoredTurnEvent);
+      if (isTerminal(item)) break;
+    }
+  } catch (err) {
+    if (!ac.signal.aborted && !res.writableEnded) {
+      writeEvent(res, { type: 'error', data: { code: 'stream_unavailable', message: 'The event stream was interrupted; reconnect with Last-Event-ID' } });
+    }
+    req.log?.warn({ err }, 'relay ended with an error');
+  } finally {
+    res.off('close', onClose);
+    if (!res.writableEnded) res.end();
+    ac.abort();
+  }
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Child logger with the request id, set by the app. */
+    log?: import('../infra/logger.ts').Logger;
+  }
+}

@@ -1,0 +1,189 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Router, type Request } from 'express';
+import type pg from 'pg';
+import {
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { TurnEventBus } from '../infra/turn-events.ts';
+import { EVENT_ID_PATTERN } from '../infra/turn-events.ts';
+import type { chatTurn } from '../workflows/chat-turn.ts';
+import {
+  type ChatTurnInput,
+  TURN_TASK_QUEUE,
+  type TurnEvent,
+  type TurnResult,
+  turnStreamKey,
+  turnWorkflowId,
+} from '../workflows/shared/contract.ts';
+import { turnResultQuery } from '../workflows/shared/messages.ts';
+import { SessionIdKey, TenantIdKey } from '../workflows/shared/search-attributes.ts';
+import { ApiError, isUnavailable } from './errors.ts';
+import { createTurnBody, idempotencyKey, TURN_ID_PATTERN } from './schemas.ts';
+import { openSse, relay, writeEvent } from './sse.ts';
+
+export interface TurnRoutesDeps {
+  temporal: Pick<Client, 'workflow'>;
+  events: TurnEventBus;
+  appDb: Pick<pg.Pool, 'query'>;
+  /** Heartbeat period of idle SSE streams. */
+  sseIdleMs?: number;
+}
+
+/** Turn id for an Idempotency-Key: the same tenant and key always name the same turn. */
+export function turnIdForKey(tenantId: string, key: string): string {
+  return createHash('sha256').update(`${tenantId}\n${key}`).digest('base64url').slice(0, 22);
+}
+
+function bodyHash(body: unknown): string {
+  return createHash('sha256').update(JSON.stringify(body)).digest('hex');
+}
+
+function links(turnId: string) {
+  return { eventsUrl: `/v1/turns/${turnId}/events`, resultUrl: `/v1/turns/${turnId}` };
+}
+
+function tenantOf(req: Request): string {
+  if (!req.tenantId) throw new ApiError(401, 'unauthorized', 'Not authenticated');
+  return req.tenantId;
+}
+
+function turnIdParam(req: Request): string {
+  const id = String(req.params.turnId ?? '');
+  if (!TURN_ID_PATTERN.test(id)) throw new ApiError(404, 'turn_not_found', 'No such turn');
+  return id;
+}
+
+/** POST /v1/turns, GET /v1/turns/:turnId/events, GET /v1/turns/:turnId. */
+export function turnRoutes(deps: TurnRoutesDeps): Router {
+  const router = Router();
+
+  router.post('/v1/turns', async (req, res) => {
+    const tenantId = tenantOf(req);
+    if (!req.is('application/json')) throw new ApiError(415, 'unsupported_media_type', 'Send the body as Content-Type: application/json');
+    const body = createTurnBody.parse(req.body ?? {});
+    const keyHeader = req.get('idempotency-key');
+    const key = keyHeader === undefined ? undefined : idempotencyKey.safeParse(keyHeader);
+    if (key && !key.success) throw new ApiError(400, 'invalid_idempotency_key', key.error.issues[0]?.message ?? 'invalid Idempotency-Key');
+    const turnId = key?.success ? turnIdForKey(tenantId, key.data) : randomUUID();
+    const workflowId = turnWorkflowId(tenantId, turnId);
+    const hash = bodyHash(body);
+    const input: ChatTurnInput = { turnId, tenantId, sessionId: body.sessionId, message: body.message, receivedAt: Date.now() };
+    if (body.userId) input.userId = body.userId;
+
+    try {
+      await deps.temporal.workflow.start<typeof chatTurn>('chatTurn', {
+        taskQueue: TURN_TASK_QUEUE,
+        workflowId,
+        args: [input],
+        // A key names one turn forever (within retention): a retried POST never runs it twice.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: [
+          { key: TenantIdKey, value: tenantId },
+          { key: SessionIdKey, value: body.sessionId },
+        ],
+        // The body's hash, not the body: the message stays out of the memo.
+        memo: { bodyHash: hash },
+      });
+      req.log?.info({ turnId, workflowId, idempotent: Boolean(key) }, 'turn started');
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      const desc = await deps.temporal.workflow.getHandle(workflowId).describe();
+      if (desc.memo?.bodyHash !== hash) {
+        throw new ApiError(409, 'idempotency_key_reused', 'This Idempotency-Key was used with a different request body');
+      }
+      req.log?.info({ turnId, workflowId }, 'idempotent replay of an existing turn');
+    }
+
+    const ids = { turnId, workflowId, ...links(turnId) };
+    if (req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream') {
+      openSse(res);
+      await relay(req, res, { events: deps.events, stream: turnStreamKey(workflowId), afterId: '0', idleMs: deps.sseIdleMs, onIdle: endedWithoutEvent(deps, workflowId) });
+      return;
+    }
+    res.status(202).location(ids.resultUrl).json(ids);
+  });
+
+  router.get('/v1/turns/:turnId/events', async (req, res) => {
+    const tenantId = tenantOf(req);
+    const turnId = turnIdParam(req);
+    const workflowId = turnWorkflowId(tenantId, turnId);
+    const stream = turnStreamKey(workflowId);
+    const lastEventId = req.get('last-event-id') ?? (typeof req.query.lastEventId === 'string' ? req.query.lastEventId : undefined);
+    if (lastEventId !== undefined && !EVENT_ID_PATTERN.test(lastEventId)) {
+      throw new ApiError(400, 'invalid_last_event_id', 'Last-Event-ID must be an id this stream sent');
+    }
+    if (!(await deps.events.exists(stream))) {
+      // No stream: either no such turn, or a finished turn whose stream expired.
+      const result = await finishedResult(deps, tenantId, turnId, workflowId);
+      if (!result) throw new ApiError(404, 'turn_not_found', 'No such turn');
+      openSse(res);
+      writeEvent(res, { type: 'turn', data: { turnId, workflowId } });
+      writeEvent(res, { type: 'done', data: result });
+      res.end();
+      return;
+    }
+    openSse(res);
+    await relay(req, res, { events: deps.events, stream, afterId: lastEventId ?? '0', idleMs: deps.sseIdleMs, onIdle: endedWithoutEvent(deps, workflowId) });
+  });
+
+  router.get('/v1/turns/:turnId', async (req, res) => {
+    const tenantId = tenantOf(req);
+    const turnId = turnIdParam(req);
+    const workflowId = turnWorkflowId(tenantId, turnId);
+    const result = await finishedResult(deps, tenantId, turnId, workflowId);
+    if (result) {
+      res.json(result);
+      return;
+    }
+    if (!(await workflowExists(deps, workflowId))) throw new ApiError(404, 'turn_not_found', 'No such turn');
+    res.status(202).json({ turnId, workflowId, status: 'running', ...links(turnId) });
+  });
+
+  return router;
+}
+
+async function workflowExists(deps: TurnRoutesDeps, workflowId: string): Promise<boolean> {
+  try {
+    await deps.temporal.workflow.getHandle(workflowId).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+/** The turn's result: the app store first (outlives workflow retention), then the workflow itself. */
+async function finishedResult(deps: TurnRoutesDeps, tenantId: string, turnId: string, workflowId: string): Promise<TurnResult | null> {
+  const { rows } = await deps.appDb.query<{ result: TurnResult }>('SELECT result FROM turns WHERE tenant_id = $1 AND turn_id = $2', [tenantId, turnId]);
+  if (rows[0]) return rows[0].result;
+  const handle = deps.temporal.workflow.getHandle<typeof chatTurn>(workflowId);
+  try {
+    const desc = await handle.describe();
+    if (desc.status.name === 'COMPLETED') return await handle.result();
+    if (desc.status.name === 'RUNNING') return await handle.query(turnResultQuery);
+    return null;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    if (isUnavailable(err)) throw err;
+    return null;
+  }
+}
+
+/** On an idle stream: a workflow that closed without a terminal event gets one (its result, or an `error`). */
+function endedWithoutEvent(deps: TurnRoutesDeps, workflowId: string): () => Promise<TurnEvent | null> {
+  return async () => {
+    try {
+      const handle = deps.temporal.workflow.getHandle<typeof chatTurn>(workflowId);
+      const status = (await handle.describe()).status.name;
+      if (status === 'RUNNING') return null;
+      // Finished but its `done` never reached the stream (the stream was unreachable then): send the result.
+      if (status === 'COMPLETED') return { type: 'done', data: await handle.result() };
+      return { type: 'error', data: { code: 'turn_failed', message: `The turn ended without an answer (${status.toLowerCase()})` } };
+    } catch {
+      return null;
+    }
+  };
+}

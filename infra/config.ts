@@ -1,0 +1,98 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Where the repository lives; embedded state defaults to `<repo>/.data`. */
+export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+
+const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+const optionalUrl = z.preprocess(emptyToUndefined, z.string().url().optional());
+const port = (fallback: number) => z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(fallback));
+
+const schema = z.object({
+  /** `production` refuses the dev keys; anything else is development. */
+  NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'production', 'test']).default('development')),
+  /** API port (contract: default 3000). */
+  PORT: port(3000),
+  /** API bind address. */
+  HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
+  /** Temporal frontend `host:port`; unset: start the `temporal` CLI dev server. */
+  TEMPORAL_ADDRESS: optionalString,
+  /** Temporal namespace. */
+  TEMPORAL_NAMESPACE: z.preprocess(emptyToUndefined, z.string().default('default')),
+  /** gRPC port of the embedded dev server. */
+  TEMPORAL_DEV_PORT: port(7233),
+  /** Web UI port of the embedded dev server. */
+  TEMPORAL_UI_PORT: port(8233),
+  /** Path of an existing `temporal` CLI binary; skips the lookup and the build. */
+  TEMPORAL_CLI: optionalString,
+  /** Where a built `temporal` CLI is cached (default `<repo>/.tools`). */
+  TEMPORAL_CLI_CACHE_DIR: optionalString,
+  /** App store (turns, cache vectors, KB): Postgres with pgvector; unset: embedded PGlite. */
+  DATABASE_URL: optionalUrl,
+  /** Tenant analytics data; unset: the app store. Seeded when empty. */
+  TENANT_DATABASE_URL: optionalUrl,
+  /** Exact cache and turn event streams; unset: in-process (API and worker in one process). */
+  REDIS_URL: optionalUrl,
+  /** Anthropic API key; with neither provider key set, the offline model answers. */
+  ANTHROPIC_API_KEY: optionalString,
+  /** Anthropic-compatible endpoint. */
+  ANTHROPIC_BASE_URL: optionalUrl,
+  /** Anthropic model for answers. */
+  ANTHROPIC_MODEL: z.preprocess(emptyToUndefined, z.string().default('claude-haiku-4-5')),
+  /** OpenAI API key. */
+  OPENAI_API_KEY: optionalString,
+  /** Any OpenAI-compatible server. */
+  OPENAI_BASE_URL: optionalUrl,
+  /** OpenAI model for answers. */
+  OPENAI_MODEL: z.preprocess(emptyToUndefined, z.string().default('gpt-4.1-mini')),
+  /** Offline model latency/fault profiles as JSON (see README). */
+  OFFLINE_MODEL_PROFILES: optionalString,
+  /** Port of the offline model server (0: any free port). */
+  OFFLINE_MODEL_PORT: port(0),
+  /** Embedded state: PGlite files, the dev server's database. */
+  DATA_DIR: z.preprocess(emptyToUndefined, z.string().default(path.join(REPO_ROOT, '.data'))),
+  /** Anchor day of the demo data (YYYY-MM-DD); default: the day the store is seeded. */
+  SEED_ANCHOR_DATE: z.preprocess(emptyToUndefined, z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD').optional()),
+  /** pino level. */
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  /** Max concurrent activities per worker. */
+  WORKER_MAX_ACTIVITIES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(200)),
+  /** Exact-cache time to live in seconds (1 h, as in the sales-agent write-up). */
+  EXACT_CACHE_TTL_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(3600)),
+  /** Turn event streams expire this long after their last event. */
+  EVENT_STREAM_TTL_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(60).default(86400)),
+  /** Sliding window of past turns sent to the model. */
+  HISTORY_WINDOW_TURNS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(50).default(10)),
+  /** Pool size of each Postgres pool. */
+  PG_POOL_MAX: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100).default(10)),
+});
+
+export type Config = Readonly<z.infer<typeof schema>> & {
+  readonly offline: boolean;
+  readonly embeddedTemporal: boolean;
+};
+
+/** Error for a bad setting; its message names the variable. */
+export class ConfigError extends Error {
+  constructor(message: string, readonly issues: string[]) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once; entrypoints pass the frozen result down. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration: ${issues.join('; ')}`, issues);
+  }
+  const c = parsed.data;
+  return Object.freeze({
+    ...c,
+    DATA_DIR: path.resolve(c.DATA_DIR),
+    offline: !c.ANTHROPIC_API_KEY && !c.OPENAI_API_KEY,
+    embeddedTemporal: !c.TEMPORAL_ADDRESS,
+  });
+}

@@ -1,0 +1,61 @@
+// The embedded app store: PGlite (Postgres compiled to WASM) with pgvector, served on the
+// Postgres wire protocol so the product's `pg` code runs unchanged. It runs in its own process:
+// PGlite is single-threaded, and a 60k-row aggregate must not stall other turns' SSE streams.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
+/** Message the child sends its parent over IPC once it accepts connections. */
+export interface PgliteReady {
+  type: 'pglite-ready';
+  port: number;
+}
+
+/** Opens (or creates) the database folder and serves it; returns a stopper. */
+export async function servePglite(opts: { dataDir?: string; port?: number; maxConnections?: number }) {
+  if (opts.dataDir) mkdirSync(path.dirname(opts.dataDir), { recursive: true });
+  const db = await PGlite.create({ dataDir: opts.dataDir, extensions: { vector } });
+  const server = new PGLiteSocketServer({
+    db,
+    host: '127.0.0.1',
+    port: opts.port ?? 0,
+    // pglite-socket multiplexes connections onto the one PGlite session and keeps a transaction's
+    // statements together; session state (SET, prepared names) is shared, so the app never relies on it.
+    maxConnections: opts.maxConnections ?? 32,
+  });
+  await server.start();
+  const port = (server as unknown as { port: number }).port;
+  return {
+    port,
+    stop: async () => {
+      await server.stop();
+      await db.close();
+    },
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const dataDir = process.env.PGLITE_DATA_DIR || undefined;
+  const port = Number(process.env.PGLITE_PORT ?? 0);
+  const { port: bound, stop } = await servePglite({ dataDir, port });
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    // Closing PGlite flushes its files; a kill -9 would risk the embedded database.
+    await stop().catch(() => {});
+    process.exit(code);
+  };
+  if (process.send) {
+    process.send({ type: 'pglite-ready', port: bound } satisfies PgliteReady);
+    // The parent went away (even by SIGKILL): do not outlive it holding the data folder.
+    process.on('disconnect', () => void shutdown(0));
+  } else {
+    console.log(`PGlite (pgvector) serving ${dataDir ?? 'memory://'} at postgres://postgres@127.0.0.1:${bound}/postgres`);
+  }
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+}

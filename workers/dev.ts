@@ -1,0 +1,94 @@
+// `npm start`: the whole product in one process tree for a newcomer: Temporal dev server (with Web UI),
+// embedded PGlite store, in-process cache and event bus (or Redis with REDIS_URL), offline model, worker, API.
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from '../api/app.ts';
+import { createTenantKeyStore } from '../api/auth.ts';
+import { listen } from '../api/server.ts';
+import { DEV_KEYS } from '../infra/app-store.ts';
+import { ConfigError, loadConfig } from '../infra/config.ts';
+import { createLogger } from '../infra/logger.ts';
+import { startTemporal } from '../infra/temporal-server.ts';
+import { activityDeps, openMessaging, openProviders, openStores, runWorker } from './runtime.ts';
+import { installTemporalRuntime } from './temporal-runtime.ts';
+
+const bootStarted = Date.now();
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(2);
+}
+const log = createLogger(config.LOG_LEVEL);
+installTemporalRuntime();
+
+const closers: (() => Promise<unknown>)[] = [];
+let stopping = false;
+async function stop(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    log.info('shutting down');
+    for (const close of closers.reverse()) await close().catch((err) => log.warn({ err }, 'error while stopping'));
+  }
+  process.exit(code);
+}
+process.once('SIGINT', () => void stop(0));
+process.once('SIGTERM', () => void stop(0));
+
+try {
+  const [temporal, stores, messaging, providers] = await Promise.all([
+    startTemporal(config, log),
+    openStores(config, log),
+    openMessaging(config, log),
+    openProviders(config, log),
+  ]);
+  closers.push(() => temporal.stop(), () => stores.close(), () => messaging.close(), () => providers.close());
+
+  const worker = await runWorker({
+    address: temporal.address,
+    namespace: temporal.namespace,
+    deps: activityDeps(config, stores, messaging, providers),
+    maxActivities: config.WORKER_MAX_ACTIVITIES,
+    log,
+  });
+  closers.push(() => worker.shutdown());
+  worker.done.catch((err) => {
+    log.error({ err }, 'worker stopped');
+    void stop(1);
+  });
+
+  const connection = await Connection.connect({ address: temporal.address });
+  closers.push(() => connection.close());
+  const client = new Client({ connection, namespace: temporal.namespace });
+  const app = createApp({
+    temporal: client,
+    events: messaging.events,
+    appDb: stores.app.pool,
+    keys: createTenantKeyStore(stores.app.pool, { production: config.NODE_ENV === 'production' }),
+    log,
+    pingEvents: messaging.ping,
+  });
+  const api = await listen(app, config.PORT, config.HOST);
+  closers.push(() => api.close());
+
+  const apiUrl = `http://${config.HOST}:${api.port}`;
+  const lines = [
+    '',
+    `  turnflow is up in ${((Date.now() - bootStarted) / 1000).toFixed(1)} s`,
+    `  API            ${apiUrl}`,
+    `  Temporal UI    ${temporal.uiUrl ?? '(external cluster: use its own UI)'}   (gRPC ${temporal.address})`,
+    `  App store      ${stores.app.embedded ? `PGlite + pgvector at ${stores.app.url}` : 'DATABASE_URL'}`,
+    `  Cache, events  ${messaging.redis ? 'Redis (REDIS_URL)' : 'in-process'}`,
+    `  Models         ${providers.offline ? `OFFLINE MODEL at ${providers.offline.url} (rule engine, not an LLM)` : Object.keys(providers.providers).join(', ')}`,
+    ...(config.NODE_ENV !== 'production' ? [`  Dev keys       acme: ${DEV_KEYS.acme}   globex: ${DEV_KEYS.globex}`] : []),
+    '',
+    '  Try:',
+    `  curl -N ${apiUrl}/v1/turns -H 'Authorization: Bearer ${DEV_KEYS.acme}' -H 'Content-Type: application/json' \\`,
+    `       -H 'Accept: text/event-stream' -d '{"sessionId":"demo","message":"Hello! What can you do?"}'`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+} catch (err) {
+  log.fatal({ err }, 'start-up failed');
+  await stop(1);
+}

@@ -1,0 +1,38 @@
+import { ConfigError, loadConfig, type Config } from '../infra/config.ts';
+import { createLogger, type Logger } from '../infra/logger.ts';
+
+/** Loads the config for a standalone API or worker process, which must share Redis and Postgres with its peers. */
+export function loadProcessConfig(role: 'api' | 'worker'): { config: Config; log: Logger } {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    console.error(err instanceof ConfigError ? err.message : err);
+    process.exit(2);
+  }
+  const missing = (['REDIS_URL', 'DATABASE_URL'] as const).filter((k) => !config[k]);
+  if (missing.length) {
+    console.error(
+      `The ${role} as its own process shares state with the other processes, so it needs ${missing.join(' and ')}.\n` +
+        '  REDIS_URL=redis://127.0.0.1:6379   DATABASE_URL=<postgres with pgvector, or the URL `npm run db` prints>\n' +
+        'For everything in one process on embedded defaults, use `npm start`.',
+    );
+    process.exit(2);
+  }
+  return { config, log: createLogger(config.LOG_LEVEL, role) };
+}
+
+/** Registers SIGINT/SIGTERM handlers that run the closers in reverse order, then exit. */
+export function onShutdown(log: Logger, closers: (() => Promise<unknown>)[]): (code: number) => Promise<never> {
+  let stopping = false;
+  const stop = async (code: number): Promise<never> => {
+    if (!stopping) {
+      stopping = true;
+      for (const close of [...closers].reverse()) await close().catch((err) => log.warn({ err }, 'error while stopping'));
+    }
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+  return stop;
+}
