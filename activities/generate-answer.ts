@@ -63,7 +63,7 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
         throw ApplicationFailure.nonRetryable(`provider ${input.provider} is not configured`, GENERATION_FAILURES.notConfigured);
       }
       const started = Date.now();
-      // On a retry the client has seen a partial answer: this event tells it to start over.
+      // Clients start the answer text anew on this event: after a retry or a fallback they may hold a partial one.
       await deps.events.publish(input.stream, {
         type: 'step',
         data: { name: 'generateAnswer', status: 'started', attempt, ...(attempt > 1 ? { reason: 'retry: discard earlier tokens' } : {}) },

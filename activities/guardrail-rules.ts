@@ -6,8 +6,8 @@ export const MAX_MESSAGE_CHARS = 4000;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 // 13–19 digits with optional single spaces or dashes: card-number shaped; confirmed with Luhn.
 const CARD = /\b(?:\d[ -]?){12,18}\d\b/g;
-// Phone numbers: optional +country, 9–15 digits with common separators.
-const PHONE = /(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{3,4}[ .-]\d{3,4}(?:[ .-]\d{2,4})?\b/g;
+// Phone numbers: optional +country, 9–15 digits with common separators, not part of a longer digit run.
+const PHONE = /(?<!\d[ .-]?)(?<![\w-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{3,4}[ .-]\d{3,4}(?:[ .-]\d{2,4})?(?![ .-]?\d)/g;
 
 const INJECTION_RULES: { name: string; pattern: RegExp }[] = [
   { name: 'ignore-instructions', pattern: /\b(ignore|disregard|forget)\b.{0,40}\b(previous|prior|above|all|your)\b.{0,20}\b(instructions|rules|prompts?)\b/i },

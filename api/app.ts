@@ -20,6 +20,7 @@ export interface AppDeps {
   /** Body size limit (contract: 413 beyond it). */
   bodyLimit?: string;
   sseIdleMs?: number;
+  taskQueue?: string;
 }
 
 /** The Express app: auth, validation, turn routes, one error handler. */
@@ -57,7 +58,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/v1', requireTenant(deps.keys));
   // Only JSON is parsed; other content types reach the route unparsed and get a 415 there.
   app.use(express.json({ limit: deps.bodyLimit ?? '32kb', type: 'application/json' }));
-  app.use(turnRoutes({ temporal: deps.temporal, events: deps.events, appDb: deps.appDb, sseIdleMs: deps.sseIdleMs }));
+  app.use(turnRoutes({ temporal: deps.temporal, events: deps.events, appDb: deps.appDb, sseIdleMs: deps.sseIdleMs, taskQueue: deps.taskQueue }));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

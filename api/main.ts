@@ -29,6 +29,7 @@ try {
     keys: createTenantKeyStore(appStore.pool, { production: config.NODE_ENV === 'production' }),
     log,
     pingEvents: messaging.ping,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
   });
   const api = await listen(app, config.PORT, config.HOST);
   closers.push(() => api.close());

@@ -30,6 +30,8 @@ export interface TurnRoutesDeps {
   appDb: Pick<pg.Pool, 'query'>;
   /** Heartbeat period of idle SSE streams. */
   sseIdleMs?: number;
+  /** Task queue the turn workflows go to. */
+  taskQueue?: string;
 }
 
 /** Turn id for an Idempotency-Key: the same tenant and key always name the same turn. */
@@ -75,7 +77,7 @@ export function turnRoutes(deps: TurnRoutesDeps): Router {
 
     try {
       await deps.temporal.workflow.start<typeof chatTurn>('chatTurn', {
-        taskQueue: TURN_TASK_QUEUE,
+        taskQueue: deps.taskQueue ?? TURN_TASK_QUEUE,
         workflowId,
         args: [input],
         // A key names one turn forever (within retention): a retried POST never runs it twice.

@@ -20,6 +20,8 @@ const schema = z.object({
   TEMPORAL_ADDRESS: optionalString,
   /** Temporal namespace. */
   TEMPORAL_NAMESPACE: z.preprocess(emptyToUndefined, z.string().default('default')),
+  /** Task queue of chat-turn workflows and activities (separate queues keep environments apart on one cluster). */
+  TEMPORAL_TASK_QUEUE: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9._-]{1,200}$/).default('chat-turns')),
   /** gRPC port of the embedded dev server. */
   TEMPORAL_DEV_PORT: port(7233),
   /** Web UI port of the embedded dev server. */

@@ -49,6 +49,7 @@ try {
     namespace: temporal.namespace,
     deps: activityDeps(config, stores, messaging, providers),
     maxActivities: config.WORKER_MAX_ACTIVITIES,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
     log,
   });
   closers.push(() => worker.shutdown());
@@ -67,6 +68,7 @@ try {
     keys: createTenantKeyStore(stores.app.pool, { production: config.NODE_ENV === 'production' }),
     log,
     pingEvents: messaging.ping,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
   });
   const api = await listen(app, config.PORT, config.HOST);
   closers.push(() => api.close());

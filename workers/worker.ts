@@ -19,6 +19,7 @@ try {
     namespace: temporal.namespace,
     deps: activityDeps(config, stores, messaging, providers),
     maxActivities: config.WORKER_MAX_ACTIVITIES,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
     log,
   });
   closers.push(() => worker.shutdown());

@@ -1,0 +1,151 @@
+// A real stack for integration and e2e tests: the run's Temporal dev server (test/run.ts starts it,
+// or this starts one), Redis and PostgreSQL on the machine, PGlite as the app store, the offline model
+// behind the real SDKs, a worker on its own task queue, and optionally the HTTP API.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from '../../api/app.ts';
+import { createTenantKeyStore } from '../../api/auth.ts';
+import { listen } from '../../api/server.ts';
+import { loadConfig, type Config } from '../../infra/config.ts';
+import { createLogger, type Logger } from '../../infra/logger.ts';
+import type { ProviderProfile } from '../../infra/offline-model/server.ts';
+import { freePort, startTemporal, type TemporalHandle } from '../../infra/temporal-server.ts';
+import {
+  activityDeps,
+  openMessaging,
+  openProviders,
+  openStores,
+  runWorker,
+  type Messaging,
+  type Providers,
+  type RunningWorker,
+  type Stores,
+} from '../../workers/runtime.ts';
+import { installTemporalRuntime } from '../../workers/temporal-runtime.ts';
+
+/** Pinned so the seeded tenant data (and anything computed from it) is the same every run. */
+export const TEST_ANCHOR_DATE = '2026-06-30';
+/** Tenant analytics data lives in this database on the machine's PostgreSQL, seeded once and reused. */
+export const TEST_TENANT_DB = 'turnflow_test_tenants';
+export const MACHINE_PG = 'postgres://postgres@127.0.0.1:5432';
+
+let temporalHandle: Promise<TemporalHandle> | undefined;
+
+/** The run's Temporal (TEMPORAL_ADDRESS from test/run.ts) or one started for this file. */
+export function testTemporal(log: Logger): Promise<TemporalHandle> {
+  temporalHandle ??= (async () => {
+    const config = loadConfig({ ...process.env });
+    if (config.TEMPORAL_ADDRESS) return startTemporal(config, log);
+    return startTemporal(config, log, { inMemory: true, headless: true, port: await freePort() });
+  })();
+  return temporalHandle;
+}
+
+/** Creates the tenant-data database on the machine's Postgres if it is missing. */
+export async function ensureTenantDatabase(): Promise<string> {
+  const admin = new pg.Client({ connectionString: `${MACHINE_PG}/postgres` });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [TEST_TENANT_DB]);
+    if (!rowCount) await admin.query(`CREATE DATABASE ${TEST_TENANT_DB}`).catch((err: { code?: string }) => {
+      if (err.code !== '42P04') throw err; // created by a concurrent test file
+    });
+  } finally {
+    await admin.end();
+  }
+  return `${MACHINE_PG}/${TEST_TENANT_DB}`;
+}
+
+/** Configuration of a test stack: real Redis and Postgres, embedded PGlite app store, offline model. */
+export async function testConfig(env: Record<string, string> = {}): Promise<Config> {
+  return loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    TENANT_DATABASE_URL: await ensureTenantDatabase(),
+    SEED_ANCHOR_DATE: TEST_ANCHOR_DATE,
+    TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
+    ...env,
+  });
+}
+
+export interface TestStack {
+  config: Config;
+  log: Logger;
+  temporal: TemporalHandle;
+  client: Client;
+  stores: Stores;
+  messaging: Messaging;
+  providers: Providers;
+  worker?: RunningWorker;
+  /** Base URL of the API when started with `api: true`. */
+  apiUrl?: string;
+  setProfile(provider: 'anthropic' | 'openai', p: Partial<ProviderProfile>): void;
+  close(): Promise<void>;
+}
+
+/** Starts a stack; `worker: false` leaves the task queue without a worker (tests start their own). */
+export async function startStack(opts: { env?: Record<string, string>; worker?: boolean; api?: boolean; profiles?: string } = {}): Promise<TestStack> {
+  installTemporalRuntime();
+  const env = { OFFLINE_MODEL_PROFILES: opts.profiles ?? '{"anthropic":{"ttftMs":0,"tokensPerSec":0},"openai":{"ttftMs":0,"tokensPerSec":0}}', ...opts.env };
+  const config = await testConfig(env);
+  const log = createLogger(config.LOG_LEVEL, 'test-stack');
+  const temporal = await testTemporal(log);
+  const [stores, messaging, providers] = await Promise.all([
+    openStores(config, log, { inMemory: true }),
+    openMessaging(config, log),
+    openProviders(config, log),
+  ]);
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection, namespace: temporal.namespace });
+  const closers: (() => Promise<unknown>)[] = [() => connection.close(), () => stores.close(), () => messaging.close(), () => providers.close()];
+  let worker: RunningWorker | undefined;
+  if (opts.worker !== false) {
+    worker = await runWorker({
+      address: temporal.address,
+      namespace: temporal.namespace,
+      deps: activityDeps(config, stores, messaging, providers),
+      maxActivities: 50,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      log,
+    });
+    closers.push(() => worker!.shutdown());
+  }
+  let apiUrl: string | undefined;
+  if (opts.api) {
+    const app = createApp({
+      temporal: client,
+      events: messaging.events,
+      appDb: stores.app.pool,
+      keys: createTenantKeyStore(stores.app.pool, { production: false }),
+      log,
+      pingEvents: messaging.ping,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      sseIdleMs: 1000,
+    });
+    const api = await listen(app, 0, '127.0.0.1');
+    apiUrl = `http://127.0.0.1:${api.port}`;
+    closers.push(() => api.close());
+  }
+  return {
+    config,
+    log,
+    temporal,
+    client,
+    stores,
+    messaging,
+    providers,
+    worker,
+    apiUrl,
+    setProfile: (provider, p) => providers.offline?.setProfile(provider, p),
+    close: async () => {
+      for (const close of closers.reverse()) await close().catch(() => {});
+    },
+  };
+}
+
+/** A message no earlier run has cached. */
+export function fresh(message: string): string {
+  return `${message} [${randomUUID().slice(0, 8)}]`;
+}
