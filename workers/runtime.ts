@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
 import { createPool, ensureDemoTenants, migrate, openAppStore, type Store } from '../infra/app-store.ts';
 import type { Config } from '../infra/config.ts';
@@ -129,7 +129,7 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({
     workflowsPath: path.join(import.meta.dirname, '..', 'workflows', 'index.ts'),
-    logger: undefined,
+    logger: new DefaultLogger('WARN'),
   });
   return bundle;
 }

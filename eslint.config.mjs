@@ -1,0 +1,44 @@
+// Lint: TypeScript rules everywhere, and determinism rules for workflow code (as in Temporal's samples):
+// workflows/ may import only @temporalio/workflow, @temporalio/common, its own shared folder and
+// `import type` from activities/ — never Node builtins, infra/, api/ or workers/.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = [
+  'assert', 'async_hooks', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'fs/promises',
+  'http', 'http2', 'https', 'net', 'os', 'path', 'perf_hooks', 'process', 'readline', 'stream', 'timers', 'tls', 'url',
+  'util', 'v8', 'vm', 'worker_threads', 'zlib',
+];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', '.data/**', '.tools/**', 'dist/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.flatMap((m) => [
+            { name: m, message: 'Workflow code is deterministic and sandboxed: no Node builtins.' },
+            { name: `node:${m}`, message: 'Workflow code is deterministic and sandboxed: no Node builtins.' },
+          ]),
+          patterns: [
+            { group: ['**/infra/**', '**/api/**', '**/workers/**'], message: 'Workflows must not import infra/, api/ or workers/ (I/O, clients).' },
+            { group: ['**/activities/**'], allowTypeImports: true, message: 'Workflows may only `import type` from activities/.' },
+            { group: ['@temporalio/client', '@temporalio/worker', '@temporalio/activity', 'pg', 'ioredis', 'express', 'openai', '@anthropic-ai/sdk'], message: 'Not in workflow code.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', { name: 'process', message: 'No process.env in workflows: pass configuration as input.' }, { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' }],
+      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Not deterministic: use uuid4() or workflowRandom.' }, { object: 'console', property: 'log', message: 'Use log from @temporalio/workflow.' }],
+    },
+  },
+);

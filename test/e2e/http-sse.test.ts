@@ -1,0 +1,114 @@
+// HTTP in, SSE out: the API contract end to end on the real stack.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { answerFromTokens, readSse } from '../helpers/sse.ts';
+import { fresh, startStack, type TestStack } from '../helpers/stack.ts';
+
+const ACME = { authorization: 'Bearer dev-acme-key' };
+const GLOBEX = { authorization: 'Bearer dev-globex-key' };
+
+describe('HTTP API end to end', () => {
+  let stack: TestStack;
+  let base: string;
+  before(async () => {
+    stack = await startStack({ api: true });
+    base = stack.apiUrl!;
+  });
+  after(() => stack.close());
+
+  const postTurn = (body: object, headers: Record<string, string> = {}) =>
+    fetch(`${base}/v1/turns`, { method: 'POST', headers: { ...ACME, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+  it('streams a turn in the POST response: turn, steps, tokens, then done', async () => {
+    const res = await postTurn({ sessionId: 'e2e-stream', message: fresh('Hello! What can you do?') }, { accept: 'text/event-stream' });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type')!, /^text\/event-stream/);
+    assert.match(res.headers.get('cache-control')!, /no-cache/);
+    assert.equal(res.headers.get('x-accel-buffering'), 'no');
+    const events = await readSse(res);
+    assert.equal(events[0]?.event, 'turn');
+    assert.ok(events.some((e) => e.event === 'step'));
+    assert.ok(events.filter((e) => e.event === 'token').length > 5);
+    const terminal = events.filter((e) => e.event === 'done' || e.event === 'error');
+    assert.equal(terminal.length, 1);
+    const done = terminal[0]!.data;
+    assert.equal(done.model, 'offline-model');
+    assert.equal(answerFromTokens(events), done.answer);
+    for (const field of ['answer', 'cache', 'intent', 'complexity', 'usage', 'costUsd', 'timings', 'fallbacks']) assert.ok(field in done, field);
+    assert.ok(events.every((e) => e.id), 'every event carries its stream position');
+  });
+
+  it('answers 202 with links, and the events stream resumes from Last-Event-ID without loss or duplicates', async () => {
+    stack.setProfile('anthropic', { tokensPerSec: 60 });
+    try {
+      const res = await postTurn({ sessionId: 'e2e-resume', message: fresh('Hi, tell me what you can help with') });
+      assert.equal(res.status, 202);
+      const created = (await res.json()) as { turnId: string; workflowId: string; eventsUrl: string; resultUrl: string };
+      assert.equal(created.eventsUrl, `/v1/turns/${created.turnId}/events`);
+      assert.equal(created.resultUrl, `/v1/turns/${created.turnId}`);
+
+      const abort = new AbortController();
+      const first = await readSse(await fetch(base + created.eventsUrl, { headers: ACME, signal: abort.signal }), {
+        abort,
+        stopAfter: (_e, all) => all.filter((x) => x.event === 'token').length >= 3,
+      });
+      const lastId = first.at(-1)!.id!;
+      const rest = await readSse(await fetch(base + created.eventsUrl, { headers: { ...ACME, 'last-event-id': lastId } }));
+      assert.ok(rest.length > 0 && rest.at(-1)!.event === 'done');
+      const all = [...first, ...rest];
+      const ids = all.map((e) => e.id);
+      assert.equal(new Set(ids).size, ids.length, 'no event twice');
+      assert.equal(answerFromTokens(all), rest.at(-1)!.data.answer);
+
+      const full = await readSse(await fetch(base + created.eventsUrl, { headers: ACME }));
+      assert.deepEqual(full.map((e) => e.id), ids, 'a fresh reader sees the same stream');
+
+      const result = await fetch(base + created.resultUrl, { headers: ACME });
+      assert.equal(result.status, 200);
+      assert.equal(((await result.json()) as { answer: string }).answer, rest.at(-1)!.data.answer);
+    } finally {
+      stack.setProfile('anthropic', { tokensPerSec: 0 });
+    }
+  });
+
+  it('never runs a turn twice for one Idempotency-Key, and 409s the key with another body', async () => {
+    const key = `idem-${randomUUID()}`;
+    const body = { sessionId: 'e2e-idem', message: fresh('hello') };
+    const a = (await (await postTurn(body, { 'idempotency-key': key })).json()) as { turnId: string; workflowId: string };
+    const b = (await (await postTurn(body, { 'idempotency-key': key })).json()) as { turnId: string; workflowId: string };
+    assert.equal(a.turnId, b.turnId);
+    await readSse(await fetch(`${base}/v1/turns/${a.turnId}/events`, { headers: ACME }));
+    const c = await postTurn(body, { 'idempotency-key': key });
+    assert.equal(c.status, 202, 'a retry after completion is still the same turn');
+    const runs = await stack.client.workflow.list({ query: `WorkflowId = '${a.workflowId}'` });
+    let count = 0;
+    for await (const _ of runs) count++;
+    assert.equal(count, 1, 'one workflow execution');
+    const conflict = await postTurn({ ...body, message: 'something else' }, { 'idempotency-key': key });
+    assert.equal(conflict.status, 409);
+    assert.equal(((await conflict.json()) as { error: { code: string } }).error.code, 'idempotency_key_reused');
+    const otherTenant = await fetch(`${base}/v1/turns`, {
+      method: 'POST',
+      headers: { ...GLOBEX, 'content-type': 'application/json', 'idempotency-key': key },
+      body: JSON.stringify(body),
+    });
+    assert.equal(otherTenant.status, 202, 'keys are per tenant');
+  });
+
+  it('keeps tenants apart: another tenant’s turn is a 404', async () => {
+    const res = await postTurn({ sessionId: 'e2e-tenant', message: fresh('hello') });
+    const { turnId } = (await res.json()) as { turnId: string };
+    await readSse(await fetch(`${base}/v1/turns/${turnId}/events`, { headers: ACME }));
+    assert.equal((await fetch(`${base}/v1/turns/${turnId}`, { headers: GLOBEX })).status, 404);
+    assert.equal((await fetch(`${base}/v1/turns/${turnId}/events`, { headers: GLOBEX })).status, 404);
+    assert.equal((await fetch(`${base}/v1/turns/${randomUUID()}`, { headers: ACME })).status, 404);
+  });
+
+  it('reports health of its dependencies', async () => {
+    const res = await fetch(`${base}/healthz`);
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { ok: boolean; checks: Record<string, string> };
+    assert.deepEqual(body.checks, { temporal: 'ok', appStore: 'ok', events: 'ok' });
+  });
+});

@@ -1,0 +1,49 @@
+// Every committed history must replay against the current workflow code; a reordered workflow must not.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { workflowBundle } from '../../workers/runtime.ts';
+import { installTemporalRuntime } from '../../workers/temporal-runtime.ts';
+
+const DIR = path.join(import.meta.dirname, 'histories');
+
+function histories() {
+  return readdirSync(DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: historyFromJSON(JSON.parse(readFileSync(path.join(DIR, f), 'utf8'))) }));
+}
+
+describe('workflow replay', () => {
+  installTemporalRuntime();
+
+  it('has recorded histories to replay', () => {
+    assert.ok(histories().length >= 5, 'run `npm run record-histories` to record them');
+  });
+
+  it('replays every committed history without non-determinism', async () => {
+    const results = Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories());
+    let replayed = 0;
+    for await (const r of results) {
+      assert.equal(r.error, undefined, `${r.workflowId}: ${r.error}`);
+      replayed++;
+    }
+    assert.equal(replayed, histories().length);
+  });
+
+  it('fails when the workflow changes the order of its steps', async () => {
+    const bundle = await bundleWorkflowCode({ workflowsPath: path.join(import.meta.dirname, 'fixtures', 'reordered-workflows.ts') });
+    const results = Worker.runReplayHistories({ workflowBundle: bundle }, histories());
+    let failed = 0;
+    for await (const r of results) {
+      if (r.error) {
+        assert.match(String(r.error.name ?? r.error), /DeterminismViolation/);
+        failed++;
+      }
+    }
+    assert.equal(failed, histories().length);
+  });
+});
