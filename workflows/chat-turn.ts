@@ -64,7 +64,6 @@ export const PROVIDER_ORDER = ['anthropic', 'openai'] as const;
 export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
   const { workflowId } = workflowInfo();
   const stream = turnStreamKey(workflowId);
-  const started = Date.now(); // workflow time: deterministic on replay
   const steps: Record<string, number> = {};
   const fallbacks: string[] = [];
   let delivered: TurnResult | null = null;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { activityRunner } from '../helpers/activity-env.ts';
 import { Redis } from 'ioredis';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createExactCacheActivities, exactCacheKey, normalizeQuestion } from '../../activities/exact-cache.ts';
 import { createMemoryExactCache, createRedisExactCache, type ExactCache } from '../../infra/exact-cache.ts';
 import type { TurnResult } from '../../workflows/shared/contract.ts';
@@ -73,13 +73,13 @@ describe('in-process exact cache', () => {
 
 describe('exact cache activities', () => {
   it('round-trip a delivered answer for the same tenant only', async () => {
-    const env = new MockActivityEnvironment();
+    const run = activityRunner();
     const acts = createExactCacheActivities({ cache: createMemoryExactCache(), settings: { exactCacheTtlSeconds: 60, historyWindowTurns: 10 } });
     const result = { answer: 'Hello!', intent: 'general', complexity: 'trivial', provider: 'anthropic', model: 'offline-model' } as TurnResult;
-    assert.equal(await env.run(acts.lookupExactCache, { tenantId: 'acme', message: 'hi' }), null);
-    await env.run(acts.writeExactCache, { tenantId: 'acme', message: 'hi', result });
-    const hit = await env.run(acts.lookupExactCache, { tenantId: 'acme', message: 'Hi!' });
+    assert.equal(await run(acts.lookupExactCache, { tenantId: 'acme', message: 'hi' }), null);
+    await run(acts.writeExactCache, { tenantId: 'acme', message: 'hi', result });
+    const hit = await run(acts.lookupExactCache, { tenantId: 'acme', message: 'Hi!' });
     assert.equal(hit?.answer, 'Hello!');
-    assert.equal(await env.run(acts.lookupExactCache, { tenantId: 'globex', message: 'hi' }), null);
+    assert.equal(await run(acts.lookupExactCache, { tenantId: 'globex', message: 'hi' }), null);
   });
 });

@@ -1,0 +1,102 @@
+import Anthropic from '@anthropic-ai/sdk';
+import type { Usage } from '../../workflows/shared/contract.ts';
+import { isRetryableStatus, ProviderAbortError, ProviderError, type ChatProvider, type StreamRequest, type StreamResult } from './provider.ts';
+
+/** Options of the Anthropic provider. */
+export interface AnthropicProviderOptions {
+  apiKey: string;
+  /** E.g. the offline model's `${url}/anthropic`; default: the SDK's (api.anthropic.com or ANTHROPIC_BASE_URL). */
+  baseURL?: string;
+  model: string;
+  /** Per-request timeout; default 60 s, the answer activity's own start-to-close timeout. */
+  timeoutMs?: number;
+}
+
+// Mid-stream `event: error` frames carry a type but no HTTP status.
+const NON_RETRYABLE_TYPES = new Set(['invalid_request_error', 'authentication_error', 'permission_error', 'not_found_error', 'billing_error', 'request_too_large']);
+
+function toProviderError(err: unknown, signal: AbortSignal): Error {
+  if (signal.aborted) return new ProviderAbortError('anthropic', { cause: err });
+  if (err instanceof ProviderError) return err;
+  if (err instanceof Anthropic.APIConnectionError) return new ProviderError(`anthropic: ${err.message}`, 'anthropic', null, true, { cause: err });
+  if (err instanceof Anthropic.APIError) {
+    const status = typeof err.status === 'number' ? err.status : null;
+    const retryable = status !== null ? isRetryableStatus(status) : !NON_RETRYABLE_TYPES.has(err.type ?? '');
+    return new ProviderError(`anthropic: ${err.message}`, 'anthropic', status, retryable, { cause: err });
+  }
+  // Anything else is the transport failing under us (e.g. undici's "terminated"): worth another attempt.
+  return new ProviderError(`anthropic: ${(err as Error)?.message ?? String(err)}`, 'anthropic', null, true, { cause: err });
+}
+
+/** Anthropic Messages API with streaming; the SDK never retries (Temporal owns retries). */
+export function createAnthropicProvider(opts: AnthropicProviderOptions): ChatProvider {
+  const client = new Anthropic({ apiKey: opts.apiKey, baseURL: opts.baseURL, maxRetries: 0, timeout: opts.timeoutMs ?? 60_000 });
+  return {
+    name: 'anthropic',
+    model: opts.model,
+    async stream(req: StreamRequest): Promise<StreamResult> {
+      const started = performance.now();
+      const model = req.model ?? opts.model;
+      let text = '';
+      let ttftMs: number | null = null;
+      let reportedModel = model;
+      let stopReason: string | null = null;
+      let finished = false;
+      const usage: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+      try {
+        const stream = await client.messages.create(
+          {
+            model,
+            max_tokens: req.maxTokens,
+            // The API rejects empty text blocks, so an empty system prompt is left out.
+            ...(req.system
+              ? { system: [{ type: 'text' as const, text: req.system, ...(req.cacheSystemPrompt !== false ? { cache_control: { type: 'ephemeral' as const } } : {}) }] }
+              : {}),
+            messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
+            stream: true,
+          },
+          { signal: req.signal },
+        );
+        for await (const event of stream) {
+          switch (event.type) {
+            case 'message_start': {
+              reportedModel = event.message.model || model;
+              const u = event.message.usage;
+              usage.inputTokens = u.input_tokens ?? 0;
+              usage.outputTokens = u.output_tokens ?? 0;
+              usage.cacheReadTokens = u.cache_read_input_tokens ?? 0;
+              usage.cacheWriteTokens = u.cache_creation_input_tokens ?? 0;
+              break;
+            }
+            case 'content_block_delta':
+              if (event.delta.type === 'text_delta' && event.delta.text) {
+                ttftMs ??= performance.now() - started;
+                text += event.delta.text;
+                req.onToken(event.delta.text);
+              }
+              break;
+            case 'message_delta': {
+              stopReason = event.delta.stop_reason ?? stopReason;
+              // Counts here are cumulative; the prompt-side ones may be absent (null) and then message_start's stand.
+              const u = event.usage;
+              usage.outputTokens = u.output_tokens ?? usage.outputTokens;
+              if (u.input_tokens != null) usage.inputTokens = u.input_tokens;
+              if (u.cache_read_input_tokens != null) usage.cacheReadTokens = u.cache_read_input_tokens;
+              if (u.cache_creation_input_tokens != null) usage.cacheWriteTokens = u.cache_creation_input_tokens;
+              break;
+            }
+            case 'message_stop':
+              finished = true;
+              break;
+          }
+        }
+      } catch (err) {
+        throw toProviderError(err, req.signal);
+      }
+      // The SDK ends the iteration quietly when the signal aborts mid-stream, so check for it here.
+      if (req.signal.aborted) throw new ProviderAbortError('anthropic');
+      if (!finished) throw new ProviderError('anthropic: stream ended before message_stop', 'anthropic', null, true);
+      return { text, usage, model: reportedModel, provider: 'anthropic', ttftMs, totalMs: performance.now() - started, stopReason };
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import OpenAI from 'openai';
+import type { Usage } from '../../workflows/shared/contract.ts';
+import { isRetryableStatus, ProviderAbortError, ProviderError, type ChatProvider, type StreamRequest, type StreamResult } from './provider.ts';
+
+/** Options of the OpenAI provider (also any OpenAI-compatible server). */
+export interface OpenAIProviderOptions {
+  apiKey: string;
+  /** E.g. the offline model's `${url}/openai/v1`; default: the SDK's (api.openai.com or OPENAI_BASE_URL). */
+  baseURL?: string;
+  model: string;
+  /** Per-request timeout; default 60 s, the answer activity's own start-to-close timeout. */
+  timeoutMs?: number;
+  /**
+   * Name of the output-limit parameter. OpenAI's newer models accept only `max_completion_tokens`;
+   * some older OpenAI-compatible servers know only `max_tokens`. Default `max_completion_tokens`.
+   */
+  maxTokensParam?: 'max_completion_tokens' | 'max_tokens';
+}
+
+function toProviderError(err: unknown, signal: AbortSignal): Error {
+  if (signal.aborted) return new ProviderAbortError('openai', { cause: err });
+  if (err instanceof ProviderError) return err;
+  if (err instanceof OpenAI.APIConnectionError) return new ProviderError(`openai: ${err.message}`, 'openai', null, true, { cause: err });
+  if (err instanceof OpenAI.APIError) {
+    const status = typeof err.status === 'number' ? err.status : null;
+    // No status: an error object inside the stream; OpenAI sends those for server-side failures.
+    const retryable = status !== null ? isRetryableStatus(status) : err.type !== 'invalid_request_error';
+    return new ProviderError(`openai: ${err.message}`, 'openai', status, retryable, { cause: err });
+  }
+  // Anything else is the transport failing under us (e.g. undici's "terminated"): worth another attempt.
+  return new ProviderError(`openai: ${(err as Error)?.message ?? String(err)}`, 'openai', null, true, { cause: err });
+}
+
+/** OpenAI Chat Completions with streaming; the SDK never retries (Temporal owns retries). */
+export function createOpenAIProvider(opts: OpenAIProviderOptions): ChatProvider {
+  const client = new OpenAI({ apiKey: opts.apiKey, baseURL: opts.baseURL, maxRetries: 0, timeout: opts.timeoutMs ?? 60_000 });
+  const limitParam = opts.maxTokensParam ?? 'max_completion_tokens';
+  return {
+    name: 'openai',
+    model: opts.model,
+    // OpenAI caches long prompt prefixes automatically, so `cacheSystemPrompt` needs no request change.
+    async stream(req: StreamRequest): Promise<StreamResult> {
+      const started = performance.now();
+      const model = req.model ?? opts.model;
+      let text = '';
+      let ttftMs: number | null = null;
+      let reportedModel = model;
+      let stopReason: string | null = null;
+      const usage: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+      try {
+        const stream = await client.chat.completions.create(
+          {
+            model,
+            messages: [
+              ...(req.system ? [{ role: 'system' as const, content: req.system }] : []),
+              ...req.messages.map((m) => ({ role: m.role, content: m.content })),
+            ],
+            stream: true,
+            stream_options: { include_usage: true },
+            [limitParam]: req.maxTokens,
+          },
+          { signal: req.signal },
+        );
+        for await (const chunk of stream) {
+          if (chunk.model) reportedModel = chunk.model;
+          const choice = chunk.choices[0];
+          const delta = choice?.delta?.content;
+          if (delta) {
+            ttftMs ??= performance.now() - started;
+            text += delta;
+            req.onToken(delta);
+          }
+          if (choice?.finish_reason) stopReason = choice.finish_reason;
+          if (chunk.usage) {
+            const cached = chunk.usage.prompt_tokens_details?.cached_tokens ?? 0;
+            usage.inputTokens = chunk.usage.prompt_tokens - cached;
+            usage.outputTokens = chunk.usage.completion_tokens;
+            usage.cacheReadTokens = cached;
+          }
+        }
+      } catch (err) {
+        throw toProviderError(err, req.signal);
+      }
+      // The SDK ends the iteration quietly when the signal aborts mid-stream, so check for it here.
+      if (req.signal.aborted) throw new ProviderAbortError('openai');
+      if (stopReason === null) throw new ProviderError('openai: stream ended without a finish_reason', 'openai', null, true);
+      return { text, usage, model: reportedModel, provider: 'openai', ttftMs, totalMs: performance.now() - started, stopReason };
+    },
+  };
+}

@@ -1,0 +1,206 @@
+// The offline model's "brain": a deterministic rule engine, not a language model. It exists so the
+// whole stack (SDKs, streaming, retries, caching, cost accounting) runs without a provider key.
+// Same request ⇒ same answer: no clock, no randomness, no state.
+
+/** What the rule engine sees of a chat request: flattened system text and text-only messages. */
+export interface RuleRequest {
+  system: string;
+  messages: { role: 'user' | 'assistant'; content: string }[];
+}
+
+/** Everything a rule may look at, computed once per request. */
+export interface RuleInput {
+  request: RuleRequest;
+  /** The last user message, trimmed. */
+  question: string;
+  /** Lower-cased question without punctuation, single-spaced. */
+  normalized: string;
+  /** Text of all `<context>…</context>` blocks of the system prompt, or null when there are none. */
+  context: string | null;
+}
+
+/** One rule: the first whose `test` passes answers. */
+export interface Rule {
+  name: string;
+  test: (input: RuleInput) => boolean;
+  respond: (input: RuleInput) => string;
+}
+
+const CAPABILITIES =
+  'sales analytics (revenue, orders, top products, customers and trends) and store policies such as shipping, returns, warranty, payments and loyalty';
+
+const STOPWORDS = new Set(
+  (
+    'a an the and or but if of to in on at by for with from as is are was were be been being do does did have has had ' +
+    'i me my we our you your he she it its they them their this that these those what which who whom whose when where why how ' +
+    'can could would should will shall may might must not no yes so than then there here about into over under again ' +
+    'please tell show give know want like just also any all some much many more most very'
+  ).split(' '),
+);
+
+function normalize(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s'-]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+function wordCount(text: string): number {
+  return text.split(/\s+/).filter(Boolean).length;
+}
+
+/** A crude stemmer, enough for "orders"/"order", "shipping"/"shipped"/"ships", "policies"/"policy". */
+function stem(word: string): string {
+  if (word.endsWith('ies') && word.length > 4) return `${word.slice(0, -3)}y`;
+  const stripped = word.length > 5 ? word.replace(/(ing|ed)$/, '') : word;
+  if (stripped !== word) return /([b-df-hj-np-tv-z])\1$/.test(stripped) ? stripped.slice(0, -1) : stripped;
+  return word.endsWith('s') && !word.endsWith('ss') ? word.slice(0, -1) : word;
+}
+
+/** Content words of a text, stemmed. */
+function keywords(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const w of normalize(text).split(' ')) {
+    if (w.length < 3 || STOPWORDS.has(w)) continue;
+    out.add(stem(w));
+  }
+  return out;
+}
+
+/** The question as the answer quotes it: no trailing punctuation, at most `maxWords` words. */
+function restate(question: string, maxWords = 20): string {
+  const words = question.replace(/[\s?!.]+$/, '').split(/\s+/).filter(Boolean);
+  const head = words.slice(0, maxWords).join(' ');
+  return words.length > maxWords ? `${head}…` : head;
+}
+
+/** What the question is about, for the fallback: leading filler and question words dropped. */
+function topicOf(question: string): string {
+  const stripped = restate(question, 14)
+    .replace(/^(please\s+)?(can|could|would|will)\s+you\s+(please\s+)?(tell me( about)?|explain|show me|help me( with)?|describe)?\s*/i, '')
+    .replace(/^how (do|can|should|would) (i|we)\s+/i, 'how to ')
+    .replace(/^(what|how|why|when|where|who|which)\s+(is|are|was|were|do|does|did|can|should|would)\s+/i, '')
+    .replace(/^(tell me about|explain|describe)\s+/i, '')
+    .trim();
+  return stripped || 'that';
+}
+
+function extractContext(system: string): string | null {
+  const blocks = [...system.matchAll(/<context>([\s\S]*?)<\/context>/gi)].map((m) => (m[1] ?? '').trim()).filter(Boolean);
+  return blocks.length ? blocks.join('\n') : null;
+}
+
+function sentences(text: string): string[] {
+  return text
+    .split(/\n+|(?<=[.!?])\s+/)
+    .map((s) => s.replace(/^[\s*•-]+/, '').trim())
+    .filter((s) => wordCount(s) >= 2);
+}
+
+/** The 2–3 context sentences sharing most words with the question, in their original order. */
+function relevantSentences(context: string, question: string): string[] {
+  const all = sentences(context);
+  const asked = keywords(question);
+  const scored = all.map((s, index) => {
+    let score = 0;
+    for (const k of keywords(s)) if (asked.has(k)) score++;
+    return { s, index, score };
+  });
+  const matching = scored.filter((x) => x.score > 0).sort((a, b) => b.score - a.score || a.index - b.index);
+  // Nothing overlaps: the context still is what the caller chose to send, so lead with its opening.
+  const picked = (matching.length ? matching : scored).slice(0, 3);
+  const ordered = picked.sort((a, b) => a.index - b.index).map((x) => x.s);
+  // Keep the answer inside the 120-word budget; the best sentence always stays whole.
+  const out: string[] = [];
+  let words = 0;
+  for (const s of ordered) {
+    const n = wordCount(s);
+    if (out.length && words + n > 100) continue;
+    out.push(s);
+    words += n;
+  }
+  return out;
+}
+
+const GREETING = /^(hi|hello|hey|hiya|howdy|greetings|good (morning|afternoon|evening|day))\b/;
+const THANKS = /\b(thanks|thank you|thx|cheers|much appreciated)\b/;
+const BYE = /\b(bye|goodbye|see you|see ya|have a (good|nice) (day|one))\b/;
+const CAPABILITIES_Q =
+  /\b(what can you do|what do you do|how can you help|what can i ask|who are you|what are you|your capabilities)\b|^(help|help me|menu|options)$/;
+const ANALYTICS =
+  /\b(sales?|revenue|orders?|top (products?|sellers?|customers?)|best[- ]sell\w*|customers?|trends?|compare|comparison|by (region|country|channel|category|month|week|day)|last (week|month|quarter|year)|this (week|month|quarter|year)|yesterday|today|aov|average order|conversion|refund rate|growth|units? sold|gmv|margin)\b/;
+
+/** The rules, in order; append or splice to extend the engine. */
+export const RULES: Rule[] = [
+  {
+    name: 'greeting',
+    test: ({ normalized }) => GREETING.test(normalized) && wordCount(normalized) <= 6,
+    respond: ({ normalized }) => {
+      const hello = normalized.startsWith('good ') ? normalized.split(' ').slice(0, 2).join(' ') : 'hello';
+      const opening = hello.charAt(0).toUpperCase() + hello.slice(1);
+      return `${opening}! I'm your shop assistant. I can help you with ${CAPABILITIES}. What would you like to know today?`;
+    },
+  },
+  {
+    name: 'thanks-bye',
+    test: ({ normalized }) => (THANKS.test(normalized) || BYE.test(normalized)) && wordCount(normalized) <= 8,
+    respond: ({ normalized }) =>
+      BYE.test(normalized)
+        ? `Goodbye, and thanks for stopping by! Whenever you need numbers on sales, orders or products, or a quick answer about shipping, returns or payments, just ask.`
+        : `You're welcome, happy to help! If anything else comes up about your sales, orders, products or customers, or about the store's shipping, returns and payment policies, just ask.`,
+  },
+  {
+    name: 'capabilities',
+    test: ({ normalized }) => CAPABILITIES_Q.test(normalized),
+    respond: () =>
+      `I'm the shop assistant, currently answering as a deterministic rule engine (offline model) because no language model provider is configured. ` +
+      `I can help with ${CAPABILITIES}. Ask things like "What were sales last week?" or "What is the return policy?".`,
+  },
+  {
+    name: 'context',
+    test: ({ context }) => context !== null,
+    respond: ({ context, question }) => {
+      const picked = relevantSentences(context ?? '', question);
+      const body = picked.map((s) => (/[.!?:]$/.test(s) ? s : `${s}.`)).join(' ');
+      return `Here is what I found on that. ${body} Let me know if you would like more detail on any of this.`;
+    },
+  },
+  {
+    name: 'analytics-without-data',
+    test: ({ normalized }) => ANALYTICS.test(normalized),
+    respond: ({ question }) =>
+      `You asked: "${restate(question)}". The data needed to answer that is not available to me in this turn, so I can't give you real numbers right now. ` +
+      `Please try again in a moment, or narrow the question to a specific period, product or region.`,
+  },
+  {
+    name: 'fallback',
+    test: () => true,
+    respond: ({ question }) =>
+      `Thanks for your question about ${question.trim() ? `"${topicOf(question)}"` : 'the store'}. I don't have specific information on that right now. ` +
+      `I can help you with ${CAPABILITIES}. Could you rephrase your question around one of those topics so I can give you a precise answer?`,
+  },
+];
+
+/** Builds the rule input of a request: the last user message is the question. */
+export function ruleInput(request: RuleRequest): RuleInput {
+  const lastUser = [...request.messages].reverse().find((m) => m.role === 'user');
+  const question = (lastUser?.content ?? '').trim();
+  return { request, question, normalized: normalize(question), context: extractContext(request.system) };
+}
+
+function pick(input: RuleInput): Rule {
+  // The fallback's test always passes; the `??` only satisfies the type checker.
+  return RULES.find((r) => r.test(input)) ?? (RULES[RULES.length - 1] as Rule);
+}
+
+/** Which rule answers a request (for logs and tests). */
+export function ruleFor(req: RuleRequest): Rule {
+  return pick(ruleInput(req));
+}
+
+/** The offline model's answer to a request; deterministic. */
+export function answerFor(req: RuleRequest): string {
+  const input = ruleInput(req);
+  return pick(input).respond(input);
+}
