@@ -37,7 +37,7 @@ describe('worker killed mid-turn', () => {
         TENANT_DATABASE_URL: c.TENANT_DATABASE_URL!,
         SEED_ANCHOR_DATE: c.SEED_ANCHOR_DATE!,
         // Slow enough that the kill lands mid-answer.
-        OFFLINE_MODEL_PROFILES: JSON.stringify({ anthropic: { ttftMs: 0, tokensPerSec: 12 }, openai: { ttftMs: 0, tokensPerSec: 12 } }),
+        OFFLINE_MODEL_PROFILES: JSON.stringify({ anthropic: { ttftMs: 0, tokensPerSec: 12, jitterMs: 0 }, openai: { ttftMs: 0, tokensPerSec: 12, jitterMs: 0 } }),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

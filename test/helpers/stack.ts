@@ -88,7 +88,7 @@ export interface TestStack {
 /** Starts a stack; `worker: false` leaves the task queue without a worker (tests start their own). */
 export async function startStack(opts: { env?: Record<string, string>; worker?: boolean; api?: boolean; profiles?: string } = {}): Promise<TestStack> {
   installTemporalRuntime();
-  const env = { OFFLINE_MODEL_PROFILES: opts.profiles ?? '{"anthropic":{"ttftMs":0,"tokensPerSec":0},"openai":{"ttftMs":0,"tokensPerSec":0}}', ...opts.env };
+  const env = { OFFLINE_MODEL_PROFILES: opts.profiles ?? '{"anthropic":{"ttftMs":0,"tokensPerSec":0,"jitterMs":0},"openai":{"ttftMs":0,"tokensPerSec":0,"jitterMs":0}}', ...opts.env };
   const config = await testConfig(env);
   const log = createLogger(config.LOG_LEVEL, 'test-stack');
   const temporal = await testTemporal(log);
