@@ -118,14 +118,17 @@ export function turnRoutes(deps: TurnRoutesDeps): Router {
       throw new ApiError(400, 'invalid_last_event_id', 'Last-Event-ID must be an id this stream sent');
     }
     if (!(await deps.events.exists(stream))) {
-      // No stream: either no such turn, or a finished turn whose stream expired.
-      const result = await finishedResult(deps, tenantId, turnId, workflowId);
-      if (!result) throw new ApiError(404, 'turn_not_found', 'No such turn');
-      openSse(res);
-      writeEvent(res, { type: 'turn', data: { turnId, workflowId } });
-      writeEvent(res, { type: 'done', data: result });
-      res.end();
-      return;
+      // No stream yet (a turn that has only just started), an expired one (a finished turn), or no such turn.
+      const status = await workflowStatus(deps, workflowId);
+      if (status === null) throw new ApiError(404, 'turn_not_found', 'No such turn');
+      if (status !== 'RUNNING') {
+        const result = await finishedResult(deps, tenantId, turnId, workflowId);
+        openSse(res);
+        writeEvent(res, { type: 'turn', data: { turnId, workflowId } });
+        writeEvent(res, result ? { type: 'done', data: result } : { type: 'error', data: { code: 'turn_failed', message: `The turn ended without an answer (${status.toLowerCase()})` } });
+        res.end();
+        return;
+      }
     }
     openSse(res);
     await relay(req, res, { events: deps.events, stream, afterId: lastEventId ?? '0', idleMs: deps.sseIdleMs, onIdle: endedWithoutEvent(deps, workflowId) });
@@ -140,19 +143,19 @@ export function turnRoutes(deps: TurnRoutesDeps): Router {
       res.json(result);
       return;
     }
-    if (!(await workflowExists(deps, workflowId))) throw new ApiError(404, 'turn_not_found', 'No such turn');
+    if ((await workflowStatus(deps, workflowId)) === null) throw new ApiError(404, 'turn_not_found', 'No such turn');
     res.status(202).json({ turnId, workflowId, status: 'running', ...links(turnId) });
   });
 
   return router;
 }
 
-async function workflowExists(deps: TurnRoutesDeps, workflowId: string): Promise<boolean> {
+/** The workflow's status name (RUNNING, COMPLETED, FAILED, ...), or null when there is no such workflow. */
+async function workflowStatus(deps: TurnRoutesDeps, workflowId: string): Promise<string | null> {
   try {
-    await deps.temporal.workflow.getHandle(workflowId).describe();
-    return true;
+    return (await deps.temporal.workflow.getHandle(workflowId).describe()).status.name;
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
+    if (err instanceof WorkflowNotFoundError) return null;
     throw err;
   }
 }
