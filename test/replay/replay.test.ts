@@ -35,6 +35,7 @@ describe('workflow replay', () => {
   });
 
   it('fails when the workflow changes the order of its steps', async () => {
+    assert.ok(histories().length > 0);
     const bundle = await bundleWorkflowCode({ workflowsPath: path.join(import.meta.dirname, 'fixtures', 'reordered-workflows.ts') });
     const results = Worker.runReplayHistories({ workflowBundle: bundle }, histories());
     let failed = 0;
