@@ -70,12 +70,14 @@ export class StreamingRedactor {
   private buffer = '';
   redactions = 0;
 
-  constructor(private readonly holdChars = 32) {}
+  // Splits happen only at whitespace not next to a digit, and none of the PII patterns contain other
+  // whitespace, so a short hold-back is enough; it keeps the first token's delay small.
+  constructor(private readonly holdChars = 12) {}
 
   /** Feeds a token; returns the text that is safe to emit now (may be empty). */
   push(token: string): string {
     this.buffer += token;
-    if (this.buffer.length <= this.holdChars * 2) return '';
+    if (this.buffer.length <= this.holdChars) return '';
     const limit = this.buffer.length - this.holdChars;
     let split = -1;
     for (let i = limit; i > 0; i--) {

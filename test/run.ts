@@ -56,6 +56,12 @@ const child = spawn(
   ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files],
   { stdio: 'inherit', env: { ...process.env, TEMPORAL_ADDRESS: temporal.address, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' } },
 );
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    child.kill(sig);
+    void temporal.stop().finally(() => process.exit(130));
+  });
+}
 const code = await new Promise<number>((resolve) => child.on('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0))));
 await temporal.stop();
 process.exit(code);

@@ -73,7 +73,6 @@ export interface GeneratedTenantData {
 
 const DEFAULT_BASE_SEED = 20260101;
 const DAY_MS = 86_400_000;
-const YEAR_MS = 365 * DAY_MS;
 const WINDOW_MONTHS = 24;
 const INSERT_CHUNK = 10_000;
 // Distinct from the migrations' lock key (7243001) in infra/app-store.ts.
@@ -522,7 +521,7 @@ function dayWeights(rng: Rng, start: number, days: number, yearlyGrowth: number)
   for (let i = 0; i < days; i++) {
     const ts = start + i * DAY_MS;
     const d = new Date(ts);
-    const growth = Math.pow(yearlyGrowth, (i / 365) * 1);
+    const growth = Math.pow(yearlyGrowth, i / 365);
     weights[i] = growth * WEEKDAY_FACTOR[d.getUTCDay()]! * MONTH_FACTOR[d.getUTCMonth()]! * (spikes.get(ts) ?? 1) * rng.range(0.88, 1.12);
   }
   return cumulative(weights);
@@ -823,12 +822,13 @@ async function insertTable(
   const total = data[names[0]!]!.length;
   const casts = names.map((n, i) => `$${i + 1}::${types[n]}[]`).join(', ');
   const sql = `INSERT INTO ${s}.${table} (${names.join(', ')}) SELECT * FROM unnest(${casts})`;
-  for (let from = 0; from < total || from === 0; from += INSERT_CHUNK) {
+  let from = 0;
+  do {
     const to = Math.min(total, from + INSERT_CHUNK);
     if (to > from) await client.query(sql, names.map((n) => data[n]!.slice(from, to)));
     onProgress?.({ tenantId, table, rows: to, done: to === total });
-    if (total === 0) break;
-  }
+    from = to;
+  } while (from < total);
   return total;
 }
 
@@ -876,7 +876,7 @@ async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Pr
 /** Creates the tenant's schema and (re)places its demo data in one transaction: all or nothing. */
 export async function seedTenant(pool: pg.Pool, tenantId: string, opts: SeedOptions): Promise<SeedSummary> {
   const started = Date.now();
-  schemaOf(tenantId);
+  schemaOf(tenantId); // a bad id fails before a connection is taken
   return inTransaction(pool, (client) => seedWithin(client, tenantId, opts, started));
 }
 
