@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import pgvector from 'pgvector/pg';
+import { stopChild } from './child-process.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import type { PgliteReady } from './pglite-server.ts';
@@ -56,15 +57,6 @@ export async function startEmbeddedPglite(dataDir: string | undefined, log: Logg
   return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, child };
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 /** Opens the app store: `DATABASE_URL`, or PGlite under `DATA_DIR/pglite` (memory when `inMemory`). */
 export async function openAppStore(config: Config, log: Logger, opts: { inMemory?: boolean } = {}): Promise<Store> {
   if (config.DATABASE_URL) {
@@ -81,7 +73,7 @@ export async function openAppStore(config: Config, log: Logger, opts: { inMemory
     embedded: true,
     close: async () => {
       await pool.end();
-      await stopChild(child);
+      await stopChild(child, 10_000); // PGlite flushes its files on SIGTERM
     },
   };
 }

@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Connection } from '@temporalio/client';
+import { stopChild } from './child-process.ts';
 import { SEARCH_ATTRIBUTES } from '../workflows/shared/contract.ts';
 import { loadConfig, REPO_ROOT, type Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -167,12 +168,7 @@ export async function startTemporal(config: Config, log: Logger, opts: StartTemp
     source: 'started',
     stop: async () => {
       process.off('exit', killOnExit);
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
+      await stopChild(child, 5000);
     },
   };
 }

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { answerFor, type RuleRequest } from './rules.ts';
+import { mulberry32 } from '../prng.ts';
 
 /** The two wire formats the offline model speaks. */
 export type OfflineProvider = 'anthropic' | 'openai';
@@ -117,18 +118,6 @@ export function parseProfilesEnv(value: string | undefined): ProfileOverrides {
     );
   }
   return parsed.data;
-}
-
-/** mulberry32: tiny, fast, seedable; never Math.random, so fault runs replay exactly. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Approximate token count, used for every number the server reports. */

@@ -3,6 +3,7 @@
 // PRNG and an anchor day, then bulk-inserted with a handful of `unnest` statements, so seeding takes
 // seconds even on PGlite (single-threaded WASM behind the wire protocol, where round-trips dominate).
 import type pg from 'pg';
+import { mulberry32 } from '../prng.ts';
 
 /** The demo tenants seeded at startup; each gets its own Postgres schema of the same name. */
 export const DEMO_TENANTS = ['acme', 'globex'] as const;
@@ -81,18 +82,6 @@ const TENANT_ID = /^[a-z][a-z0-9_]{0,62}$/;
 
 // ---------------------------------------------------------------------------------------------
 // Randomness
-
-/** mulberry32: tiny and fast; the same seed always yields the same stream on any platform. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** FNV-1a, 32 bits. */
 function fnv1a(text: string): number {
