@@ -1,12 +1,13 @@
 // The embedded app store: PGlite (Postgres compiled to WASM) with pgvector, served on the
 // Postgres wire protocol so the product's `pg` code runs unchanged. It runs in its own process:
 // PGlite is single-threaded, and a 60k-row aggregate must not stall other turns' SSE streams.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { loadConfig } from './config.ts';
 
 /** Message the child sends its parent over IPC once it accepts connections. */
 export interface PgliteReady {
@@ -14,9 +15,26 @@ export interface PgliteReady {
   port: number;
 }
 
+/** PGlite has one writer: a second process on the same folder would corrupt it, so refuse with a clear message. */
+function lockDataDir(dataDir: string): () => void {
+  mkdirSync(path.dirname(dataDir), { recursive: true });
+  const lock = `${dataDir}.pid`;
+  try {
+    const holder = Number(readFileSync(lock, 'utf8'));
+    if (holder && holder !== process.pid) {
+      process.kill(holder, 0); // throws when that process is gone
+      throw new Error(`${dataDir} is in use by process ${holder}; stop it or use another DATA_DIR`);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+  writeFileSync(lock, String(process.pid));
+  return () => rmSync(lock, { force: true });
+}
+
 /** Opens (or creates) the database folder and serves it; returns a stopper. */
 export async function servePglite(opts: { dataDir?: string; port?: number; maxConnections?: number }) {
-  if (opts.dataDir) mkdirSync(path.dirname(opts.dataDir), { recursive: true });
+  const releaseLock = opts.dataDir ? lockDataDir(opts.dataDir) : () => {};
   const db = await PGlite.create({ dataDir: opts.dataDir, extensions: { vector } });
   const server = new PGLiteSocketServer({
     db,
@@ -33,13 +51,16 @@ export async function servePglite(opts: { dataDir?: string; port?: number; maxCo
     stop: async () => {
       await server.stop();
       await db.close();
+      releaseLock();
     },
   };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const dataDir = process.env.PGLITE_DATA_DIR || undefined;
-  const port = Number(process.env.PGLITE_PORT ?? 0);
+  // As a child of openAppStore the parent passes both; standalone (`npm run db`) it uses DATA_DIR/pglite on 55432.
+  const standalone = !process.send;
+  const dataDir = process.env.PGLITE_DATA_DIR || (standalone ? path.join(loadConfig().DATA_DIR, 'pglite') : undefined);
+  const port = Number(process.env.PGLITE_PORT || (standalone ? 55432 : 0));
   const { port: bound, stop } = await servePglite({ dataDir, port });
   let stopping = false;
   const shutdown = async (code: number) => {
