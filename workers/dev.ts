@@ -5,35 +5,16 @@ import { createApp } from '../api/app.ts';
 import { createTenantKeyStore } from '../api/auth.ts';
 import { listen } from '../api/server.ts';
 import { DEV_KEYS } from '../infra/app-store.ts';
-import { ConfigError, loadConfig } from '../infra/config.ts';
-import { createLogger } from '../infra/logger.ts';
 import { startTemporal } from '../infra/temporal-server.ts';
+import { loadConfigOrExit, onShutdown } from './process-entry.ts';
 import { activityDeps, openMessaging, openProviders, openStores, runWorker } from './runtime.ts';
 import { installTemporalRuntime } from './temporal-runtime.ts';
 
 const bootStarted = Date.now();
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  console.error(err instanceof ConfigError ? err.message : err);
-  process.exit(2);
-}
-const log = createLogger(config.LOG_LEVEL);
+const { config, log } = loadConfigOrExit('turnflow');
 installTemporalRuntime();
-
 const closers: (() => Promise<unknown>)[] = [];
-let stopping = false;
-async function stop(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    log.info('shutting down');
-    for (const close of closers.reverse()) await close().catch((err) => log.warn({ err }, 'error while stopping'));
-  }
-  process.exit(code);
-}
-process.once('SIGINT', () => void stop(0));
-process.once('SIGTERM', () => void stop(0));
+const stop = onShutdown(log, closers);
 
 try {
   const [temporal, stores, messaging, providers] = await Promise.all([

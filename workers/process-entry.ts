@@ -1,8 +1,8 @@
 import { ConfigError, loadConfig, type Config } from '../infra/config.ts';
 import { createLogger, type Logger } from '../infra/logger.ts';
 
-/** Loads the config for a standalone API or worker process, which must share Redis and Postgres with its peers. */
-export function loadProcessConfig(role: 'api' | 'worker'): { config: Config; log: Logger } {
+/** Loads the config once for an entrypoint; a bad setting ends the process with a message naming the variable. */
+export function loadConfigOrExit(name: string): { config: Config; log: Logger } {
   let config: Config;
   try {
     config = loadConfig();
@@ -10,6 +10,12 @@ export function loadProcessConfig(role: 'api' | 'worker'): { config: Config; log
     console.error(err instanceof ConfigError ? err.message : err);
     process.exit(2);
   }
+  return { config, log: createLogger(config.LOG_LEVEL, name) };
+}
+
+/** Loads the config for a standalone API or worker process, which must share Redis and Postgres with its peers. */
+export function loadProcessConfig(role: 'api' | 'worker'): { config: Config; log: Logger } {
+  const { config, log } = loadConfigOrExit(role);
   const missing = (['REDIS_URL', 'DATABASE_URL'] as const).filter((k) => !config[k]);
   if (missing.length) {
     console.error(
@@ -19,7 +25,7 @@ export function loadProcessConfig(role: 'api' | 'worker'): { config: Config; log
     );
     process.exit(2);
   }
-  return { config, log: createLogger(config.LOG_LEVEL, role) };
+  return { config, log };
 }
 
 /** Registers SIGINT/SIGTERM handlers that run the closers in reverse order, then exit. */

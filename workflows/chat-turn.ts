@@ -66,6 +66,7 @@ export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
   const stream = turnStreamKey(workflowId);
   const steps: Record<string, number> = {};
   const fallbacks: string[] = [];
+  const complexity = estimateComplexity(input.message);
   let delivered: TurnResult | null = null;
   setHandler(turnResultQuery, () => delivered);
 
@@ -92,7 +93,7 @@ export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
     turnId: input.turnId,
     workflowId,
     intent: 'general',
-    complexity: estimateComplexity(input.message),
+    complexity,
     usage: { ...ZERO_USAGE },
     costUsd: 0,
     timings: { totalMs: 0, ttftMs: null, steps },
@@ -158,7 +159,6 @@ export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
   await orFallback('emitProgress', () => fast.emitTurnEvents({ stream, events: progress }), undefined);
 
   // 3. Generate, streamed; on failure the fallback branch tries the next provider, then a canned answer.
-  const complexity = estimateComplexity(input.message);
   const request = {
     stream,
     tenantId: input.tenantId,
@@ -200,7 +200,6 @@ export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
     ...baseResult(),
     answer: out.answer,
     cache: 'none',
-    complexity,
     provider: generated.provider,
     model: generated.model,
     usage: generated.usage,

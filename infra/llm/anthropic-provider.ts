@@ -1,5 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
-import type { Usage } from '../../workflows/shared/contract.ts';
+import { type Usage, ZERO_USAGE } from '../../workflows/shared/contract.ts';
 import { isRetryableStatus, ProviderAbortError, ProviderError, type ChatProvider, type StreamRequest, type StreamResult } from './provider.ts';
 
 /** Options of the Anthropic provider. */
@@ -42,7 +42,7 @@ export function createAnthropicProvider(opts: AnthropicProviderOptions): ChatPro
       let reportedModel = model;
       let stopReason: string | null = null;
       let finished = false;
-      const usage: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+      const usage: Usage = { ...ZERO_USAGE };
       try {
         const stream = await client.messages.create(
           {

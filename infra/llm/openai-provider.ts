@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import type { Usage } from '../../workflows/shared/contract.ts';
+import { type Usage, ZERO_USAGE } from '../../workflows/shared/contract.ts';
 import { isRetryableStatus, ProviderAbortError, ProviderError, type ChatProvider, type StreamRequest, type StreamResult } from './provider.ts';
 
 /** Options of the OpenAI provider (also any OpenAI-compatible server). */
@@ -46,7 +46,7 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): ChatProvider 
       let ttftMs: number | null = null;
       let reportedModel = model;
       let stopReason: string | null = null;
-      const usage: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+      const usage: Usage = { ...ZERO_USAGE };
       try {
         const stream = await client.chat.completions.create(
           {
