@@ -1,13 +1,15 @@
 // The offline model: a local HTTP server speaking the Anthropic Messages and OpenAI Chat Completions
 // wire formats, so the real SDKs run unchanged when no provider key is configured. Its answers come from
 // a deterministic rule engine (rules.ts), not an LLM; every response says so (`model: offline-model`,
-// header `x-offline-model: true`). Latency, stalls and errors are imitated per provider from a seeded
+// header `x-offline-model: true`). It also serves OpenAI's embeddings endpoint from a hashing embedder
+// (embedder.ts), likewise no model. Latency, stalls and errors are imitated per provider from a seeded
 // PRNG, so load tests and fault-injection tests are reproducible.
 import { createHash, type Hash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { embedText, LOCAL_EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL } from './embedder.ts';
 import { answerFor, type RuleRequest } from './rules.ts';
 import { mulberry32 } from '../prng.ts';
 
@@ -69,13 +71,26 @@ export interface OfflineModel {
   profiles(): Record<OfflineProvider, ProviderProfile>;
   /** Changes a profile for requests that start from now on (Infinity tokensPerSec is stored as 0: same meaning). */
   setProfile(provider: OfflineProvider, p: Partial<ProviderProfile>): void;
-  /** `requests` by provider, `errors` by `provider:status`, `aborted` = responses the client hung up on. */
-  stats(): { requests: Record<string, number>; errors: Record<string, number>; aborted: number };
+  /**
+   * `requests` by provider (`anthropic`, `openai` = chat; `embeddings`), `errors` by `provider:status`,
+   * `aborted` = responses the client hung up on, `models` = chat requests by the `model` they asked for.
+   */
+  stats(): OfflineModelStats;
   /** Stops listening and ends open connections, in-flight streams included. */
   close(): Promise<void>;
 }
 
+/** What `OfflineModel.stats()` reports. */
+export interface OfflineModelStats {
+  requests: Record<string, number>;
+  errors: Record<string, number>;
+  aborted: number;
+  models: Record<string, number>;
+}
+
 const MODEL = 'offline-model';
+/** OpenAI's own cap on inputs per embeddings request. */
+const MAX_EMBEDDING_INPUTS = 2048;
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 /** Both providers' minimum cacheable prompt length (Anthropic: Sonnet-class models). */
 const MIN_CACHE_TOKENS = 1024;
@@ -200,6 +215,15 @@ const openaiBody = z.looseObject({
 });
 type OpenAIBody = z.infer<typeof openaiBody>;
 
+const embeddingsBody = z.looseObject({
+  model: z.string().min(1),
+  // Token-id arrays are valid for OpenAI too, but nothing here sends them and a hashing embedder has no vocabulary.
+  input: z.union([z.string(), z.array(z.string()).min(1).max(MAX_EMBEDDING_INPUTS)]),
+  dimensions: z.number().int().min(1).optional(),
+  encoding_format: z.enum(['float', 'base64']).optional(),
+  user: z.string().optional(),
+});
+
 /** Text of a content value: strings as is, text blocks' text, other blocks as JSON (they still cost tokens). */
 function blockText(b: { type: string; [k: string]: unknown }): string {
   if ((b.type === 'text' || b.type === 'input_text') && typeof b.text === 'string') return b.text;
@@ -294,14 +318,14 @@ function anthropicError(status: number, message: string): object {
   return { type: 'error', error: { type: ANTHROPIC_ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error'), message } };
 }
 
-function openaiError(status: number, message: string): object {
+function openaiError(status: number, message: string, param: string | null = null): object {
   const [type, code] =
     status === 429 ? ['requests', 'rate_limit_exceeded']
     : status === 404 ? ['invalid_request_error', 'not_found']
     : status === 401 ? ['invalid_request_error', 'invalid_api_key']
     : status >= 500 ? ['server_error', status === 503 ? 'service_unavailable' : null]
     : ['invalid_request_error', null];
-  return { error: { message, type, param: null, code } };
+  return { error: { message, type, param, code } };
 }
 
 const INJECTED_MESSAGES: Record<number, string> = {
@@ -320,7 +344,7 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
     openai: { ...DEFAULT_PROFILES.openai },
   };
   const caches: Record<OfflineProvider, PrefixCache> = { anthropic: new PrefixCache(), openai: new PrefixCache() };
-  const counters = { requests: {} as Record<string, number>, errors: {} as Record<string, number>, aborted: 0 };
+  const counters = { requests: {} as Record<string, number>, errors: {} as Record<string, number>, aborted: 0, models: {} as Record<string, number> };
   let ids = 0;
 
   const setProfile = (provider: OfflineProvider, p: Partial<ProviderProfile>) => {
@@ -378,6 +402,7 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
 
     if (provider === 'anthropic' && path === '/anthropic/v1/messages' && req.method === 'POST') return anthropic(req, res, signal);
     if (provider === 'openai' && path === '/openai/v1/chat/completions' && req.method === 'POST') return openai(req, res, signal);
+    if (provider === 'openai' && path === '/openai/v1/embeddings' && req.method === 'POST') return embeddings(req, res);
     const message = `offline model: no route ${req.method} ${path}`;
     if (provider === 'anthropic') return sendJson(res, 404, anthropicError(404, message));
     if (provider === 'openai') return sendJson(res, 404, openaiError(404, message));
@@ -441,6 +466,7 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
     const parsed = anthropicBody.safeParse(raw.value);
     if (!parsed.success) return fail(400, issuesText(parsed.error));
     const body = parsed.data;
+    bump(counters.models, body.model);
 
     const rules: RuleRequest = {
       system: typeof body.system === 'string' ? body.system : (body.system ?? []).map(blockText).join('\n'),
@@ -516,6 +542,7 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
     const parsed = openaiBody.safeParse(raw.value);
     if (!parsed.success) return fail(400, issuesText(parsed.error));
     const body = parsed.data;
+    bump(counters.models, body.model);
 
     const rules: RuleRequest = {
       system: body.messages
@@ -580,8 +607,47 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
     res.end();
   }
 
-  function stats() {
-    return { requests: { ...counters.requests }, errors: { ...counters.errors }, aborted: counters.aborted };
+  /**
+   * OpenAI embeddings from the local hashing embedder. No latency profile and no PRNG draws: embedding
+   * calls interleaved with chat must not shift the seeded fault sequence the chat tests rely on.
+   */
+  async function embeddings(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    bump(counters.requests, 'embeddings');
+    res.setHeader('x-request-id', `req_offline_${++ids}`);
+    const fail = (status: number, message: string, param: string | null = null) => {
+      bump(counters.errors, `embeddings:${status}`);
+      sendJson(res, status, openaiError(status, message, param));
+    };
+    const raw = await readJson(req);
+    if (!raw.ok) return fail(raw.status, raw.message);
+    const parsed = embeddingsBody.safeParse(raw.value);
+    if (!parsed.success) return fail(400, issuesText(parsed.error), String(parsed.error.issues[0]?.path[0] ?? '') || null);
+    const body = parsed.data;
+    if (body.dimensions !== undefined && body.dimensions !== LOCAL_EMBEDDING_DIMENSIONS) {
+      return fail(
+        400,
+        `Invalid value for 'dimensions' = ${body.dimensions}: ${LOCAL_EMBEDDING_MODEL} (the offline embedder) only produces ${LOCAL_EMBEDDING_DIMENSIONS} dimensions.`,
+        'dimensions',
+      );
+    }
+    const inputs = typeof body.input === 'string' ? [body.input] : body.input;
+    const base64 = body.encoding_format === 'base64';
+    const data = inputs.map((text, index) => {
+      // Float32 either way, as the real API's vectors are, so both encodings decode to the same numbers.
+      const vector = embedText(text).map(Math.fround);
+      return { object: 'embedding', index, embedding: base64 ? float32Base64(vector) : vector };
+    });
+    const promptTokens = inputs.reduce((sum, text) => sum + tokens(text), 0);
+    sendJson(res, 200, {
+      object: 'list',
+      data,
+      model: LOCAL_EMBEDDING_MODEL,
+      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+    });
+  }
+
+  function stats(): OfflineModelStats {
+    return { requests: { ...counters.requests }, errors: { ...counters.errors }, aborted: counters.aborted, models: { ...counters.models } };
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -611,6 +677,13 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
         server.closeAllConnections();
       }),
   };
+}
+
+/** OpenAI's base64 embedding encoding: little-endian float32s (explicitly LE, whatever the host). */
+function float32Base64(vector: number[]): string {
+  const view = new DataView(new ArrayBuffer(vector.length * 4));
+  vector.forEach((x, i) => view.setFloat32(i * 4, x, true));
+  return Buffer.from(view.buffer).toString('base64');
 }
 
 function wait(ms: number, signal: AbortSignal): Promise<void> {
