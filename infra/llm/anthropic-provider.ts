@@ -1,13 +1,24 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { type Usage, ZERO_USAGE } from '../../workflows/shared/contract.ts';
-import { isRetryableStatus, ProviderAbortError, ProviderError, type ChatProvider, type StreamRequest, type StreamResult } from './provider.ts';
+import {
+  isRetryableStatus,
+  ProviderAbortError,
+  ProviderError,
+  type ChatProvider,
+  type CompleteRequest,
+  type CompleteResult,
+  type ModelTiers,
+  type StreamRequest,
+  type StreamResult,
+} from './provider.ts';
 
 /** Options of the Anthropic provider. */
 export interface AnthropicProviderOptions {
   apiKey: string;
   /** E.g. the offline model's `${url}/anthropic`; default: the SDK's (api.anthropic.com or ANTHROPIC_BASE_URL). */
   baseURL?: string;
-  model: string;
+  /** `fast` for short structured calls (`complete()`), `strong` for answers (`stream()`). */
+  models: ModelTiers;
   /** Per-request timeout; default 60 s, the answer activity's own start-to-close timeout. */
   timeoutMs?: number;
 }
@@ -28,15 +39,21 @@ function toProviderError(err: unknown, signal: AbortSignal): Error {
   return new ProviderError(`anthropic: ${(err as Error)?.message ?? String(err)}`, 'anthropic', null, true, { cause: err });
 }
 
-/** Anthropic Messages API with streaming; the SDK never retries (Temporal owns retries). */
+/** The `system` parameter; the API rejects empty text blocks, so an empty system prompt is left out. */
+function systemParam(system: string, cache: boolean) {
+  return system ? { system: [{ type: 'text' as const, text: system, ...(cache ? { cache_control: { type: 'ephemeral' as const } } : {}) }] } : {};
+}
+
+/** Anthropic Messages API, streaming and not; the SDK never retries (Temporal owns retries). */
 export function createAnthropicProvider(opts: AnthropicProviderOptions): ChatProvider {
   const client = new Anthropic({ apiKey: opts.apiKey, baseURL: opts.baseURL, maxRetries: 0, timeout: opts.timeoutMs ?? 60_000 });
+  const models: ModelTiers = { ...opts.models };
   return {
     name: 'anthropic',
-    model: opts.model,
+    models,
     async stream(req: StreamRequest): Promise<StreamResult> {
       const started = performance.now();
-      const model = req.model ?? opts.model;
+      const model = req.model ?? models.strong;
       let text = '';
       let ttftMs: number | null = null;
       let reportedModel = model;
@@ -48,10 +65,7 @@ export function createAnthropicProvider(opts: AnthropicProviderOptions): ChatPro
           {
             model,
             max_tokens: req.maxTokens,
-            // The API rejects empty text blocks, so an empty system prompt is left out.
-            ...(req.system
-              ? { system: [{ type: 'text' as const, text: req.system, ...(req.cacheSystemPrompt !== false ? { cache_control: { type: 'ephemeral' as const } } : {}) }] }
-              : {}),
+            ...systemParam(req.system, req.cacheSystemPrompt !== false),
             messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
             stream: true,
           },
@@ -97,6 +111,36 @@ export function createAnthropicProvider(opts: AnthropicProviderOptions): ChatPro
       if (req.signal.aborted) throw new ProviderAbortError('anthropic');
       if (!finished) throw new ProviderError('anthropic: stream ended before message_stop', 'anthropic', null, true);
       return { text, usage, model: reportedModel, provider: 'anthropic', ttftMs, totalMs: performance.now() - started, stopReason };
+    },
+
+    async complete(req: CompleteRequest): Promise<CompleteResult> {
+      const started = performance.now();
+      const model = req.model ?? models.fast;
+      try {
+        // No JSON switch here: the caller's system prompt asks for JSON. Short calls repeat the same
+        // system prompt turn after turn, so it is marked cacheable (below 1024 tokens it simply is not cached).
+        const message = await client.messages.create(
+          {
+            model,
+            max_tokens: req.maxTokens,
+            ...systemParam(req.system, true),
+            messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
+            ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+          },
+          { signal: req.signal },
+        );
+        const text = message.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
+        const u = message.usage;
+        const usage: Usage = {
+          inputTokens: u.input_tokens ?? 0,
+          outputTokens: u.output_tokens ?? 0,
+          cacheReadTokens: u.cache_read_input_tokens ?? 0,
+          cacheWriteTokens: u.cache_creation_input_tokens ?? 0,
+        };
+        return { text, usage, model: message.model || model, provider: 'anthropic', totalMs: performance.now() - started };
+      } catch (err) {
+        throw toProviderError(err, req.signal);
+      }
     },
   };
 }

@@ -1,13 +1,24 @@
 import OpenAI from 'openai';
 import { type Usage, ZERO_USAGE } from '../../workflows/shared/contract.ts';
-import { isRetryableStatus, ProviderAbortError, ProviderError, type ChatProvider, type StreamRequest, type StreamResult } from './provider.ts';
+import {
+  isRetryableStatus,
+  ProviderAbortError,
+  ProviderError,
+  type ChatProvider,
+  type CompleteRequest,
+  type CompleteResult,
+  type ModelTiers,
+  type StreamRequest,
+  type StreamResult,
+} from './provider.ts';
 
 /** Options of the OpenAI provider (also any OpenAI-compatible server). */
 export interface OpenAIProviderOptions {
   apiKey: string;
   /** E.g. the offline model's `${url}/openai/v1`; default: the SDK's (api.openai.com or OPENAI_BASE_URL). */
   baseURL?: string;
-  model: string;
+  /** `fast` for short structured calls (`complete()`), `strong` for answers (`stream()`). */
+  models: ModelTiers;
   /** Per-request timeout; default 60 s, the answer activity's own start-to-close timeout. */
   timeoutMs?: number;
   /**
@@ -31,17 +42,29 @@ function toProviderError(err: unknown, signal: AbortSignal): Error {
   return new ProviderError(`openai: ${(err as Error)?.message ?? String(err)}`, 'openai', null, true, { cause: err });
 }
 
-/** OpenAI Chat Completions with streaming; the SDK never retries (Temporal owns retries). */
+function chatMessages(system: string, messages: CompleteRequest['messages']) {
+  return [...(system ? [{ role: 'system' as const, content: system }] : []), ...messages.map((m) => ({ role: m.role, content: m.content }))];
+}
+
+/** Our usage from OpenAI's: `prompt_tokens` includes the cached ones, which we count apart. */
+function usageOf(u: OpenAI.CompletionUsage | null | undefined): Usage {
+  if (!u) return { ...ZERO_USAGE };
+  const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
+  return { inputTokens: u.prompt_tokens - cached, outputTokens: u.completion_tokens, cacheReadTokens: cached, cacheWriteTokens: 0 };
+}
+
+/** OpenAI Chat Completions, streaming and not; the SDK never retries (Temporal owns retries). */
 export function createOpenAIProvider(opts: OpenAIProviderOptions): ChatProvider {
   const client = new OpenAI({ apiKey: opts.apiKey, baseURL: opts.baseURL, maxRetries: 0, timeout: opts.timeoutMs ?? 60_000 });
   const limitParam = opts.maxTokensParam ?? 'max_completion_tokens';
+  const models: ModelTiers = { ...opts.models };
   return {
     name: 'openai',
-    model: opts.model,
+    models,
     // OpenAI caches long prompt prefixes automatically, so `cacheSystemPrompt` needs no request change.
     async stream(req: StreamRequest): Promise<StreamResult> {
       const started = performance.now();
-      const model = req.model ?? opts.model;
+      const model = req.model ?? models.strong;
       let text = '';
       let ttftMs: number | null = null;
       let reportedModel = model;
@@ -51,10 +74,7 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): ChatProvider 
         const stream = await client.chat.completions.create(
           {
             model,
-            messages: [
-              ...(req.system ? [{ role: 'system' as const, content: req.system }] : []),
-              ...req.messages.map((m) => ({ role: m.role, content: m.content })),
-            ],
+            messages: chatMessages(req.system, req.messages),
             stream: true,
             stream_options: { include_usage: true },
             [limitParam]: req.maxTokens,
@@ -71,12 +91,7 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): ChatProvider 
             req.onToken(delta);
           }
           if (choice?.finish_reason) stopReason = choice.finish_reason;
-          if (chunk.usage) {
-            const cached = chunk.usage.prompt_tokens_details?.cached_tokens ?? 0;
-            usage.inputTokens = chunk.usage.prompt_tokens - cached;
-            usage.outputTokens = chunk.usage.completion_tokens;
-            usage.cacheReadTokens = cached;
-          }
+          if (chunk.usage) Object.assign(usage, usageOf(chunk.usage));
         }
       } catch (err) {
         throw toProviderError(err, req.signal);
@@ -85,6 +100,27 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): ChatProvider 
       if (req.signal.aborted) throw new ProviderAbortError('openai');
       if (stopReason === null) throw new ProviderError('openai: stream ended without a finish_reason', 'openai', null, true);
       return { text, usage, model: reportedModel, provider: 'openai', ttftMs, totalMs: performance.now() - started, stopReason };
+    },
+
+    async complete(req: CompleteRequest): Promise<CompleteResult> {
+      const started = performance.now();
+      const model = req.model ?? models.fast;
+      try {
+        const completion = await client.chat.completions.create(
+          {
+            model,
+            messages: chatMessages(req.system, req.messages),
+            [limitParam]: req.maxTokens,
+            ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+            ...(req.json ? { response_format: { type: 'json_object' as const } } : {}),
+          },
+          { signal: req.signal },
+        );
+        const text = completion.choices[0]?.message.content ?? '';
+        return { text, usage: usageOf(completion.usage), model: completion.model || model, provider: 'openai', totalMs: performance.now() - started };
+      } catch (err) {
+        throw toProviderError(err, req.signal);
+      }
     },
   };
 }

@@ -8,7 +8,7 @@ export interface StreamRequest {
   system: string;
   messages: HistoryMessage[];
   maxTokens: number;
-  /** Overrides the provider's default model. */
+  /** Overrides the provider's default for answers, `models.strong`. */
   model?: string;
   /** Aborting it cancels the HTTP request; the call then rejects with a `ProviderAbortError`. */
   signal: AbortSignal;
@@ -32,11 +32,46 @@ export interface StreamResult {
   stopReason: string | null;
 }
 
+/** One non-streaming completion: short structured calls such as slot capture and intent detection. */
+export interface CompleteRequest {
+  system: string;
+  messages: HistoryMessage[];
+  maxTokens: number;
+  /** Overrides the provider's default for short calls, `models.fast`. */
+  model?: string;
+  /** Aborting it cancels the HTTP request; the call then rejects with a `ProviderAbortError`. */
+  signal: AbortSignal;
+  /** Sampling temperature; the provider's default when absent. */
+  temperature?: number;
+  /**
+   * Ask for a JSON object (OpenAI `response_format: json_object`, which also requires the word JSON in the
+   * prompt). Anthropic has no such switch: the system prompt carries the JSON instruction.
+   */
+  json?: boolean;
+}
+
+/** What a finished non-streaming completion produced. */
+export interface CompleteResult {
+  text: string;
+  usage: Usage;
+  /** The model the provider reports having used, not necessarily the one requested. */
+  model: string;
+  provider: ProviderName;
+  totalMs: number;
+}
+
+/** The two model tiers of a provider: `fast` for short structured calls, `strong` for answers. */
+export interface ModelTiers {
+  fast: string;
+  strong: string;
+}
+
 /** A chat model behind one interface, so the workflow can fall back from one provider to another. */
 export interface ChatProvider {
   readonly name: ProviderName;
-  readonly model: string;
+  readonly models: ModelTiers;
   stream(req: StreamRequest): Promise<StreamResult>;
+  complete(req: CompleteRequest): Promise<CompleteResult>;
 }
 
 /** Error thrown by providers; `retryable` tells Temporal's retry policy whether to try again (429/5xx/network = true, 400/401/403/404 = false). */

@@ -1,5 +1,5 @@
-// The two ChatProviders against the offline model, through the real SDKs: streaming, usage and caching,
-// error mapping for Temporal's retry policy, cancellation, and pricing.
+// The two ChatProviders against the offline model, through the real SDKs: streaming and non-streaming
+// calls, model tiers, usage and caching, error mapping for Temporal's retry policy, cancellation, and pricing.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
@@ -7,7 +7,7 @@ import OpenAI from 'openai';
 import { createAnthropicProvider } from '../../infra/llm/anthropic-provider.ts';
 import { createOpenAIProvider } from '../../infra/llm/openai-provider.ts';
 import { costUsd } from '../../infra/llm/pricing.ts';
-import { ProviderAbortError, ProviderError, type ChatProvider, type StreamRequest } from '../../infra/llm/provider.ts';
+import { ProviderAbortError, ProviderError, type ChatProvider, type CompleteRequest, type StreamRequest } from '../../infra/llm/provider.ts';
 import { startOfflineModel, ZERO_LATENCY_PROFILE, type OfflineModel } from '../../infra/offline-model/server.ts';
 
 const LONG_SYSTEM = 'You are the shop assistant. Be concise and factual, never invent numbers. '.repeat(70);
@@ -25,6 +25,22 @@ function request(overrides: Partial<StreamRequest> = {}): StreamRequest & { toke
   };
 }
 
+function completeRequest(overrides: Partial<CompleteRequest> = {}): CompleteRequest {
+  return {
+    system: 'You are the shop assistant.',
+    messages: [{ role: 'user', content: 'Hello' }],
+    maxTokens: 500,
+    signal: new AbortController().signal,
+    ...overrides,
+  };
+}
+
+/** Distinct names per provider and tier, so the server's per-model counter tells which one was asked for. */
+const MODELS = {
+  anthropic: { fast: 'claude-haiku-4-5', strong: 'claude-sonnet-4-6' },
+  openai: { fast: 'gpt-4.1-mini', strong: 'gpt-4.1' },
+} as const;
+
 async function until(cond: () => boolean, ms = 2000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!cond()) {
@@ -36,21 +52,19 @@ async function until(cond: () => boolean, ms = 2000): Promise<void> {
 describe('chat providers against the offline model', () => {
   let model: OfflineModel;
   let providers: ChatProvider[];
+  let expected: string;
+
+  /** A snapshot of the server's request counts per requested model name, to diff against. */
+  const modelCounts = () => ({ ...model.stats().models });
+  const delta = (before: Record<string, number>, name: string) => (model.stats().models[name] ?? 0) - (before[name] ?? 0);
 
   before(async () => {
     model = await startOfflineModel({ profiles: { anthropic: ZERO_LATENCY_PROFILE, openai: ZERO_LATENCY_PROFILE }, seed: 3 });
     providers = [
-      createAnthropicProvider({ apiKey: 'offline', baseURL: `${model.url}/anthropic`, model: 'claude-haiku-4-5' }),
-      createOpenAIProvider({ apiKey: 'offline', baseURL: `${model.url}/openai/v1`, model: 'gpt-4.1-mini' }),
+      createAnthropicProvider({ apiKey: 'offline', baseURL: `${model.url}/anthropic`, models: MODELS.anthropic }),
+      createOpenAIProvider({ apiKey: 'offline', baseURL: `${model.url}/openai/v1`, models: MODELS.openai }),
     ];
-  });
-  after(() => model.close());
-  afterEach(() => {
-    model.setProfile('anthropic', ZERO_LATENCY_PROFILE);
-    model.setProfile('openai', ZERO_LATENCY_PROFILE);
-  });
-
-  it('stream several tokens that add up to the non-streaming answer', async () => {
+    // The offline model's non-streaming answer, straight from the SDK: what both call styles must produce.
     const anthropic = new Anthropic({ apiKey: 'offline', baseURL: `${model.url}/anthropic`, maxRetries: 0 });
     const whole = await anthropic.messages.create({
       model: 'x',
@@ -58,7 +72,16 @@ describe('chat providers against the offline model', () => {
       system: 'You are the shop assistant.',
       messages: [{ role: 'user', content: 'Hello' }],
     });
-    const expected = whole.content[0]?.type === 'text' ? whole.content[0].text : '';
+    expected = whole.content[0]?.type === 'text' ? whole.content[0].text : '';
+  });
+  after(() => model.close());
+  afterEach(() => {
+    model.setProfile('anthropic', ZERO_LATENCY_PROFILE);
+    model.setProfile('openai', ZERO_LATENCY_PROFILE);
+  });
+
+  it('stream several tokens that add up to the non-streaming answer, from the strong model', async () => {
+    assert.ok(expected.length > 0);
     const openai = new OpenAI({ apiKey: 'offline', baseURL: `${model.url}/openai/v1`, maxRetries: 0 });
     const completion = await openai.chat.completions.create({
       model: 'x',
@@ -71,11 +94,14 @@ describe('chat providers against the offline model', () => {
 
     for (const provider of providers) {
       const req = request();
+      const counts = modelCounts();
       const result = await provider.stream(req);
       assert.ok(req.tokens.length >= 10, `${provider.name}: ${req.tokens.length} tokens`);
       assert.equal(req.tokens.join(''), expected);
       assert.equal(result.text, expected);
-      assert.equal(result.model, 'offline-model', 'the model the server reports');
+      // The server answers as `offline-model` whatever was asked; what it received is the point.
+      assert.equal(delta(counts, provider.models.strong), 1, `${provider.name}: the strong model was requested`);
+      assert.equal(delta(counts, provider.models.fast), 0);
       assert.equal(result.provider, provider.name);
       assert.ok(result.usage.inputTokens > 0 && result.usage.outputTokens > 0);
       assert.ok(result.ttftMs !== null && result.ttftMs >= 0 && result.totalMs >= result.ttftMs);
@@ -143,15 +169,17 @@ describe('chat providers against the offline model', () => {
     const url = gone.url;
     await gone.close();
     for (const provider of [
-      createAnthropicProvider({ apiKey: 'offline', baseURL: `${url}/anthropic`, model: 'x' }),
-      createOpenAIProvider({ apiKey: 'offline', baseURL: `${url}/openai/v1`, model: 'x' }),
+      createAnthropicProvider({ apiKey: 'offline', baseURL: `${url}/anthropic`, models: { fast: 'x', strong: 'x' } }),
+      createOpenAIProvider({ apiKey: 'offline', baseURL: `${url}/openai/v1`, models: { fast: 'x', strong: 'x' } }),
     ]) {
-      await assert.rejects(provider.stream(request()), (err: unknown) => {
-        assert.ok(err instanceof ProviderError, String(err));
-        assert.equal(err.status, null);
-        assert.equal(err.retryable, true);
-        return true;
-      });
+      for (const call of [() => provider.stream(request()), () => provider.complete(completeRequest())]) {
+        await assert.rejects(call(), (err: unknown) => {
+          assert.ok(err instanceof ProviderError, String(err));
+          assert.equal(err.status, null);
+          assert.equal(err.retryable, true);
+          return true;
+        });
+      }
     }
   });
 
@@ -185,8 +213,8 @@ describe('chat providers against the offline model', () => {
       const dying = await startOfflineModel({ profiles: { [name]: { ...ZERO_LATENCY_PROFILE, tokensPerSec: 10 } } });
       const provider =
         name === 'anthropic'
-          ? createAnthropicProvider({ apiKey: 'offline', baseURL: `${dying.url}/anthropic`, model: 'x' })
-          : createOpenAIProvider({ apiKey: 'offline', baseURL: `${dying.url}/openai/v1`, model: 'x' });
+          ? createAnthropicProvider({ apiKey: 'offline', baseURL: `${dying.url}/anthropic`, models: { fast: 'x', strong: 'x' } })
+          : createOpenAIProvider({ apiKey: 'offline', baseURL: `${dying.url}/openai/v1`, models: { fast: 'x', strong: 'x' } });
       const req = request();
       req.onToken = () => void dying.close();
       await assert.rejects(provider.stream(req), (err: unknown) => {
@@ -218,9 +246,90 @@ describe('chat providers against the offline model', () => {
   });
 
   it('the model override reaches the server', async () => {
-    // The offline model names itself whatever was asked; the request must still succeed with an override.
-    const result = await providers[0]!.stream(request({ model: 'claude-haiku-4-5-20251001' }));
-    assert.equal(result.model, 'offline-model');
+    for (const provider of providers) {
+      const override = `${provider.models.strong}-override-test`;
+      const counts = modelCounts();
+      await provider.stream(request({ model: override }));
+      assert.equal(delta(counts, override), 1, `${provider.name}: the override was requested`);
+      assert.equal(delta(counts, provider.models.strong), 0, `${provider.name}: not the default`);
+    }
+  });
+
+  it('complete() returns the non-streaming answer from the fast model, with usage', async () => {
+    for (const provider of providers) {
+      const counts = modelCounts();
+      const result = await provider.complete(completeRequest({ temperature: 0 }));
+      assert.equal(result.text, expected);
+      assert.equal(result.provider, provider.name);
+      assert.equal(result.model, 'offline-model', 'the model the server reports');
+      assert.ok(result.usage.inputTokens > 0 && result.usage.outputTokens > 0, JSON.stringify(result.usage));
+      assert.ok(result.totalMs >= 0);
+      assert.equal(delta(counts, provider.models.fast), 1, `${provider.name}: the fast model was requested`);
+      assert.equal(delta(counts, provider.models.strong), 0);
+
+      const override = `${provider.models.fast}-override-test`;
+      const again = modelCounts();
+      await provider.complete(completeRequest({ model: override }));
+      assert.equal(delta(again, override), 1, `${provider.name}: the override was requested`);
+    }
+  });
+
+  it('complete() with json: true is accepted by both wire formats', async () => {
+    // OpenAI gets response_format json_object (the offline server accepts and ignores it); Anthropic has no such parameter.
+    for (const provider of providers) {
+      const result = await provider.complete(completeRequest({ json: true, temperature: 0 }));
+      assert.equal(result.text, expected);
+    }
+  });
+
+  it('complete(): injected 529/503 are retryable ProviderErrors, 400 is not', async () => {
+    for (const [provider, status] of [
+      [providers[0]!, 529],
+      [providers[1]!, 529],
+      [providers[1]!, 503],
+    ] as const) {
+      model.setProfile(provider.name, { errorRate: 1, errorStatus: status });
+      await assert.rejects(provider.complete(completeRequest()), (err: unknown) => {
+        assert.ok(err instanceof ProviderError && !(err instanceof ProviderAbortError), String(err));
+        assert.equal(err.name, 'ProviderError');
+        assert.equal(err.provider, provider.name);
+        assert.equal(err.status, status);
+        assert.equal(err.retryable, true);
+        return true;
+      });
+    }
+    model.setProfile('anthropic', ZERO_LATENCY_PROFILE);
+    model.setProfile('openai', ZERO_LATENCY_PROFILE);
+    for (const provider of providers) {
+      await assert.rejects(provider.complete(completeRequest({ maxTokens: 0 })), (err: unknown) => {
+        assert.ok(err instanceof ProviderError, String(err));
+        assert.equal(err.status, 400);
+        assert.equal(err.retryable, false);
+        return true;
+      });
+    }
+  });
+
+  it('complete(): aborting while the server is still thinking rejects promptly with an AbortError', async () => {
+    for (const provider of providers) {
+      model.setProfile(provider.name, { ttftMs: 5000 });
+      const abortedBefore = model.stats().aborted;
+      const requestsBefore = model.stats().requests[provider.name] ?? 0;
+      const ac = new AbortController();
+      const t0 = performance.now();
+      const call = provider.complete(completeRequest({ signal: ac.signal }));
+      // Abort only once the server holds the request, so the hang-up is the server's to see.
+      await until(() => (model.stats().requests[provider.name] ?? 0) > requestsBefore);
+      ac.abort();
+      await assert.rejects(call, (err: unknown) => {
+        assert.ok(err instanceof ProviderAbortError, String(err));
+        assert.equal((err as Error).name, 'AbortError');
+        assert.equal(err.retryable, false);
+        return true;
+      });
+      assert.ok(performance.now() - t0 < 2000, 'did not wait for the 5 s answer');
+      await until(() => model.stats().aborted > abortedBefore);
+    }
   });
 });
 
