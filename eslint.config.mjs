@@ -41,4 +41,28 @@ export default tseslint.config(
       'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Not deterministic: use uuid4() or workflowRandom.' }, { object: 'console', property: 'log', message: 'Use log from @temporalio/workflow.' }],
     },
   },
+  {
+    // The offline model is a stand-in for the providers: only wiring (workers/) and tests may start or import it.
+    files: ['activities/**/*.ts', 'api/**/*.ts', 'infra/**/*.ts'],
+    ignores: ['infra/offline-model/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/offline-model/**'], message: 'Only workers/ (wiring) and test/ import the offline model.' }] }],
+    },
+  },
+  {
+    // The API process loads no worker code: no Temporal worker, no worker wiring, no seeding, no offline model.
+    files: ['api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/workers/**', '**/infra/seed/**', '**/offline-model/**'], message: 'The API must not load worker code (workers/, seeding, the offline model).' },
+            { group: ['@temporalio/worker', '@temporalio/testing'], message: 'The API must not load the Temporal worker.' },
+            { group: ['**/activities/index.ts', '**/activities/*/activities.ts'], allowTypeImports: true, message: 'The API may use capability stores and pure logic, not the activities.' },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -1,17 +1,31 @@
-import type pg from 'pg';
-import type { ExactCache } from '../infra/exact-cache.ts';
+import type { Queryable } from '../infra/db.ts';
+import type { KvCache } from '../infra/kv-cache.ts';
+import type { Embedder } from '../infra/llm/embeddings.ts';
 import type { ChatProvider, ProviderName } from '../infra/llm/provider.ts';
-import type { TurnEventBus } from '../infra/turn-events.ts';
+import type { TurnEventBus } from './turn-events/bus.ts';
 
 /** Everything the activities close over; only workers/ and tests build the real clients. */
 export interface ActivityDeps {
-  cache: ExactCache;
+  /** Shared cache (Redis, or in-process): exact answers, tenant settings, profiles, schema summaries. */
+  kv: KvCache;
   events: Pick<TurnEventBus, 'publish' | 'publishTerminal'>;
-  appDb: Pick<pg.Pool, 'query'>;
+  /** App store: turns, tenants, profiles, the semantic cache. */
+  appDb: Queryable;
+  /** Tenant analytics data (schema summaries; later the SQL agent). */
+  tenantDb: Queryable;
   /** Answer providers by name; the workflow picks the order. */
   providers: Partial<Record<ProviderName, ChatProvider>>;
+  embedder: Embedder;
   settings: {
-    exactCacheTtlSeconds: number;
     historyWindowTurns: number;
+    historyWindowTokens: number;
+    /** Bound of each gathered part (history, profile, schema summary). */
+    gatherTimeoutMs: number;
+    /** Bound of a capture or detect model call before the rules answer instead. */
+    understandingTimeoutMs: number;
+    understandingProvider: ProviderName;
+    embeddingTimeoutMs: number;
   };
+  /** Clock (tests pin it). */
+  now: () => number;
 }

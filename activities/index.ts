@@ -1,19 +1,25 @@
+import { createCacheActivities } from './caches/activities.ts';
 import type { ActivityDeps } from './deps.ts';
-import { createExactCacheActivities } from './exact-cache.ts';
-import { createGenerateAnswerActivities } from './generate-answer.ts';
-import { createGuardrailActivities } from './guardrails.ts';
-import { createSessionActivities } from './session.ts';
-import { createTurnEventActivities } from './turn-events.ts';
+import { createGatherActivities } from './gather/activities.ts';
+import { createGenerateAnswerActivities } from './generate-answer/activities.ts';
+import { createGuardrailActivities } from './guardrails/activities.ts';
+import { createOpenTurnActivities } from './open-turn/activities.ts';
+import { createSessionActivities } from './session/activities.ts';
+import { createTurnEventActivities } from './turn-events/activities.ts';
+import { createUnderstandingActivities } from './understanding/activities.ts';
 
 export type { ActivityDeps } from './deps.ts';
 
 /** Every activity of the chat turn, closed over its clients. */
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createExactCacheActivities(deps),
+    ...createOpenTurnActivities(deps),
     ...createGuardrailActivities(),
-    ...createSessionActivities(deps),
+    ...createGatherActivities(deps),
+    ...createUnderstandingActivities(deps),
+    ...createCacheActivities(deps),
     ...createGenerateAnswerActivities(deps),
+    ...createSessionActivities(deps),
     ...createTurnEventActivities(deps),
   };
 }

@@ -1,18 +1,22 @@
+import type { Queryable } from '../infra/db.ts';
 import { randomUUID } from 'node:crypto';
 import express from 'express';
-import type pg from 'pg';
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../infra/logger.ts';
-import type { TurnEventBus } from '../infra/turn-events.ts';
+import type { TurnEventBus } from '../activities/turn-events/bus.ts';
+import type { KvCache } from '../infra/kv-cache.ts';
 import { requireTenant, type TenantKeyStore } from './auth.ts';
 import { errorHandler, notFound } from './errors.ts';
+import { settingsRoutes } from './settings.ts';
 import { turnRoutes } from './turns.ts';
 
 /** What the HTTP app needs; built by the entrypoints (or tests). */
 export interface AppDeps {
   temporal: Pick<Client, 'workflow'> & { connection: Pick<Client['connection'], 'workflowService'> };
   events: TurnEventBus;
-  appDb: Pick<pg.Pool, 'query'>;
+  appDb: Queryable;
+  /** The shared cache (tenant settings are read through it and deleted from it on change). */
+  kv: KvCache;
   keys: TenantKeyStore;
   log: Logger;
   /** Ping of the event bus backend (Redis), for /healthz. */
@@ -59,6 +63,7 @@ export function createApp(deps: AppDeps): express.Express {
   // Only JSON is parsed; other content types reach the route unparsed and get a 415 there.
   app.use(express.json({ limit: deps.bodyLimit ?? '32kb', type: 'application/json' }));
   app.use(turnRoutes({ temporal: deps.temporal, events: deps.events, appDb: deps.appDb, sseIdleMs: deps.sseIdleMs, taskQueue: deps.taskQueue }));
+  app.use(settingsRoutes({ appDb: deps.appDb, kv: deps.kv }));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

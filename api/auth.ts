@@ -1,5 +1,5 @@
+import type { Queryable } from '../infra/db.ts';
 import type { RequestHandler } from 'express';
-import type pg from 'pg';
 import { hashApiKey } from '../infra/app-store.ts';
 import { ApiError } from './errors.ts';
 
@@ -9,7 +9,7 @@ export interface TenantKeyStore {
 }
 
 /** Keys in the app store (`api_keys`, SHA-256), cached briefly; production refuses dev keys. */
-export function createTenantKeyStore(db: Pick<pg.Pool, 'query'>, opts: { production: boolean; ttlMs?: number; now?: () => number }): TenantKeyStore {
+export function createTenantKeyStore(db: Queryable, opts: { production: boolean; ttlMs?: number; now?: () => number }): TenantKeyStore {
   const ttlMs = opts.ttlMs ?? 60_000;
   const now = opts.now ?? Date.now;
   const cache = new Map<string, { tenantId: string | null; expiresAt: number }>();

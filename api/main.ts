@@ -1,9 +1,12 @@
-// `npm run api`: one stateless API process. Run N of them behind a load balancer.
+// `npm run api`: one stateless API process. Run N of them behind a load balancer. It loads no worker code:
+// no Temporal worker, no activities' model clients, no offline model, no seeding.
 import { Client, Connection } from '@temporalio/client';
-import { openAppStore, migrate } from '../infra/app-store.ts';
+import { createTurnEventBus } from '../activities/turn-events/bus.ts';
+import { migrate, openAppStore } from '../infra/app-store.ts';
+import { createRedisKvCache } from '../infra/kv-cache.ts';
+import { loadProcessConfig, onShutdown } from '../infra/process-entry.ts';
+import { closeRedis, connectRedis } from '../infra/redis.ts';
 import { waitForTemporal } from '../infra/temporal-server.ts';
-import { loadProcessConfig, onShutdown } from '../workers/process-entry.ts';
-import { openMessaging } from '../workers/runtime.ts';
 import { createApp } from './app.ts';
 import { createTenantKeyStore } from './auth.ts';
 import { listen } from './server.ts';
@@ -20,15 +23,16 @@ try {
   const appStore = await openAppStore(config, log);
   closers.push(() => appStore.close());
   await migrate(appStore.pool, log);
-  const messaging = await openMessaging(config, log);
-  closers.push(() => messaging.close());
+  const redis = await connectRedis(config.REDIS_URL!, log);
+  closers.push(() => closeRedis(redis));
   const app = createApp({
     temporal: client,
-    events: messaging.events,
+    events: createTurnEventBus(redis, config.EVENT_STREAM_TTL_SECONDS),
     appDb: appStore.pool,
+    kv: createRedisKvCache(redis),
     keys: createTenantKeyStore(appStore.pool, { production: config.NODE_ENV === 'production' }),
     log,
-    pingEvents: messaging.ping,
+    pingEvents: () => redis.ping(),
     taskQueue: config.TEMPORAL_TASK_QUEUE,
   });
   const api = await listen(app, config.PORT, config.HOST);

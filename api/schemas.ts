@@ -1,16 +1,27 @@
 import { z } from 'zod';
-import { MAX_MESSAGE_CHARS } from '../activities/guardrail-rules.ts';
+import { MAX_MESSAGE_CHARS } from '../activities/guardrails/rules.ts';
+
+// C0/C1 control characters except tab, newline and carriage return: no text a person types contains them,
+// and Postgres refuses NUL, so a message with them could be answered but never stored.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+// A UTF-16 surrogate without its pair: not Unicode text (JSON's \ud800 escapes can produce one).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const text = (name: string, max: number) =>
+  z
+    .string()
+    .min(1, `${name} must not be empty`)
+    .max(max, `${name} must be at most ${max} characters`)
+    .refine((m) => !CONTROL.test(m), `${name} must not contain control characters (other than tab and newline)`)
+    .refine((m) => !LONE_SURROGATE.test(m), `${name} is not valid Unicode (unpaired surrogate)`);
 
 /** Body of POST /v1/turns (contract). */
 export const createTurnBody = z
   .object({
     sessionId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'sessionId must be 1-128 characters of A-Z, a-z, 0-9, _ or -'),
-    message: z
-      .string()
-      .min(1, 'message must not be empty')
-      .max(MAX_MESSAGE_CHARS, `message must be at most ${MAX_MESSAGE_CHARS} characters`)
-      .refine((m) => m.trim().length > 0, 'message must not be blank'),
-    userId: z.string().min(1).max(128).optional(),
+    message: text('message', MAX_MESSAGE_CHARS).refine((m) => m.trim().length > 0, 'message must not be blank'),
+    userId: text('userId', 128).optional(),
   })
   .strict();
 

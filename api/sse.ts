@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { BusItem, TurnEventBus } from '../infra/turn-events.ts';
+import type { BusItem, TurnEventBus } from '../activities/turn-events/bus.ts';
 import { isTerminal, type StoredTurnEvent, type TurnEvent } from '../workflows/shared/contract.ts';
 
 /** Opens an SSE response with headers that survive proxies (no buffering, no transform). */

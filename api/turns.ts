@@ -1,14 +1,14 @@
+import type { Queryable } from '../infra/db.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
-import type pg from 'pg';
 import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import type { TurnEventBus } from '../infra/turn-events.ts';
-import { EVENT_ID_PATTERN } from '../infra/turn-events.ts';
+import type { TurnEventBus } from '../activities/turn-events/bus.ts';
+import { EVENT_ID_PATTERN } from '../activities/turn-events/bus.ts';
 import type { chatTurn } from '../workflows/chat-turn.ts';
 import {
   type ChatTurnInput,
@@ -27,7 +27,7 @@ import { openSse, relay, writeEvent } from './sse.ts';
 export interface TurnRoutesDeps {
   temporal: Pick<Client, 'workflow'>;
   events: TurnEventBus;
-  appDb: Pick<pg.Pool, 'query'>;
+  appDb: Queryable;
   /** Heartbeat period of idle SSE streams. */
   sseIdleMs?: number;
   /** Task queue the turn workflows go to. */

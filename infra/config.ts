@@ -40,14 +40,28 @@ const schema = z.object({
   ANTHROPIC_API_KEY: optionalString,
   /** Anthropic-compatible endpoint. */
   ANTHROPIC_BASE_URL: optionalUrl,
-  /** Anthropic model for answers. */
-  ANTHROPIC_MODEL: z.preprocess(emptyToUndefined, z.string().default('claude-haiku-4-5')),
+  /** Anthropic fast-tier model: capture, detect, simple answers. */
+  ANTHROPIC_FAST_MODEL: z.preprocess(emptyToUndefined, z.string().default('claude-haiku-4-5')),
+  /** Anthropic strong-tier model: complex and comprehensive answers. */
+  ANTHROPIC_STRONG_MODEL: z.preprocess(emptyToUndefined, z.string().default('claude-sonnet-4-5')),
   /** OpenAI API key. */
   OPENAI_API_KEY: optionalString,
   /** Any OpenAI-compatible server. */
   OPENAI_BASE_URL: optionalUrl,
-  /** OpenAI model for answers. */
-  OPENAI_MODEL: z.preprocess(emptyToUndefined, z.string().default('gpt-4.1-mini')),
+  /** OpenAI fast-tier model. */
+  OPENAI_FAST_MODEL: z.preprocess(emptyToUndefined, z.string().default('gpt-4.1-mini')),
+  /** OpenAI strong-tier model. */
+  OPENAI_STRONG_MODEL: z.preprocess(emptyToUndefined, z.string().default('gpt-4.1')),
+  /** OpenAI embeddings model (called with 256 dimensions); without OPENAI_API_KEY the local embedder is used. */
+  OPENAI_EMBEDDING_MODEL: z.preprocess(emptyToUndefined, z.string().default('text-embedding-3-small')),
+  /** Provider of the capture and detect calls (fast tier); default: anthropic when it has a key (or offline), else openai. */
+  UNDERSTANDING_PROVIDER: z.preprocess(emptyToUndefined, z.enum(['anthropic', 'openai']).optional()),
+  /** A capture or detect model call slower than this is abandoned for the rules. */
+  UNDERSTANDING_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(50).max(30_000).default(2500)),
+  /** Bound of each gathered part (history, profile, schema summary) before its fallback value is used. */
+  GATHER_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(50).max(30_000).default(1500)),
+  /** Bound of the question's embedding call. */
+  EMBEDDING_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(50).max(30_000).default(2000)),
   /** Offline model latency/fault profiles as JSON (see README). */
   OFFLINE_MODEL_PROFILES: optionalString,
   /** Port of the offline model server (0: any free port). */
@@ -60,12 +74,12 @@ const schema = z.object({
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   /** Max concurrent activities per worker. */
   WORKER_MAX_ACTIVITIES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(200)),
-  /** Exact-cache time to live in seconds (1 h, as in the sales-agent write-up). */
-  EXACT_CACHE_TTL_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(3600)),
   /** Turn event streams expire this long after their last event. */
   EVENT_STREAM_TTL_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(60).default(86400)),
   /** Sliding window of past turns sent to the model. */
   HISTORY_WINDOW_TURNS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(50).default(10)),
+  /** …and at most this many (approximate) tokens of it; the oldest turns go first. */
+  HISTORY_WINDOW_TOKENS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(200_000).default(3000)),
   /** Pool size of each Postgres pool. */
   PG_POOL_MAX: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100).default(10)),
 });

@@ -32,11 +32,16 @@ export interface StartTemporalOptions {
 }
 
 /** Search attributes every turn uses; registered on the dev server or checked on a cluster. */
-export const TURN_SEARCH_ATTRIBUTES: Record<string, 'Keyword'> = {
+export const TURN_SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Bool'> = {
   [SEARCH_ATTRIBUTES.tenantId]: 'Keyword',
   [SEARCH_ATTRIBUTES.sessionId]: 'Keyword',
   [SEARCH_ATTRIBUTES.cacheOutcome]: 'Keyword',
+  [SEARCH_ATTRIBUTES.intent]: 'Keyword',
+  [SEARCH_ATTRIBUTES.fallbackUsed]: 'Bool',
 };
+
+// IndexedValueType in the Temporal API enum.
+const INDEXED_VALUE_TYPE = { Keyword: 2, Bool: 5 } as const;
 
 /**
  * Server settings for chat latency: one task-queue partition (no forwarding hops between a task and
@@ -103,8 +108,7 @@ export async function ensureSearchAttributes(address: string, namespace: string,
     const have = new Set(Object.keys(existing.customAttributes ?? {}));
     const missing = Object.keys(TURN_SEARCH_ATTRIBUTES).filter((k) => !have.has(k));
     if (missing.length === 0) return;
-    // 2 = INDEXED_VALUE_TYPE_KEYWORD in the Temporal API enum.
-    const searchAttributes = Object.fromEntries(missing.map((k) => [k, 2]));
+    const searchAttributes = Object.fromEntries(missing.map((k) => [k, INDEXED_VALUE_TYPE[TURN_SEARCH_ATTRIBUTES[k]!]]));
     await conn.operatorService.addSearchAttributes({ namespace, searchAttributes });
     log.info({ added: missing }, 'registered search attributes');
   } catch (err) {

@@ -6,8 +6,9 @@ import { createTenantKeyStore } from '../api/auth.ts';
 import { listen } from '../api/server.ts';
 import { DEV_KEYS } from '../infra/app-store.ts';
 import { startTemporal } from '../infra/temporal-server.ts';
-import { loadConfigOrExit, onShutdown } from './process-entry.ts';
-import { activityDeps, openMessaging, openProviders, openStores, runWorker } from './runtime.ts';
+import { loadConfigOrExit, onShutdown } from '../infra/process-entry.ts';
+import { openMessaging } from './messaging.ts';
+import { activityDeps, openProviders, openStores, runWorker } from './runtime.ts';
 import { installTemporalRuntime } from './temporal-runtime.ts';
 
 const bootStarted = Date.now();
@@ -46,6 +47,7 @@ try {
     temporal: client,
     events: messaging.events,
     appDb: stores.app.pool,
+    kv: messaging.kv,
     keys: createTenantKeyStore(stores.app.pool, { production: config.NODE_ENV === 'production' }),
     log,
     pingEvents: messaging.ping,

@@ -1,22 +1,24 @@
 // Builds the real clients from the configuration: stores, cache and event bus, model providers,
 // the Temporal worker. Entrypoints (dev.ts, worker.ts, api/main.ts) and tests compose these.
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { DefaultLogger, NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from '../activities/index.ts';
+import { createActivities, type Activities, type ActivityDeps } from '../activities/index.ts';
+import { tenantSettingsPatch } from '../activities/tenant/settings.ts';
+import { updateTenantSettings } from '../activities/tenant/store.ts';
 import { createPool, ensureDemoTenants, migrate, openAppStore, type Store } from '../infra/app-store.ts';
 import type { Config } from '../infra/config.ts';
-import { createMemoryExactCache, createRedisExactCache, type ExactCache } from '../infra/exact-cache.ts';
 import { createAnthropicProvider } from '../infra/llm/anthropic-provider.ts';
+import { createOpenAIEmbedder, type Embedder } from '../infra/llm/embeddings.ts';
 import { createOpenAIProvider } from '../infra/llm/openai-provider.ts';
 import type { ChatProvider, ProviderName } from '../infra/llm/provider.ts';
 import type { Logger } from '../infra/logger.ts';
+import { embedText, LOCAL_EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL } from '../infra/offline-model/embedder.ts';
 import { parseProfilesEnv, startOfflineModel, type OfflineModel } from '../infra/offline-model/server.ts';
-import { DEMO_TENANTS, ensureTenantData } from '../infra/seed/demo-data.ts';
+import { DEMO_TENANT_SETTINGS, DEMO_TENANTS, ensureTenantData } from '../infra/seed/demo-data.ts';
 import { seedKnowledgeBase } from '../infra/seed/kb-documents.ts';
-import { createMemoryTurnEventBus, createRedisTurnEventBus, type TurnEventBus } from '../infra/turn-events.ts';
 import { TURN_TASK_QUEUE } from '../workflows/shared/contract.ts';
+import type { Messaging } from './messaging.ts';
 
 /** The app store and the tenant analytics store (the same pool unless TENANT_DATABASE_URL is set). */
 export interface Stores {
@@ -39,6 +41,7 @@ export async function openStores(config: Config, log: Logger, opts: { inMemory?:
   const tenantPool = config.TENANT_DATABASE_URL ? createPool(config.TENANT_DATABASE_URL, config.PG_POOL_MAX, false) : app.pool;
   if (opts.seed !== false) {
     for (const tenant of DEMO_TENANTS) await seedKnowledgeBase(app.pool, tenant);
+    await seedDemoSettings(app.pool);
     const started = Date.now();
     const seeded = await ensureTenantData(tenantPool, DEMO_TENANTS, {
       anchorDate: seedAnchor(config),
@@ -58,40 +61,25 @@ export async function openStores(config: Config, log: Logger, opts: { inMemory?:
   };
 }
 
-/** Exact cache and turn event bus: Redis with REDIS_URL, in-process otherwise. */
-export interface Messaging {
-  cache: ExactCache;
-  events: TurnEventBus;
-  redis?: Redis;
-  ping(): Promise<unknown>;
-  close(): Promise<void>;
-}
-
-/** Connects Redis (or builds the in-process equivalents). */
-export async function openMessaging(config: Config, log: Logger): Promise<Messaging> {
-  if (!config.REDIS_URL) {
-    const events = createMemoryTurnEventBus(config.EVENT_STREAM_TTL_SECONDS);
-    return { cache: createMemoryExactCache(), events, ping: async () => 'in-process', close: () => events.close() };
+/** Gives the demo tenants their demo settings (time zone, denied topics) once, when they have none. */
+async function seedDemoSettings(pool: pg.Pool): Promise<void> {
+  for (const [tenantId, patch] of Object.entries(DEMO_TENANT_SETTINGS)) {
+    const { rows } = await pool.query<{ settings: object }>('SELECT settings FROM tenants WHERE id = $1', [tenantId]);
+    if (rows[0] && Object.keys(rows[0].settings).length === 0) await updateTenantSettings(pool, { delete: async () => {} }, tenantId, tenantSettingsPatch.parse(patch));
   }
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2, enableAutoPipelining: true });
-  redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
-  await redis.connect();
-  return {
-    cache: createRedisExactCache(redis),
-    events: createRedisTurnEventBus(redis, config.EVENT_STREAM_TTL_SECONDS),
-    redis,
-    ping: () => redis.ping(),
-    close: async () => {
-      await redis.quit().catch(() => redis.disconnect());
-    },
-  };
 }
 
-/** Answer providers, and the offline model when no key is set. */
+/** Answer providers, the embedder, and the offline model when no key is set. */
 export interface Providers {
   providers: Partial<Record<ProviderName, ChatProvider>>;
+  embedder: Embedder;
   offline?: OfflineModel;
   close(): Promise<void>;
+}
+
+/** The local embedder in this process, for deployments with an Anthropic key but no embeddings provider. */
+function inProcessEmbedder(): Embedder {
+  return { model: LOCAL_EMBEDDING_MODEL, dimensions: LOCAL_EMBEDDING_DIMENSIONS, embed: async (texts) => texts.map(embedText) };
 }
 
 /** Real providers for the keys that are set; with none, the offline model behind both SDKs. */
@@ -104,23 +92,33 @@ export async function openProviders(config: Config, log: Logger): Promise<Provid
     });
     log.warn({ url: offline.url }, 'no ANTHROPIC_API_KEY or OPENAI_API_KEY: answers come from the built-in OFFLINE MODEL (a deterministic rule engine, not an LLM)');
     return {
+      // Tier names as configured, so the offline model sees (and counts) what a real provider would be asked for.
       providers: {
-        anthropic: createAnthropicProvider({ apiKey: 'offline', baseURL: `${offline.url}/anthropic`, model: 'offline-model' }),
-        openai: createOpenAIProvider({ apiKey: 'offline', baseURL: `${offline.url}/openai/v1`, model: 'offline-model' }),
+        anthropic: createAnthropicProvider({ apiKey: 'offline', baseURL: `${offline.url}/anthropic`, models: { fast: config.ANTHROPIC_FAST_MODEL, strong: config.ANTHROPIC_STRONG_MODEL } }),
+        openai: createOpenAIProvider({ apiKey: 'offline', baseURL: `${offline.url}/openai/v1`, models: { fast: config.OPENAI_FAST_MODEL, strong: config.OPENAI_STRONG_MODEL } }),
       },
+      // The same product path as with OpenAI: the SDK's embeddings call, answered by the offline model's local embedder.
+      embedder: createOpenAIEmbedder({ apiKey: 'offline', baseURL: `${offline.url}/openai/v1`, model: LOCAL_EMBEDDING_MODEL, dimensions: LOCAL_EMBEDDING_DIMENSIONS }),
       offline,
       close: () => offline.close(),
     };
   }
   const providers: Partial<Record<ProviderName, ChatProvider>> = {};
   if (config.ANTHROPIC_API_KEY) {
-    providers.anthropic = createAnthropicProvider({ apiKey: config.ANTHROPIC_API_KEY, baseURL: config.ANTHROPIC_BASE_URL, model: config.ANTHROPIC_MODEL });
+    providers.anthropic = createAnthropicProvider({
+      apiKey: config.ANTHROPIC_API_KEY,
+      baseURL: config.ANTHROPIC_BASE_URL,
+      models: { fast: config.ANTHROPIC_FAST_MODEL, strong: config.ANTHROPIC_STRONG_MODEL },
+    });
   }
   if (config.OPENAI_API_KEY) {
-    providers.openai = createOpenAIProvider({ apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL });
+    providers.openai = createOpenAIProvider({ apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL, models: { fast: config.OPENAI_FAST_MODEL, strong: config.OPENAI_STRONG_MODEL } });
   }
-  log.info({ providers: Object.keys(providers) }, 'model providers configured');
-  return { providers, close: async () => {} };
+  const embedder = config.OPENAI_API_KEY
+    ? createOpenAIEmbedder({ apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL, model: config.OPENAI_EMBEDDING_MODEL, dimensions: LOCAL_EMBEDDING_DIMENSIONS })
+    : inProcessEmbedder();
+  log.info({ providers: Object.keys(providers), embedder: embedder.model }, 'model providers configured');
+  return { providers, embedder, close: async () => {} };
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -150,6 +148,8 @@ export async function runWorker(opts: {
   maxActivities: number;
   log: Logger;
   taskQueue?: string;
+  /** Replaces some activities (tests stub a step to drive a branch, as Temporal's samples do). */
+  overrides?: Partial<Activities>;
 }): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: opts.address });
   const worker = await Worker.create({
@@ -157,7 +157,7 @@ export async function runWorker(opts: {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue ?? TURN_TASK_QUEUE,
     workflowBundle: await workflowBundle(),
-    activities: createActivities(opts.deps),
+    activities: { ...createActivities(opts.deps), ...opts.overrides },
     maxConcurrentActivityTaskExecutions: opts.maxActivities,
     maxConcurrentLocalActivityExecutions: opts.maxActivities,
     // Stream writes of a dead worker's activity are retried on another after the heartbeat timeout.
@@ -178,10 +178,20 @@ export async function runWorker(opts: {
 /** Activity dependencies from opened services. */
 export function activityDeps(config: Config, stores: Stores, messaging: Messaging, providers: Providers): ActivityDeps {
   return {
-    cache: messaging.cache,
+    kv: messaging.kv,
     events: messaging.events,
     appDb: stores.app.pool,
+    tenantDb: stores.tenantPool,
     providers: providers.providers,
-    settings: { exactCacheTtlSeconds: config.EXACT_CACHE_TTL_SECONDS, historyWindowTurns: config.HISTORY_WINDOW_TURNS },
+    embedder: providers.embedder,
+    settings: {
+      historyWindowTurns: config.HISTORY_WINDOW_TURNS,
+      historyWindowTokens: config.HISTORY_WINDOW_TOKENS,
+      gatherTimeoutMs: config.GATHER_TIMEOUT_MS,
+      understandingTimeoutMs: config.UNDERSTANDING_TIMEOUT_MS,
+      understandingProvider: config.UNDERSTANDING_PROVIDER ?? (config.offline || config.ANTHROPIC_API_KEY ? 'anthropic' : 'openai'),
+      embeddingTimeoutMs: config.EMBEDDING_TIMEOUT_MS,
+    },
+    now: Date.now,
   };
 }

@@ -1,7 +1,8 @@
 // `npm run worker`: one chat-turn worker process. Run N of them against one Temporal cluster.
 import { startTemporal } from '../infra/temporal-server.ts';
-import { loadProcessConfig, onShutdown } from './process-entry.ts';
-import { activityDeps, openMessaging, openProviders, openStores, runWorker } from './runtime.ts';
+import { loadProcessConfig, onShutdown } from '../infra/process-entry.ts';
+import { openMessaging } from './messaging.ts';
+import { activityDeps, openProviders, openStores, runWorker } from './runtime.ts';
 import { installTemporalRuntime } from './temporal-runtime.ts';
 
 const { config, log } = loadProcessConfig('worker');

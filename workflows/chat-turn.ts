@@ -1,239 +1,81 @@
-import {
-  isCancellation,
-  log,
-  proxyActivities,
-  proxyLocalActivities,
-  setHandler,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
-import type { Activities } from '../activities/index.ts';
-import type { GenerateAnswerOutput } from '../activities/generate-answer.ts';
-import { BLOCKED_ANSWER, CANNED_ANSWER } from './shared/answers.ts';
-import { estimateComplexity, MAX_TOKENS_BY_COMPLEXITY } from './shared/complexity.ts';
-import {
-  type ChatTurnInput,
-  type HistoryMessage,
-  type TurnEvent,
-  type TurnResult,
-  turnStreamKey,
-  ZERO_USAGE,
-} from './shared/contract.ts';
-import { turnResultQuery } from './shared/messages.ts';
-import { CacheOutcomeKey } from './shared/search-attributes.ts';
+import { patched } from '@temporalio/workflow';
+import type { ChatTurnInput, TurnResult } from './shared/contract.ts';
+import { EFFORT_BY_COMPLEXITY } from './shared/effort.ts';
+import { DEFAULT_TENANT_SETTINGS, UNCACHEABLE_INTENTS } from './shared/tenant-settings.ts';
+import { Turn } from './turn/context.ts';
+import { generate } from './turn/generate.ts';
+import { checks, lookups, turnIo } from './turn/proxies.ts';
+import { understand } from './turn/understand.ts';
+import { chatTurnV1 } from './turn/v1.ts';
 
-// Fast in-process lookups and checks (cache, guardrails, stream writes): local activities,
-// so they cost no server round trip. Short timeout; failures fall back, never fail the turn.
-const fast = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '2 seconds',
-  retry: { maximumAttempts: 3, initialInterval: '50 ms', backoffCoefficient: 2, maximumInterval: '500 ms' },
-});
-
-// App-store reads and writes: a little more time, a few jittered retries (the activities set nextRetryDelay).
-const store = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '5 seconds',
-  retry: { maximumAttempts: 3, initialInterval: '100 ms', backoffCoefficient: 2, maximumInterval: '2 seconds' },
-});
-
-// Model calls: a real activity so a crashed worker's call is retried elsewhere; heartbeats carry
-// cancellation to the SDK's stream. Rejections (bad request, no such provider) are not retried.
-const llm = proxyActivities<Activities>({
-  startToCloseTimeout: '60 seconds',
-  heartbeatTimeout: '10 seconds',
-  retry: {
-    maximumAttempts: 3,
-    initialInterval: '500 ms',
-    backoffCoefficient: 2,
-    maximumInterval: '5 seconds',
-    nonRetryableErrorTypes: ['ProviderRejected', 'ProviderNotConfigured'],
-  },
-});
-
-// The fallback provider gets one quick try: the turn has already waited for the primary.
-const llmFallback = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  heartbeatTimeout: '10 seconds',
-  retry: { maximumAttempts: 1, nonRetryableErrorTypes: ['ProviderRejected', 'ProviderNotConfigured'] },
-});
-
-/** Order in which providers are tried; the first answers, the next is the fallback branch. */
-export const PROVIDER_ORDER = ['anthropic', 'openai'] as const;
-
-
-/** One chat turn: exact cache, guardrails and history, streamed generation with a fallback branch, output guardrail, persistence. */
+/**
+ * One chat turn: exact cache; guardrail beside gathering, capture, detect and embedding (reconciled);
+ * semantic cache; streamed generation with a fallback branch; output guardrail; one way out (`finish`).
+ */
 export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
-  const { workflowId } = workflowInfo();
-  const stream = turnStreamKey(workflowId);
-  const steps: Record<string, number> = {};
-  const fallbacks: string[] = [];
-  const complexity = estimateComplexity(input.message);
-  let delivered: TurnResult | null = null;
-  setHandler(turnResultQuery, () => delivered);
+  // Turns started by v1 workers replay (and finish) on the v1 code; the v1 result lacks the slots.
+  if (!patched('understanding-v2')) return (await chatTurnV1(input)) as unknown as TurnResult;
+  const turn = new Turn(input);
 
-  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    const t0 = Date.now();
-    try {
-      return await fn();
-    } finally {
-      steps[name] = Date.now() - t0;
-    }
-  };
-  // A failed optional step records a fallback and yields its fallback value.
-  const orFallback = async <T>(name: string, fn: () => Promise<T>, fallback: T): Promise<T> => {
-    try {
-      return await timed(name, fn);
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      log.warn('step failed, using its fallback value', { step: name, error: String(err) });
-      fallbacks.push(name);
-      return fallback;
-    }
-  };
-  const baseResult = (): Omit<TurnResult, 'answer' | 'cache'> => ({
-    turnId: input.turnId,
-    workflowId,
-    intent: 'general',
-    complexity,
-    usage: { ...ZERO_USAGE },
-    costUsd: 0,
-    timings: { totalMs: 0, ttftMs: null, steps },
-    fallbacks,
-  });
-  const stamp = (r: TurnResult): TurnResult => ({
-    ...r,
-    timings: { ...r.timings, totalMs: Math.max(0, Date.now() - input.receivedAt), steps: { ...steps } },
-  });
+  // 1. Announce the turn, load the tenant's settings, look up the exact cache (one local activity).
+  turn.opened = await turn.orFallback(
+    'lookupExactCache',
+    () => turnIo.openTurn({ stream: turn.stream, turnId: input.turnId, workflowId: turn.workflowId, tenantId: input.tenantId, sessionId: input.sessionId, message: input.message }),
+    null,
+  );
+  turn.opened ??= { tenant: { settings: DEFAULT_TENANT_SETTINGS, generation: 0, today: new Date().toISOString().slice(0, 10), timeZone: 'UTC' }, language: 'und', previous: null, exactKey: null, hit: null };
+  turn.step('lookupExactCache', 'completed');
+  if (turn.opened.hit) return turn.finish({ kind: 'cached', cache: 'exact', cached: turn.opened.hit });
 
-  await orFallback('announce', () => fast.emitTurnEvents({ stream, events: [{ type: 'turn', data: { turnId: input.turnId, workflowId } }] }), undefined);
+  // 2. Understand: input guardrail | gather | capture | detect | embed, then reconcile. A deny cancels the rest.
+  const understood = await understand(turn);
+  if (understood.blocked) return turn.finish({ kind: 'blocked', guard: understood.blocked });
 
-  // 1. Exact cache.
-  const cached = await orFallback('lookupExactCache', () => fast.lookupExactCache({ tenantId: input.tenantId, message: input.message }), null);
-  if (cached) {
-    const result = stamp({
-      ...baseResult(),
-      answer: cached.answer,
-      cache: 'exact',
-      intent: cached.intent,
-      complexity: cached.complexity,
-      provider: cached.provider,
-      model: cached.model,
-      timings: { totalMs: 0, ttftMs: Math.max(0, Date.now() - input.receivedAt), steps },
-    });
-    upsertSearchAttributes([{ key: CacheOutcomeKey, value: 'exact' }]);
-    await deliver(stream, result, true);
-    delivered = result;
-    return result;
+  // 3. Semantic cache: tenant-scoped, same slot signature required; a near miss becomes a suggestion.
+  const { intent, slots, complexity } = turn.understanding;
+  const { settings } = turn.opened.tenant;
+  if (understood.embedding && !UNCACHEABLE_INTENTS.includes(intent)) {
+    const { vector, model } = understood.embedding;
+    const found = await turn.orFallback(
+      'lookupSemanticCache',
+      () =>
+        lookups.lookupSemanticCache({
+          stream: turn.stream,
+          progress: turn.takeProgress(),
+          tenantId: input.tenantId,
+          generation: turn.opened!.tenant.generation,
+          vector,
+          model,
+          intent,
+          slots,
+          threshold: settings.semanticCache.threshold,
+          suggestThreshold: settings.semanticCache.suggestThreshold,
+        }),
+      { hit: null, suggestion: null },
+    );
+    if (found.hit) return turn.finish({ kind: 'cached', cache: 'semantic', cached: found.hit, similarity: found.hit.similarity });
+    if (found.suggestion) turn.suggestion = found.suggestion;
+    turn.semanticWrite = { vector, model, intent, slots };
   }
 
-  // 2. Input guardrail and session history, in parallel.
-  const [guard, history] = await Promise.all([
-    orFallback('checkInputGuardrails', () => fast.checkInputGuardrails({ message: input.message }), {
-      allowed: true,
-      reasons: [] as string[],
-      redactedMessage: input.message,
-      redactions: 0,
-    }),
-    orFallback('loadSessionHistory', () => store.loadSessionHistory({ tenantId: input.tenantId, sessionId: input.sessionId }), [] as HistoryMessage[]),
-  ]);
-  const progress: TurnEvent[] = [
-    { type: 'step', data: { name: 'lookupExactCache', status: 'completed', ms: steps.lookupExactCache } },
-    { type: 'step', data: { name: 'checkInputGuardrails', status: guard.allowed ? 'completed' : 'failed', ms: steps.checkInputGuardrails } },
-    { type: 'step', data: { name: 'loadSessionHistory', status: 'completed', ms: steps.loadSessionHistory } },
-  ];
-
-  if (!guard.allowed) {
-    const result = stamp({
-      ...baseResult(),
-      answer: BLOCKED_ANSWER,
-      cache: 'none',
-      intent: 'blocked',
-      guardrail: { blocked: true, reasons: guard.reasons, redactions: guard.redactions },
-    });
-    upsertSearchAttributes([{ key: CacheOutcomeKey, value: 'blocked' }]);
-    await orFallback('emitProgress', () => fast.emitTurnEvents({ stream, events: progress }), undefined);
-    await deliver(stream, result, true);
-    delivered = result;
-    await orFallback('persistTurn', () => store.persistTurn(persistInput(input, guard.redactedMessage, result)), undefined);
-    return result;
-  }
-  await orFallback('emitProgress', () => fast.emitTurnEvents({ stream, events: progress }), undefined);
-
-  // 3. Generate, streamed; on failure the fallback branch tries the next provider, then a canned answer.
-  const request = {
-    stream,
+  // 4. Generate, streamed; effort (answer length, model tier) by complexity.
+  const effort = EFFORT_BY_COMPLEXITY[complexity];
+  const generated = await generate(turn, {
+    stream: turn.stream,
     tenantId: input.tenantId,
-    message: guard.redactedMessage,
-    history,
+    message: turn.redactedMessage,
+    history: understood.context.history,
     receivedAt: input.receivedAt,
-    maxTokens: MAX_TOKENS_BY_COMPLEXITY[complexity],
-  };
-  let generated: GenerateAnswerOutput | null = null;
-  for (const [i, provider] of PROVIDER_ORDER.entries()) {
-    const proxy = i === 0 ? llm : llmFallback;
-    try {
-      generated = await timed('generateAnswer', () => proxy.generateAnswer({ ...request, provider }));
-      break;
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      log.warn('generation failed', { provider, error: String(err) });
-      fallbacks.push(`generateAnswer:${provider}`);
-    }
-  }
+    maxTokens: effort.maxTokens,
+    tier: effort.tier,
+  });
+  if (!generated) return turn.finish({ kind: 'canned' });
 
-  if (!generated) {
-    const result = stamp({ ...baseResult(), answer: CANNED_ANSWER, cache: 'none', intent: 'fallback' });
-    upsertSearchAttributes([{ key: CacheOutcomeKey, value: 'fallback' }]);
-    await deliver(stream, result, true);
-    delivered = result;
-    // A canned answer is never cached, but the turn is kept so the session reads coherently.
-    await orFallback('persistTurn', () => store.persistTurn(persistInput(input, guard.redactedMessage, result)), undefined);
-    return result;
-  }
-
-  // 4. Output guardrail on the whole answer (the stream was already redacted token by token).
-  const out = await orFallback('checkOutputGuardrails', () => fast.checkOutputGuardrails({ answer: generated.answer }), {
+  // 5. Output guardrail on the whole answer (the stream was redacted token by token), then out.
+  const output = await turn.orFallback('checkOutputGuardrails', () => checks.checkOutputGuardrails({ tenantId: input.tenantId, answer: generated.answer }), {
     answer: generated.answer,
     redactions: 0,
     violations: [] as string[],
   });
-  const result = stamp({
-    ...baseResult(),
-    answer: out.answer,
-    cache: 'none',
-    provider: generated.provider,
-    model: generated.model,
-    usage: generated.usage,
-    costUsd: generated.costUsd,
-    timings: { totalMs: 0, ttftMs: generated.ttftMs, steps },
-    ...(guard.redactions + generated.redactions + out.redactions + out.violations.length > 0
-      ? { guardrail: { blocked: out.violations.length > 0, reasons: out.violations, redactions: guard.redactions + out.redactions + generated.redactions } }
-      : {}),
-  });
-  upsertSearchAttributes([{ key: CacheOutcomeKey, value: 'none' }]);
-
-  // 5. Deliver first, then persist and cache: the user never waits for bookkeeping.
-  await deliver(stream, result, false);
-  delivered = result;
-  const cacheable = out.violations.length === 0 && !fallbacks.some((f) => f.startsWith('generateAnswer'));
-  await Promise.all([
-    orFallback('persistTurn', () => store.persistTurn(persistInput(input, guard.redactedMessage, result)), undefined),
-    cacheable
-      ? orFallback('writeExactCache', () => fast.writeExactCache({ tenantId: input.tenantId, message: input.message, result }), undefined)
-      : Promise.resolve(),
-  ]);
-  return result;
-}
-
-async function deliver(stream: string, result: TurnResult, streamAnswer: boolean): Promise<void> {
-  try {
-    await fast.finishTurn({ stream, result, streamAnswer });
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    // The stream is unreachable: the result is still the workflow's and GET /v1/turns/:id serves it.
-    log.error('could not publish the done event', { error: String(err) });
-  }
-}
-
-function persistInput(input: ChatTurnInput, redactedMessage: string, result: TurnResult) {
-  return { tenantId: input.tenantId, sessionId: input.sessionId, userId: input.userId, redactedMessage, result };
+  return turn.finish({ kind: 'answered', generated, output });
 }

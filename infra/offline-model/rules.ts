@@ -1,6 +1,8 @@
 // The offline model's "brain": a deterministic rule engine, not a language model. It exists so the
 // whole stack (SDKs, streaming, retries, caching, cost accounting) runs without a provider key.
 // Same request ⇒ same answer: no clock, no randomness, no state.
+import { readUnderstandingPrompt, type ReadPrompt } from '../../activities/understanding/prompts.ts';
+import { captureByRules, detectByRules } from '../../activities/understanding/rules.ts';
 
 /** What the rule engine sees of a chat request: flattened system text and text-only messages. */
 export interface RuleRequest {
@@ -131,8 +133,40 @@ const CAPABILITIES_Q =
 const ANALYTICS =
   /\b(sales?|revenue|orders?|top (products?|sellers?|customers?)|best[- ]sell\w*|customers?|trends?|compare|comparison|by (region|country|channel|category|month|week|day)|last (week|month|quarter|year)|this (week|month|quarter|year)|yesterday|today|aov|average order|conversion|refund rate|growth|units? sold|gmv|margin)\b/;
 
+/**
+ * The understanding tasks (activities/understanding/prompts.ts) answered with the product's own rules, so
+ * the model path and the rules fallback agree offline. Malformed prompt lines read as absent; a rules
+ * failure still answers valid JSON, since a model never throws, it only answers badly.
+ */
+function understandingAnswer(prompt: ReadPrompt, question: string): string {
+  if (prompt.task === 'detect_intent') {
+    try {
+      const { intent, confidence, complexity } = detectByRules(question, prompt.capturedSlots ? { slots: prompt.capturedSlots } : {});
+      return JSON.stringify({ intent, confidence, complexity });
+    } catch {
+      return JSON.stringify({ intent: 'unknown', confidence: 0, complexity: 'simple' });
+    }
+  }
+  try {
+    // No clock here: without a Today line the rules leave relative ranges unresolved (an empty today is invalid).
+    // The prompt carries no previous intent, so the rules judge the previous turn by its slots alone.
+    const { slots, inherited } = captureByRules(question, {
+      today: prompt.today ?? '',
+      previous: prompt.previousSlots ? { intent: 'unknown', slots: prompt.previousSlots } : null,
+    });
+    return JSON.stringify({ slots, inherited });
+  } catch {
+    return JSON.stringify({ slots: {}, inherited: [] });
+  }
+}
+
 /** The rules, in order; append or splice to extend the engine. */
 export const RULES: Rule[] = [
+  {
+    name: 'understanding',
+    test: ({ request }) => readUnderstandingPrompt(request.system) !== null,
+    respond: ({ request, question }) => understandingAnswer(readUnderstandingPrompt(request.system)!, question),
+  },
   {
     name: 'greeting',
     test: ({ normalized }) => GREETING.test(normalized) && wordCount(normalized) <= 6,

@@ -8,6 +8,15 @@ import { mulberry32 } from '../prng.ts';
 /** The demo tenants seeded at startup; each gets its own Postgres schema of the same name. */
 export const DEMO_TENANTS = ['acme', 'globex'] as const;
 
+/**
+ * Settings the demo tenants start with (validated by the tenant settings schema when applied): their shop's
+ * time zone, and each other's name as a denied topic, to show per-tenant guardrails.
+ */
+export const DEMO_TENANT_SETTINGS: Record<string, object> = {
+  acme: { timeZone: 'America/New_York', guardrails: { deniedTopics: [{ name: 'competitors', phrases: ['globex', 'globex market'] }] } },
+  globex: { timeZone: 'Europe/Berlin', guardrails: { deniedTopics: [{ name: 'competitors', phrases: ['acme', 'acme outfitters'] }] } },
+};
+
 /** Customer regions. */
 export const REGIONS = ['North America', 'Europe', 'Asia Pacific', 'Latin America'] as const;
 /** Customer segments. */

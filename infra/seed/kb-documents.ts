@@ -1,7 +1,7 @@
 // Policy documents written for this project, one set of six per demo tenant. Each document is one
 // template filled from the tenant's policy facts and brand voice, so the two shops differ exactly where
 // their policies differ and cannot drift apart anywhere else.
-import type pg from 'pg';
+import type { Queryable } from '../db.ts';
 
 /** One knowledge-base document. */
 export interface KbDocument {
@@ -277,7 +277,7 @@ export function kbDocumentsFor(tenantId: string): KbDocument[] {
 }
 
 /** Upserts a tenant's documents into the app store's `kb_documents` in one statement; returns how many. */
-export async function seedKnowledgeBase(pool: Pick<pg.Pool, 'query'>, tenantId: string): Promise<number> {
+export async function seedKnowledgeBase(pool: Queryable, tenantId: string): Promise<number> {
   const docs = kbDocumentsFor(tenantId);
   if (docs.length === 0) return 0;
   await pool.query(

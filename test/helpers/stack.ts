@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
+import type { Activities, ActivityDeps } from '../../activities/index.ts';
 import { createApp } from '../../api/app.ts';
 import { createTenantKeyStore } from '../../api/auth.ts';
 import { listen } from '../../api/server.ts';
@@ -11,17 +12,8 @@ import { loadConfig, type Config } from '../../infra/config.ts';
 import { createLogger, type Logger } from '../../infra/logger.ts';
 import type { ProviderProfile } from '../../infra/offline-model/server.ts';
 import { freePort, startTemporal, type TemporalHandle } from '../../infra/temporal-server.ts';
-import {
-  activityDeps,
-  openMessaging,
-  openProviders,
-  openStores,
-  runWorker,
-  type Messaging,
-  type Providers,
-  type RunningWorker,
-  type Stores,
-} from '../../workers/runtime.ts';
+import { openMessaging, type Messaging } from '../../workers/messaging.ts';
+import { activityDeps, openProviders, openStores, runWorker, type Providers, type RunningWorker, type Stores } from '../../workers/runtime.ts';
 import { installTemporalRuntime } from '../../workers/temporal-runtime.ts';
 
 /** Pinned so the seeded tenant data (and anything computed from it) is the same every run. */
@@ -82,11 +74,15 @@ export interface TestStack {
   /** Base URL of the API when started with `api: true`. */
   apiUrl?: string;
   setProfile(provider: 'anthropic' | 'openai', p: Partial<ProviderProfile>): void;
+  /** Runs `fn` with a worker of these activity overrides on its own task queue (the stack's real clients otherwise). */
+  withWorker<T>(overrides: Partial<Activities>, fn: (taskQueue: string) => Promise<T>, settings?: Partial<ActivityDeps['settings']>): Promise<T>;
   close(): Promise<void>;
 }
 
 /** Starts a stack; `worker: false` leaves the task queue without a worker (tests start their own). */
-export async function startStack(opts: { env?: Record<string, string>; worker?: boolean; api?: boolean; profiles?: string } = {}): Promise<TestStack> {
+export async function startStack(
+  opts: { env?: Record<string, string>; worker?: boolean; api?: boolean; profiles?: string; overrides?: Partial<Activities> } = {},
+): Promise<TestStack> {
   installTemporalRuntime();
   const env = { OFFLINE_MODEL_PROFILES: opts.profiles ?? '{"anthropic":{"ttftMs":0,"tokensPerSec":0,"jitterMs":0},"openai":{"ttftMs":0,"tokensPerSec":0,"jitterMs":0}}', ...opts.env };
   const config = await testConfig(env);
@@ -97,6 +93,9 @@ export async function startStack(opts: { env?: Record<string, string>; worker?: 
     openMessaging(config, log),
     openProviders(config, log),
   ]);
+  // Redis outlives test runs while each stack's app store is new: forget what earlier stacks cached
+  // (answers, tenant settings and generations), or they would leak into this one's turns.
+  for (const prefix of ['exact:v2:', 'tenant:v1:', 'profile:v1:', 'schema:v1:']) await messaging.kv.deletePrefix(prefix);
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: temporal.namespace });
   const closers: (() => Promise<unknown>)[] = [() => connection.close(), () => stores.close(), () => messaging.close(), () => providers.close()];
@@ -109,6 +108,7 @@ export async function startStack(opts: { env?: Record<string, string>; worker?: 
       maxActivities: 50,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       log,
+      overrides: opts.overrides,
     });
     closers.push(() => worker!.shutdown());
   }
@@ -118,6 +118,7 @@ export async function startStack(opts: { env?: Record<string, string>; worker?: 
       temporal: client,
       events: messaging.events,
       appDb: stores.app.pool,
+      kv: messaging.kv,
       keys: createTenantKeyStore(stores.app.pool, { production: false }),
       log,
       pingEvents: messaging.ping,
@@ -139,6 +140,17 @@ export async function startStack(opts: { env?: Record<string, string>; worker?: 
     worker,
     apiUrl,
     setProfile: (provider, p) => providers.offline?.setProfile(provider, p),
+    withWorker: async (overrides, fn, settings = {}) => {
+      const taskQueue = `test-${randomUUID()}`;
+      const base = activityDeps(config, stores, messaging, providers);
+      const deps = { ...base, settings: { ...base.settings, ...settings } };
+      const w = await runWorker({ address: temporal.address, namespace: temporal.namespace, deps, maxActivities: 20, taskQueue, log, overrides });
+      try {
+        return await fn(taskQueue);
+      } finally {
+        await w.shutdown();
+      }
+    },
     close: async () => {
       for (const close of closers.reverse()) await close().catch(() => {});
     },

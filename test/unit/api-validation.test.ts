@@ -6,7 +6,10 @@ import { createTenantKeyStore } from '../../api/auth.ts';
 import { listen } from '../../api/server.ts';
 import { hashApiKey } from '../../infra/app-store.ts';
 import { createLogger } from '../../infra/logger.ts';
-import { createMemoryTurnEventBus } from '../../infra/turn-events.ts';
+import { createMemoryTurnEventBus } from '../../activities/turn-events/bus.ts';
+import type { AppDeps } from '../../api/app.ts';
+import type { Queryable } from '../../infra/db.ts';
+import { createMemoryKvCache } from '../../infra/kv-cache.ts';
 
 // Small fakes of narrowed interfaces: a key table and a Temporal client that must never be reached.
 const keyRows = new Map([
@@ -14,22 +17,27 @@ const keyRows = new Map([
   [hashApiKey('prod-globex-key'), { tenant_id: 'globex', dev: false }],
 ]);
 const db = {
-  query: async (_sql: string, params?: unknown[]) => {
+  query: async <R,>(_sql: string, params?: unknown[]) => {
     const row = keyRows.get(String(params?.[0]));
-    return { rows: row ? [row] : [], rowCount: row ? 1 : 0 };
+    return { rows: (row ? [row] : []) as R[], rowCount: row ? 1 : 0 };
   },
-} as never;
+} satisfies Queryable;
 let temporalCalls = 0;
+// Every workflow method rejects (and counts): validation must answer before Temporal is touched.
+const workflowClient = new Proxy({} as AppDeps['temporal']['workflow'], {
+  get: () => () => (temporalCalls++, Promise.reject(new Error('Temporal must not be called'))),
+});
 const temporal = {
-  workflow: new Proxy({}, { get: () => () => (temporalCalls++, Promise.reject(new Error('Temporal must not be called'))) }),
-  connection: { workflowService: { getSystemInfo: async () => ({}) } },
-} as never;
+  workflow: workflowClient,
+  connection: { workflowService: { getSystemInfo: async () => ({}) } as unknown as AppDeps['temporal']['connection']['workflowService'] },
+} satisfies AppDeps['temporal'];
 
 async function serve(production: boolean) {
   const app = createApp({
     temporal,
     events: createMemoryTurnEventBus(60),
     appDb: db,
+    kv: createMemoryKvCache(),
     keys: createTenantKeyStore(db, { production }),
     log: createLogger('silent'),
   });
@@ -91,10 +99,22 @@ describe('POST /v1/turns validation', () => {
       { sessionId: 'ok', message: 'x'.repeat(4001) },
       { sessionId: 'ok', message: 'hi', extra: true },
       { sessionId: 'ok', message: 42 },
+      // Text Postgres could not store, or that no person types: refused up front, never a lost turn.
+      { sessionId: 'ok', message: 'null byte \u0000 here' },
+      { sessionId: 'ok', message: 'bell \u0007 and escape \u001b[31m' },
+      { sessionId: 'ok', message: 'C1 control \u0085' },
+      { sessionId: 'ok', message: 'hi', userId: 'bad\u0000user' },
     ];
     for (const body of cases) {
       const err = await expectError(await post(JSON.stringify(body)), 400, 'invalid_request');
       assert.ok(Array.isArray((err.error as { details?: unknown[] }).details), JSON.stringify(body));
+    }
+  });
+
+  it('400 for a message that is not valid Unicode (an unpaired surrogate)', async () => {
+    for (const raw of ['{"sessionId":"ok","message":"broken \\ud800 text"}', '{"sessionId":"ok","message":"\\udc00 trailing"}']) {
+      const err = await expectError(await post(raw), 400, 'invalid_request');
+      assert.match(JSON.stringify(err), /Unicode/);
     }
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { createMemoryTurnEventBus, createRedisTurnEventBus, type BusItem, type TurnEventBus } from '../../infra/turn-events.ts';
+import { createMemoryTurnEventBus, createRedisTurnEventBus, type BusItem, type TurnEventBus } from '../../activities/turn-events/bus.ts';
 import { turnStreamKey } from '../../workflows/shared/contract.ts';
 
 async function collect(bus: TurnEventBus, stream: string, afterId: string, until: (i: BusItem) => boolean) {

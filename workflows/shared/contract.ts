@@ -1,5 +1,8 @@
 // Types and names shared by the API, the workers and the workflow sandbox.
 // This file must import nothing from Node, infra/ or api/: it is bundled into workflow code.
+import type { Complexity, IntentOrUnknown, ReconcileReason, Slots } from './understanding.ts';
+
+export type { Complexity } from './understanding.ts';
 
 /** Task queue every chat-turn worker polls. */
 export const TURN_TASK_QUEUE = 'chat-turns';
@@ -9,6 +12,8 @@ export const SEARCH_ATTRIBUTES = {
   tenantId: 'TenantId',
   sessionId: 'SessionId',
   cacheOutcome: 'CacheOutcome',
+  intent: 'Intent',
+  fallbackUsed: 'FallbackUsed',
 } as const;
 
 /** Workflow id of a turn: the tenant is part of it, so one tenant can never address another's turn. */
@@ -33,7 +38,6 @@ export interface ChatTurnInput {
 }
 
 export type CacheOutcome = 'exact' | 'semantic' | 'none';
-export type Complexity = 'trivial' | 'simple' | 'moderate' | 'complex' | 'comprehensive';
 export type StepStatus = 'started' | 'completed' | 'failed' | 'skipped';
 
 export interface Usage {
@@ -52,23 +56,36 @@ export interface TurnResult {
   answer: string;
   cache: CacheOutcome;
   similarity?: number;
+  /** A cached question close to this one (similarity between the suggest threshold and the hit threshold): "did you mean …?". */
   suggestion?: string;
-  intent: string;
+  /** `unknown` until something is detected (a cache hit carries the cached turn's intent). */
+  intent: IntentOrUnknown;
   complexity: Complexity;
+  slots: Slots;
+  /** How the turn was understood: detect confidence, language, whether detect was reconciled, model or rules. */
+  understanding?: {
+    confidence: number;
+    language: string;
+    reconciled: boolean;
+    reconcileReasons: ReconcileReason[];
+    source: { capture: 'model' | 'rules' | 'none'; detect: 'model' | 'rules' | 'none' };
+  };
   provider?: string;
   model?: string;
   usage: Usage;
   costUsd: number;
   timings: { totalMs: number; ttftMs: number | null; steps: Record<string, number> };
   fallbacks: string[];
-  guardrail?: { blocked: boolean; reasons: string[]; redactions: number };
+  guardrail?: { blocked: boolean; reasons: string[]; redactions: number; failOpen?: boolean };
+  /** Set when the turn ended with an `error` event instead of `done` (e.g. `content_policy`). */
+  error?: { code: string; message: string };
 }
 
 /** Events of a turn's stream, relayed as SSE (`event:` = type). */
 export type TurnEvent =
   | { type: 'turn'; data: { turnId: string; workflowId: string } }
   | { type: 'step'; data: { name: string; status: StepStatus; ms?: number; attempt?: number; reason?: string } }
-  | { type: 'token'; data: { text: string } }
+  | { type: 'token'; data: { text: string; attempt?: number } }
   | { type: 'done'; data: TurnResult }
   | { type: 'error'; data: { code: string; message: string } };
 

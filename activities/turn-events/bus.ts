@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { StoredTurnEvent, TurnEvent } from '../workflows/shared/contract.ts';
+import type { StoredTurnEvent, TurnEvent } from '../../workflows/shared/contract.ts';
 
 /** What a subscription yields: events, or `idle` after a quiet period (the API sends a heartbeat). */
 export type BusItem = StoredTurnEvent | { type: 'idle' };
@@ -193,4 +193,9 @@ export function createMemoryTurnEventBus(ttlSeconds: number, now: () => number =
       clearInterval(sweep);
     },
   };
+}
+
+/** Redis Streams when a connection is given, the in-process bus otherwise. */
+export function createTurnEventBus(redis: Redis | undefined, ttlSeconds: number): TurnEventBus {
+  return redis ? createRedisTurnEventBus(redis, ttlSeconds) : createMemoryTurnEventBus(ttlSeconds);
 }

@@ -107,10 +107,38 @@ export class StreamingRedactor {
   }
 }
 
-/** Policy check on a whole answer: things an answer must never contain. */
-export function outputPolicyFindings(answer: string): string[] {
+/** Normalised words of a text, for phrase matching that ignores case and punctuation. */
+function words(text: string): string[] {
+  return text.normalize('NFKC').toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+}
+
+/**
+ * Word runs (8 words, sliding) of the system prompt's lines: an answer that contains one repeats the
+ * prompt. Derived from the real prompt, so the check follows it when the prompt changes.
+ */
+export function promptFingerprints(systemPrompt: string, runLength = 8): Set<string> {
+  const runs = new Set<string>();
+  for (const line of systemPrompt.split('\n')) {
+    const w = words(line);
+    for (let i = 0; i + runLength <= w.length; i++) runs.add(w.slice(i, i + runLength).join(' '));
+  }
+  return runs;
+}
+
+/** Policy check on a whole answer: it must not repeat the system prompt, show context markup or destructive SQL. */
+export function outputPolicyFindings(answer: string, fingerprints: Set<string>, runLength = 8): string[] {
   const findings: string[] = [];
-  if (/<\/?context>|BEGIN SYSTEM PROMPT|You are the assistant of/i.test(answer)) findings.push('prompt-leak');
+  const w = words(answer);
+  let leaked = /<\/?context>/i.test(answer);
+  for (let i = 0; !leaked && i + runLength <= w.length; i++) leaked = fingerprints.has(w.slice(i, i + runLength).join(' '));
+  if (leaked) findings.push('prompt-leak');
   if (/\b(drop|truncate)\s+table\b/i.test(answer)) findings.push('destructive-sql');
   return findings;
+}
+
+/** Names of the tenant's denied topics the message touches (whole-phrase, case-insensitive). */
+export function deniedTopicFindings(message: string, topics: { name: string; phrases: string[] }[]): string[] {
+  if (topics.length === 0) return [];
+  const text = ` ${words(message).join(' ')} `;
+  return topics.filter((t) => t.phrases.some((p) => text.includes(` ${words(p).join(' ')} `))).map((t) => t.name);
 }

@@ -1,5 +1,5 @@
-import { ConfigError, loadConfig, type Config } from '../infra/config.ts';
-import { createLogger, type Logger } from '../infra/logger.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createLogger, type Logger } from './logger.ts';
 
 /** Loads the config once for an entrypoint; a bad setting ends the process with a message naming the variable. */
 export function loadConfigOrExit(name: string): { config: Config; log: Logger } {

@@ -1,17 +1,22 @@
 import type { Redis } from 'ioredis';
 
-/** Exact-answer cache: a key (already tenant-scoped by the caller) to a JSON value with a TTL. */
-export interface ExactCache {
+/** A key-value cache with TTLs (exact answers, tenant settings, profiles): Redis, or an in-process LRU. Keys are tenant-scoped by the caller. */
+export interface KvCache {
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Removes one key. */
+  delete(key: string): Promise<void>;
   /** Removes every key with this prefix (tenant invalidation). */
   deletePrefix(prefix: string): Promise<number>;
 }
 
 /** Redis implementation: GET / SET EX, prefix deletion with SCAN (never KEYS). */
-export function createRedisExactCache(redis: Pick<Redis, 'get' | 'set' | 'scan' | 'unlink'>): ExactCache {
+export function createRedisKvCache(redis: Pick<Redis, 'get' | 'set' | 'scan' | 'unlink'>): KvCache {
   return {
     get: (key) => redis.get(key),
+    async delete(key) {
+      await redis.unlink(key);
+    },
     async set(key, value, ttlSeconds) {
       await redis.set(key, value, 'EX', ttlSeconds);
     },
@@ -29,7 +34,7 @@ export function createRedisExactCache(redis: Pick<Redis, 'get' | 'set' | 'scan' 
 }
 
 /** In-process implementation for the single-process embedded default: LRU with TTL. */
-export function createMemoryExactCache(maxEntries = 1000, now: () => number = Date.now): ExactCache {
+export function createMemoryKvCache(maxEntries = 1000, now: () => number = Date.now): KvCache {
   // Map keeps insertion order: re-inserting on read makes the first key the least recently used.
   const entries = new Map<string, { value: string; expiresAt: number }>();
   return {
@@ -52,6 +57,9 @@ export function createMemoryExactCache(maxEntries = 1000, now: () => number = Da
         if (oldest === undefined) break;
         entries.delete(oldest);
       }
+    },
+    async delete(key) {
+      entries.delete(key);
     },
     async deletePrefix(prefix) {
       let removed = 0;

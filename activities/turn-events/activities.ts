@@ -1,0 +1,44 @@
+import type { TurnEvent, TurnResult } from '../../workflows/shared/contract.ts';
+import type { ActivityDeps } from '../deps.ts';
+import type { TurnEventBus } from './bus.ts';
+
+/** Splits a cached answer into word-sized pieces so it streams like a generated one. */
+export function chunkAnswer(answer: string, wordsPerChunk = 4): string[] {
+  const words = answer.match(/\S+\s*/g) ?? [];
+  const chunks: string[] = [];
+  for (let i = 0; i < words.length; i += wordsPerChunk) chunks.push(words.slice(i, i + wordsPerChunk).join(''));
+  return chunks;
+}
+
+/** Appends events in order (one connection keeps the order of calls). */
+export async function publishAll(events: Pick<TurnEventBus, 'publish'>, stream: string, list: TurnEvent[] | undefined): Promise<void> {
+  if (list?.length) await Promise.all(list.map((e) => events.publish(stream, e)));
+}
+
+/** Activities that write the turn's event stream on the workflow's behalf. */
+export function createTurnEventActivities(deps: Pick<ActivityDeps, 'events'>) {
+  return {
+    /** Appends events (step changes) to the turn's stream. */
+    async emitTurnEvents(input: { stream: string; events: TurnEvent[] }): Promise<void> {
+      await publishAll(deps.events, input.stream, input.events);
+    },
+
+    /**
+     * Ends the stream: queued step events, the answer as tokens when it was not streamed already (cache
+     * hit, canned answer), then the one terminal event: `done`, or `error` when the result carries one.
+     */
+    async finishTurn(input: { stream: string; result: TurnResult; streamAnswer: boolean; progress?: TurnEvent[] }): Promise<{ published: boolean }> {
+      await publishAll(deps.events, input.stream, input.progress);
+      const { result } = input;
+      if (result.error) {
+        const id = await deps.events.publishTerminal(input.stream, { type: 'error', data: result.error });
+        return { published: id !== null };
+      }
+      if (input.streamAnswer) {
+        await Promise.all(chunkAnswer(result.answer).map((text) => deps.events.publish(input.stream, { type: 'token', data: { text } })));
+      }
+      const id = await deps.events.publishTerminal(input.stream, { type: 'done', data: result });
+      return { published: id !== null };
+    },
+  };
+}

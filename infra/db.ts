@@ -1,0 +1,4 @@
+/** The one thing most code needs of a Postgres pool; a `pg.Pool` is one, and a test fake is a few lines. */
+export interface Queryable {
+  query<R extends Record<string, any> = any>(sql: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+}

@@ -1,0 +1,17 @@
+// Failure type names: activities throw ApplicationFailures of these types, workflows and retry policies
+// tell failures apart by them (never by `instanceof` across the sandbox). Declared once, here.
+
+/** `ApplicationFailure.type` values the turn's activities use. */
+export const FAILURE_TYPES = {
+  /** The provider is down, overloaded or rate-limited: retry with a jittered delay, then fall back. */
+  providerUnavailable: 'ProviderUnavailable',
+  /** The provider refused the request (400/401/403/404): retrying cannot help. */
+  providerRejected: 'ProviderRejected',
+  /** No such provider in this deployment. */
+  providerNotConfigured: 'ProviderNotConfigured',
+  /** The input guardrail denied the turn while this work was running: it stopped, nothing to retry. */
+  turnWorkAborted: 'TurnWorkAborted',
+} as const;
+
+/** Failures no retry policy should retry. */
+export const NON_RETRYABLE_FAILURES: string[] = [FAILURE_TYPES.providerRejected, FAILURE_TYPES.providerNotConfigured, FAILURE_TYPES.turnWorkAborted];

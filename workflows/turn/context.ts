@@ -1,0 +1,233 @@
+// The state one turn carries through its phases, and its one way out (`finish`): stamp the result,
+// record search attributes, deliver the terminal event, then persist and write the caches.
+import { isCancellation, log, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { CachedAnswer } from '../../activities/caches/exact-key.ts';
+import type { GenerateAnswerOutput } from '../../activities/generate-answer/activities.ts';
+import type { InputGuardrailResult, OutputGuardrailResult } from '../../activities/guardrails/activities.ts';
+import type { OpenTurnOutput } from '../../activities/open-turn/activities.ts';
+import { BLOCKED_ANSWER, CANNED_ANSWER } from '../shared/answers.ts';
+import { type ChatTurnInput, type TurnEvent, type TurnResult, turnStreamKey, ZERO_USAGE } from '../shared/contract.ts';
+import { turnResultQuery } from '../shared/messages.ts';
+import { CacheOutcomeKey, FallbackUsedKey, IntentKey } from '../shared/search-attributes.ts';
+import type { IntentOrUnknown, Slots, Understanding } from '../shared/understanding.ts';
+import { durable, lookups, turnIo } from './proxies.ts';
+
+/** How a turn ended; `finish` turns it into the result. */
+export type Outcome =
+  | { kind: 'cached'; cache: 'exact' | 'semantic'; cached: CachedAnswer; similarity?: number }
+  | { kind: 'answered'; generated: GenerateAnswerOutput; output: OutputGuardrailResult }
+  | { kind: 'blocked'; guard: InputGuardrailResult }
+  | { kind: 'canned' };
+
+/** What `finish` needs to write the semantic cache after delivery. */
+export interface SemanticWrite {
+  vector: number[];
+  model: string;
+  intent: IntentOrUnknown;
+  slots: Slots;
+}
+
+/** Everything one turn accumulates; phases read and add to it. */
+export class Turn {
+  readonly workflowId = workflowInfo().workflowId;
+  readonly stream = turnStreamKey(this.workflowId);
+  readonly steps: Record<string, number> = {};
+  readonly fallbacks: string[] = [];
+  /** Step events not yet on the stream; the next activity that writes the stream publishes them first. */
+  progress: TurnEvent[] = [];
+  opened: OpenTurnOutput | null = null;
+  understanding: Understanding = {
+    intent: 'unknown',
+    confidence: 0,
+    complexity: 'simple',
+    slots: {},
+    language: 'und',
+    reconciled: false,
+    reconcileReasons: [],
+    source: { capture: 'none', detect: 'none' },
+  };
+  /** The message after input redaction: what the model, the store and the caches see. */
+  redactedMessage: string;
+  suggestion?: { question: string; similarity: number };
+  semanticWrite: SemanticWrite | null = null;
+  private delivered: TurnResult | null = null;
+
+  constructor(readonly input: ChatTurnInput) {
+    this.redactedMessage = input.message;
+    setHandler(turnResultQuery, () => this.delivered);
+  }
+
+  /** Runs a step and records its duration. */
+  async timed<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const t0 = Date.now();
+    try {
+      return await fn();
+    } finally {
+      this.steps[name] = Date.now() - t0;
+    }
+  }
+
+  /** Runs a step; if it fails, records the fallback and yields `fallback` (cancellation always propagates). */
+  async orFallback<T>(name: string, fn: () => Promise<T>, fallback: T): Promise<T> {
+    try {
+      return await this.timed(name, fn);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      log.warn('step failed, using its fallback value', { step: name, error: String(err) });
+      this.fallback(name);
+      return fallback;
+    }
+  }
+
+  /** Records a fallback once (`done.fallbacks`). */
+  fallback(name: string): void {
+    if (!this.fallbacks.includes(name)) this.fallbacks.push(name);
+  }
+
+  /** Queues a `step` event for the stream. */
+  step(name: string, status: 'completed' | 'failed' | 'skipped', extra: { reason?: string } = {}): void {
+    this.progress.push({ type: 'step', data: { name, status, ms: this.steps[name], ...extra } });
+  }
+
+  /** Takes the queued step events (the caller's activity publishes them). */
+  takeProgress(): TurnEvent[] {
+    const events = this.progress;
+    this.progress = [];
+    return events;
+  }
+
+  /** The one way out: result, search attributes, delivery, then persistence and caches. */
+  async finish(outcome: Outcome): Promise<TurnResult> {
+    const result = this.resultFor(outcome);
+    upsertSearchAttributes([
+      { key: CacheOutcomeKey, value: outcome.kind === 'cached' ? outcome.cache : outcome.kind === 'answered' ? 'none' : outcome.kind === 'blocked' ? 'blocked' : 'fallback' },
+      { key: IntentKey, value: result.intent },
+      { key: FallbackUsedKey, value: result.fallbacks.length > 0 },
+    ]);
+    try {
+      await turnIo.finishTurn({ stream: this.stream, result, streamAnswer: outcome.kind !== 'answered', progress: this.takeProgress() });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      // The stream is unreachable: the result is still the workflow's, and GET /v1/turns/:id serves it.
+      log.error('could not publish the terminal event', { error: String(err) });
+    }
+    this.delivered = result;
+
+    // After delivery: the user never waits for bookkeeping. Persisting retries until it succeeds.
+    const persist = durable.persistTurn({
+      tenantId: this.input.tenantId,
+      sessionId: this.input.sessionId,
+      userId: this.input.userId,
+      redactedMessage: this.redactedMessage,
+      result,
+    });
+    const caches = this.cacheWrite(outcome, result);
+    await Promise.all([this.timed('persistTurn', () => persist), caches]);
+    return result;
+  }
+
+  private async cacheWrite(outcome: Outcome, result: TurnResult): Promise<void> {
+    // Only a clean, first-choice answer is cached: no fallback of any kind, no policy replacement.
+    if (outcome.kind !== 'answered' || outcome.output.violations.length > 0 || this.fallbacks.length > 0) return;
+    const opened = this.opened;
+    if (!opened) return;
+    const settings = opened.tenant.settings;
+    const semantic = this.semanticWrite;
+    await this.orFallback(
+      'writeCaches',
+      () =>
+        lookups.writeCaches({
+          tenantId: this.input.tenantId,
+          result,
+          exact: opened.exactKey ? { key: opened.exactKey, ttlSeconds: settings.exactCache.ttlSeconds } : undefined,
+          semantic:
+            semantic && settings.semanticCache.enabled
+              ? {
+                  generation: opened.tenant.generation,
+                  question: this.redactedMessage,
+                  ...semantic,
+                  ttlSeconds: result.intent === 'analytics' ? settings.semanticCache.analyticsTtlSeconds : settings.semanticCache.ttlSeconds,
+                }
+              : undefined,
+        }),
+      undefined,
+    );
+  }
+
+  private resultFor(outcome: Outcome): TurnResult {
+    const u = this.understanding;
+    const base: TurnResult = {
+      turnId: this.input.turnId,
+      workflowId: this.workflowId,
+      answer: '',
+      cache: 'none',
+      intent: u.intent,
+      complexity: u.complexity,
+      slots: u.slots,
+      understanding: { confidence: u.confidence, language: u.language, reconciled: u.reconciled, reconcileReasons: u.reconcileReasons, source: u.source },
+      usage: { ...ZERO_USAGE },
+      costUsd: 0,
+      timings: { totalMs: 0, ttftMs: null, steps: this.steps },
+      fallbacks: this.fallbacks,
+      ...(this.suggestion ? { suggestion: this.suggestion.question } : {}),
+    };
+    const totalMs = Math.max(0, Date.now() - this.input.receivedAt);
+    let result: TurnResult;
+    switch (outcome.kind) {
+      case 'cached': {
+        const c = outcome.cached;
+        result = {
+          ...base,
+          answer: c.answer,
+          cache: outcome.cache,
+          // A hit answers as the cached turn was understood, so the reported intent matches the answer.
+          intent: c.intent,
+          complexity: c.complexity,
+          slots: c.slots ?? base.slots,
+          provider: c.provider,
+          model: c.model,
+          timings: { totalMs, ttftMs: totalMs, steps: this.steps },
+          ...(outcome.similarity !== undefined ? { similarity: outcome.similarity } : {}),
+        };
+        delete result.suggestion;
+        break;
+      }
+      case 'answered': {
+        const { generated: g, output } = outcome;
+        const redactions = g.redactions + output.redactions + (this.guardRedactions ?? 0);
+        result = {
+          ...base,
+          answer: output.answer,
+          provider: g.provider,
+          model: g.model,
+          usage: g.usage,
+          costUsd: g.costUsd,
+          timings: { totalMs, ttftMs: g.ttftMs, steps: this.steps },
+          ...(redactions + output.violations.length > 0 || this.failOpen
+            ? { guardrail: { blocked: output.violations.length > 0, reasons: output.violations, redactions, ...(this.failOpen ? { failOpen: true } : {}) } }
+            : {}),
+        };
+        break;
+      }
+      case 'blocked':
+        result = {
+          ...base,
+          answer: BLOCKED_ANSWER,
+          timings: { totalMs, ttftMs: null, steps: this.steps },
+          guardrail: { blocked: true, reasons: outcome.guard.reasons, redactions: outcome.guard.redactions },
+          error: { code: 'content_policy', message: BLOCKED_ANSWER },
+        };
+        break;
+      case 'canned':
+        result = { ...base, answer: CANNED_ANSWER, timings: { totalMs, ttftMs: totalMs, steps: this.steps } };
+        break;
+    }
+    result.timings.steps = { ...this.steps };
+    return result;
+  }
+
+  /** Redactions the input guardrail made (counted in `done.guardrail`). */
+  guardRedactions = 0;
+  /** The input guardrail failed and the tenant's setting let the turn through. */
+  failOpen = false;
+}

@@ -1,0 +1,56 @@
+// One proxy per option set, each typed with only the activities it may call: a new activity cannot be
+// called without someone choosing its timeout and retry policy here.
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { Activities } from '../../activities/index.ts';
+import { NON_RETRYABLE_FAILURES } from '../shared/failures.ts';
+
+/** Stream writes and the first lookups (exact cache, tenant settings): in-process and fast; a failure falls back, never fails the turn. */
+export const turnIo = proxyLocalActivities<Pick<Activities, 'openTurn' | 'emitTurnEvents' | 'finishTurn'>>({
+  startToCloseTimeout: '2 seconds',
+  retry: { maximumAttempts: 3, initialInterval: '50 ms', backoffCoefficient: 2, maximumInterval: '500 ms' },
+});
+
+/** Guardrail checks: pure rules, one quick retry; what a failure means (fail-open or closed) is the tenant's setting. */
+export const checks = proxyLocalActivities<Pick<Activities, 'checkInputGuardrails' | 'checkOutputGuardrails'>>({
+  startToCloseTimeout: '2 seconds',
+  retry: { maximumAttempts: 2, initialInterval: '50 ms' },
+});
+
+/** App-store lookups (history, profile, schema summary, semantic cache): each part has its own timeout inside. */
+export const lookups = proxyLocalActivities<Pick<Activities, 'gatherContext' | 'lookupSemanticCache' | 'writeCaches'>>({
+  startToCloseTimeout: '3 seconds',
+  retry: { maximumAttempts: 2, initialInterval: '100 ms', backoffCoefficient: 2, maximumInterval: '1 second' },
+});
+
+/**
+ * Fast-tier model calls that shape the turn (capture, detect, embedding). The activities bound the model
+ * call themselves and fall back to rules inside, so one attempt is enough: a retry would only add latency.
+ */
+export const understanding = proxyLocalActivities<Pick<Activities, 'captureSlots' | 'detectIntent' | 'embedQuestion'>>({
+  startToCloseTimeout: '5 seconds',
+  retry: { maximumAttempts: 1 },
+});
+
+/** The answer: a regular activity so a crashed worker's call is retried elsewhere; heartbeats carry cancellation. */
+export const llm = proxyActivities<Pick<Activities, 'generateAnswer'>>({
+  startToCloseTimeout: '60 seconds',
+  heartbeatTimeout: '10 seconds',
+  retry: { maximumAttempts: 3, initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '5 seconds', nonRetryableErrorTypes: NON_RETRYABLE_FAILURES },
+});
+
+/** The fallback provider gets one quick try: the turn has already waited for the primary. */
+export const llmFallback = proxyActivities<Pick<Activities, 'generateAnswer'>>({
+  startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: '10 seconds',
+  retry: { maximumAttempts: 1, nonRetryableErrorTypes: NON_RETRYABLE_FAILURES },
+});
+
+/**
+ * Persisting the turn must not be lost: the answer is already delivered, so keep retrying (backoff up to
+ * 30 s, for up to an hour) while the store is down; the workflow stays open until the turn is stored.
+ */
+export const durable = proxyLocalActivities<Pick<Activities, 'persistTurn'>>({
+  startToCloseTimeout: '10 seconds',
+  scheduleToCloseTimeout: '1 hour',
+  retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
