@@ -52,7 +52,7 @@ await turn(`warm-up ${randomUUID()}`); // first turn pays for connection set-up 
 const miss = { total: [] as number[], ttft: [] as number[] };
 const hit = { total: [] as number[], ttft: [] as number[] };
 for (let i = 0; i < turns; i++) {
-  const message = `Hello! What can you help me with? (${randomUUID().slice(0, 8)})`;
+  const message = `Hello! What can you do? (${randomUUID().slice(0, 8)})`;
   const m = await turn(message);
   if (m.cache !== 'none') throw new Error(`expected a miss, got ${m.cache}`);
   miss.total.push(m.totalMs);
