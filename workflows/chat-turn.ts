@@ -1,16 +1,18 @@
 import { patched } from '@temporalio/workflow';
 import type { ChatTurnInput, TurnResult } from './shared/contract.ts';
 import { EFFORT_BY_COMPLEXITY } from './shared/effort.ts';
+import { slotSignature } from './shared/slot-signature.ts';
 import { DEFAULT_TENANT_SETTINGS, UNCACHEABLE_INTENTS } from './shared/tenant-settings.ts';
 import { Turn } from './turn/context.ts';
 import { generate } from './turn/generate.ts';
-import { checks, lookups, turnIo } from './turn/proxies.ts';
+import { checks, turnIo } from './turn/proxies.ts';
+import { decideSemantic } from './turn/semantic.ts';
 import { understand } from './turn/understand.ts';
 import { chatTurnV1 } from './turn/v1.ts';
 
 /**
- * One chat turn: exact cache; guardrail beside gathering, capture, detect and embedding (reconciled);
- * semantic cache; streamed generation with a fallback branch; output guardrail; one way out (`finish`).
+ * One chat turn: exact cache; guardrail beside gathering, capture, detect and the semantic search
+ * (reconciled); the semantic decision; streamed generation with a fallback branch; output guardrail; one way out (`finish`).
  */
 export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
   // Turns started by v1 workers replay (and finish) on the v1 code; the v1 result lacks the slots.
@@ -31,31 +33,17 @@ export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
   const understood = await understand(turn);
   if (understood.blocked) return turn.finish({ kind: 'blocked', guard: understood.blocked });
 
-  // 3. Semantic cache: tenant-scoped, same slot signature required; a near miss becomes a suggestion.
+  // 3. Semantic cache: the nearest cached questions came with the embedding; a hit needs the threshold and
+  // the same slot signature ("sales last week" never answers "last month"); a close miss is a suggestion.
   const { intent, slots, complexity } = turn.understanding;
   const { settings } = turn.opened.tenant;
-  if (understood.embedding && !UNCACHEABLE_INTENTS.includes(intent)) {
-    const { vector, model } = understood.embedding;
-    const found = await turn.orFallback(
-      'lookupSemanticCache',
-      () =>
-        lookups.lookupSemanticCache({
-          stream: turn.stream,
-          progress: turn.takeProgress(),
-          tenantId: input.tenantId,
-          generation: turn.opened!.tenant.generation,
-          vector,
-          model,
-          intent,
-          slots,
-          threshold: settings.semanticCache.threshold,
-          suggestThreshold: settings.semanticCache.suggestThreshold,
-        }),
-      { hit: null, suggestion: null },
-    );
-    if (found.hit) return turn.finish({ kind: 'cached', cache: 'semantic', cached: found.hit, similarity: found.hit.similarity });
-    if (found.suggestion) turn.suggestion = found.suggestion;
-    turn.semanticWrite = { vector, model, intent, slots };
+  if (understood.semantic && !UNCACHEABLE_INTENTS.includes(intent)) {
+    const { vector, model, candidates } = understood.semantic;
+    const signature = slotSignature(intent, slots);
+    const { hit, suggestion } = decideSemantic(candidates, signature, settings.semanticCache.threshold);
+    if (hit) return turn.finish({ kind: 'cached', cache: 'semantic', cached: hit, similarity: hit.similarity });
+    if (suggestion) turn.suggestion = suggestion;
+    turn.semanticWrite = { vector, model, intent, signature };
   }
 
   // 4. Generate, streamed; effort (answer length, model tier) by complexity.

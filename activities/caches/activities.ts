@@ -1,61 +1,50 @@
 // The caches' activities: embedding the question, the semantic lookup, and writing both caches after delivery.
-import type { TurnEvent, TurnResult } from '../../workflows/shared/contract.ts';
-import type { IntentOrUnknown, Slots } from '../../workflows/shared/understanding.ts';
+import type { TurnResult } from '../../workflows/shared/contract.ts';
+import type { IntentOrUnknown } from '../../workflows/shared/understanding.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { redactPii } from '../guardrails/rules.ts';
 import { throwIfTurnAborted, turnWorkSignal } from '../turn-aborts.ts';
-import { publishAll } from '../turn-events/activities.ts';
-import { slotSignature } from '../understanding/rules.ts';
 import { isCacheableAnswer, toCachedAnswer } from './exact-key.ts';
 import { writeExact } from './exact-store.ts';
-import { findSemantic, type SemanticMatch, storeSemantic } from './semantic-store.ts';
+import { findSemantic, type SemanticCandidate, storeSemantic } from './semantic-store.ts';
 
 /** The cache activities. */
-export function createCacheActivities(deps: Pick<ActivityDeps, 'kv' | 'appDb' | 'embedder' | 'events' | 'settings' | 'now'>) {
+export function createCacheActivities(deps: Pick<ActivityDeps, 'kv' | 'appDb' | 'embedder' | 'settings' | 'now'>) {
   return {
-    /** Embeds the (redacted) question; runs beside capture and detect. Rounded so the vector stays small in history. */
-    async embedQuestion(input: { text: string }): Promise<{ vector: number[]; model: string }> {
+    /**
+     * Embeds the (redacted) question and fetches the tenant's nearest cached questions, beside capture and
+     * detect: the workflow then decides a hit by comparing slot signatures, with no round of its own.
+     * The vector is rounded so it stays small in the history (it is needed again to write the cache).
+     */
+    async searchSemanticCache(input: {
+      text: string;
+      tenantId: string;
+      generation: number;
+      threshold: number;
+      suggestThreshold: number;
+    }): Promise<{ vector: number[]; model: string; candidates: SemanticCandidate[] }> {
       // Aborted when cancelled, when the input guardrail denies the turn meanwhile, or after the timeout.
       const work = turnWorkSignal();
-      let vector: number[] | undefined;
+      let raw: number[] | undefined;
       try {
-        [vector] = await deps.embedder.embed([redactPii(input.text).text], AbortSignal.any([work.signal, AbortSignal.timeout(deps.settings.embeddingTimeoutMs)]));
+        [raw] = await deps.embedder.embed([redactPii(input.text).text], AbortSignal.any([work.signal, AbortSignal.timeout(deps.settings.embeddingTimeoutMs)]));
       } catch (err) {
         throwIfTurnAborted(work.signal);
         throw err;
       } finally {
         work.release();
       }
-      if (!vector) throw new Error('the embedder returned no vector');
-      return { vector: vector.map((x) => Math.round(x * 1e5) / 1e5), model: deps.embedder.model };
-    },
-
-    /** Nearest cached answers of the tenant: a hit needs similarity ≥ threshold and an equal slot signature. */
-    async lookupSemanticCache(input: {
-      stream: string;
-      progress?: TurnEvent[];
-      tenantId: string;
-      generation: number;
-      vector: number[];
-      model: string;
-      intent: IntentOrUnknown;
-      slots: Slots;
-      threshold: number;
-      suggestThreshold: number;
-    }): Promise<SemanticMatch> {
-      const [, match] = await Promise.all([
-        publishAll(deps.events, input.stream, input.progress),
-        findSemantic(deps.appDb, {
-          tenantId: input.tenantId,
-          generation: input.generation,
-          embedder: input.model,
-          vector: input.vector,
-          signature: slotSignature(input.intent, input.slots),
-          threshold: input.threshold,
-          suggestThreshold: input.suggestThreshold,
-        }),
-      ]);
-      return match;
+      if (!raw) throw new Error('the embedder returned no vector');
+      const vector = raw.map((x) => Math.round(x * 1e5) / 1e5);
+      const candidates = await findSemantic(deps.appDb, {
+        tenantId: input.tenantId,
+        generation: input.generation,
+        embedder: deps.embedder.model,
+        vector,
+        threshold: input.threshold,
+        suggestThreshold: input.suggestThreshold,
+      });
+      return { vector, model: deps.embedder.model, candidates };
     },
 
     /** Writes a delivered answer to the exact and the semantic cache; an answer that says it could not answer is never cached. */
@@ -63,7 +52,7 @@ export function createCacheActivities(deps: Pick<ActivityDeps, 'kv' | 'appDb' | 
       tenantId: string;
       result: TurnResult;
       exact?: { key: string; ttlSeconds: number };
-      semantic?: { generation: number; question: string; vector: number[]; model: string; intent: IntentOrUnknown; slots: Slots; ttlSeconds: number };
+      semantic?: { generation: number; question: string; vector: number[]; model: string; intent: IntentOrUnknown; signature: string; ttlSeconds: number };
     }): Promise<{ exact: boolean; semantic: boolean }> {
       if (!isCacheableAnswer(input.result.answer) || input.result.error) return { exact: false, semantic: false };
       const value = toCachedAnswer(input.result, deps.now());
@@ -76,7 +65,7 @@ export function createCacheActivities(deps: Pick<ActivityDeps, 'kv' | 'appDb' | 
               generation: semantic.generation,
               embedder: semantic.model,
               vector: semantic.vector,
-              signature: slotSignature(semantic.intent, semantic.slots),
+              signature: semantic.signature,
               intent: semantic.intent,
               question: semantic.question,
               answer: value,

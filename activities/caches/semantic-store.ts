@@ -4,29 +4,33 @@ import type { Queryable } from '../../infra/db.ts';
 import pgvector from 'pgvector/pg';
 import type { CachedAnswer } from './exact-key.ts';
 
-/** What a lookup is compared against. */
+/** Where a search looks: one tenant, its current generation, one embedder's vectors. */
 export interface SemanticQuery {
   tenantId: string;
   generation: number;
   embedder: string;
   vector: number[];
-  signature: string;
-  threshold: number;
+  /** Candidates below this similarity are not returned. */
   suggestThreshold: number;
+  /** Candidates at or above this come with their cached answer. */
+  threshold: number;
 }
 
-/** A lookup's outcome: a hit, or perhaps a close question to suggest. */
-export interface SemanticMatch {
-  hit: (CachedAnswer & { similarity: number }) | null;
-  suggestion: { question: string; similarity: number } | null;
+/** A cached question near the asked one; the caller decides whether it is a hit (same signature). */
+export interface SemanticCandidate {
+  similarity: number;
+  signature: string;
+  question: string;
+  /** Only for candidates at or above the hit threshold: the rest can at most be suggested. */
+  answer?: CachedAnswer;
 }
 
 // Candidates read per lookup: the nearest few, so that one with the right signature just behind a
 // same-looking near miss is still found.
 const CANDIDATES = 5;
 
-/** Finds the nearest live entries of the tenant and applies the threshold and signature rules. */
-export async function findSemantic(db: Queryable, q: SemanticQuery): Promise<SemanticMatch> {
+/** The nearest live entries of the tenant at or above the suggest threshold, nearest first. */
+export async function findSemantic(db: Queryable, q: SemanticQuery): Promise<SemanticCandidate[]> {
   const { rows } = await db.query<{ signature: string; question: string; answer: CachedAnswer; similarity: number }>(
     `SELECT signature, question, answer, 1 - (embedding <=> $2::vector) AS similarity
        FROM semantic_cache
@@ -35,11 +39,10 @@ export async function findSemantic(db: Queryable, q: SemanticQuery): Promise<Sem
       LIMIT ${CANDIDATES}`,
     [q.tenantId, pgvector.toSql(q.vector), q.generation, q.embedder],
   );
-  const candidates = rows.map((r) => ({ ...r, similarity: Math.round(Number(r.similarity) * 10_000) / 10_000 }));
-  const hit = candidates.find((r) => r.similarity >= q.threshold && r.signature === q.signature);
-  if (hit) return { hit: { ...hit.answer, similarity: hit.similarity }, suggestion: null };
-  const close = candidates.find((r) => r.similarity >= q.suggestThreshold);
-  return { hit: null, suggestion: close ? { question: close.question, similarity: close.similarity } : null };
+  return rows
+    .map((r) => ({ ...r, similarity: Math.round(Number(r.similarity) * 10_000) / 10_000 }))
+    .filter((r) => r.similarity >= q.suggestThreshold)
+    .map((r) => ({ similarity: r.similarity, signature: r.signature, question: r.question, ...(r.similarity >= q.threshold ? { answer: r.answer } : {}) }));
 }
 
 /** What a write stores. */

@@ -20,7 +20,7 @@ if (!['127.0.0.1', 'localhost', '[::1]'].includes(base.hostname)) {
 }
 const turns = Math.min(500, Math.max(1, Number(values.turns)));
 
-async function turn(message: string): Promise<{ totalMs: number; ttftMs: number | null; cache: string }> {
+async function turn(message: string): Promise<{ totalMs: number; ttftMs: number | null; cache: string; reconciled: boolean }> {
   const t0 = performance.now();
   const res = await fetch(new URL('/v1/turns', base), {
     method: 'POST',
@@ -36,7 +36,10 @@ async function turn(message: string): Promise<{ totalMs: number; ttftMs: number 
     buffer += decoder.decode(chunk as Uint8Array, { stream: true });
     if (ttft === null && buffer.includes('event: token')) ttft = performance.now() - t0;
     const done = /event: done\ndata: (.*)\n/.exec(buffer);
-    if (done) return { totalMs: performance.now() - t0, ttftMs: ttft, cache: JSON.parse(done[1]!).cache };
+    if (done) {
+      const d = JSON.parse(done[1]!);
+      return { totalMs: performance.now() - t0, ttftMs: ttft, cache: d.cache, reconciled: d.understanding?.reconciled === true };
+    }
     if (buffer.includes('event: error')) throw new Error(`turn failed: ${buffer.slice(-300)}`);
   }
   throw new Error('stream ended without done');
@@ -51,11 +54,22 @@ const fmt = (xs: number[]) => `median ${pct(xs, 50).toFixed(1)} ms · p95 ${pct(
 await turn(`warm-up ${randomUUID()}`); // first turn pays for connection set-up and JIT
 const miss = { total: [] as number[], ttft: [] as number[] };
 const hit = { total: [] as number[], ttft: [] as number[] };
+// A unique, unambiguous analytics question per turn (a different day each time): a miss whose intent is
+// clear at once, so detect is not re-run. The small-talk misses below carry a random tag, which makes
+// detect unsure and exercises the reconcile pass.
+const clear = { total: [] as number[], ttft: [] as number[], reconciled: 0 };
+let reconciled = 0;
 for (let i = 0; i < turns; i++) {
+  const day = new Date(Date.UTC(2025, 0, 1) + Math.floor(Math.random() * 500) * 86_400_000).toISOString().slice(0, 10);
+  const a = await turn(`What was our revenue on ${day} in ${['Europe', 'Asia Pacific', 'North America', 'Latin America'][i % 4]}? (${randomUUID().slice(0, 4)})`);
+  clear.total.push(a.totalMs);
+  if (a.ttftMs !== null) clear.ttft.push(a.ttftMs);
+  if (a.reconciled) clear.reconciled++;
   const message = `Hello! What can you do? (${randomUUID().slice(0, 8)})`;
   const m = await turn(message);
   if (m.cache !== 'none') throw new Error(`expected a miss, got ${m.cache}`);
   miss.total.push(m.totalMs);
+  if (m.reconciled) reconciled++;
   if (m.ttftMs !== null) miss.ttft.push(m.ttftMs);
   const h = await turn(message);
   if (h.cache !== 'exact') throw new Error(`expected an exact hit, got ${h.cache}`);
@@ -63,7 +77,9 @@ for (let i = 0; i < turns; i++) {
   if (h.ttftMs !== null) hit.ttft.push(h.ttftMs);
 }
 console.log(`${turns} turns against ${base.origin}`);
-console.log(`miss  end-to-end   ${fmt(miss.total)}`);
+console.log(`miss  end-to-end   ${fmt(miss.total)}   (small talk; reconciled ${reconciled}/${turns})`);
 console.log(`miss  first token  ${fmt(miss.ttft)}`);
+console.log(`clear end-to-end   ${fmt(clear.total)}   (analytics; reconciled ${clear.reconciled}/${turns})`);
+console.log(`clear first token  ${fmt(clear.ttft)}`);
 console.log(`exact end-to-end   ${fmt(hit.total)}`);
 console.log(`exact first token  ${fmt(hit.ttft)}`);

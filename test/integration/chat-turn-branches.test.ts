@@ -39,7 +39,7 @@ describe('chatTurn branches', () => {
 
   const setAcme = (patch: Parameters<typeof updateTenantSettings>[3]) => updateTenantSettings(stack.stores.app.pool, stack.messaging.kv, 'acme', patch);
 
-  it('a denied message stops the capture, detect and embedding already under way', async () => {
+  it('a denied message stops the capture, detect and semantic search already under way', async () => {
     const cancelled: string[] = [];
     const waitForCancel = (name: string) => async () => {
       // Stands in for a slow model call: only the turn's abort (or the activity's cancellation) ends it.
@@ -58,7 +58,7 @@ describe('chatTurn branches', () => {
     const overrides = {
       captureSlots: waitForCancel('captureSlots'),
       detectIntent: waitForCancel('detectIntent'),
-      embedQuestion: waitForCancel('embedQuestion'),
+      searchSemanticCache: waitForCancel('searchSemanticCache'),
     } satisfies Partial<Activities>;
     await stack.withWorker(overrides, async (taskQueue) => {
       const started = Date.now();
@@ -67,7 +67,7 @@ describe('chatTurn branches', () => {
       assert.equal(events.at(-1)?.type, 'error');
       assert.ok(Date.now() - started < 15_000, 'the turn did not wait for the stubs to give up on their own');
     });
-    assert.deepEqual(cancelled.sort(), ['captureSlots', 'detectIntent', 'embedQuestion']);
+    assert.deepEqual(cancelled.sort(), ['captureSlots', 'detectIntent', 'searchSemanticCache']);
   });
 
   it('a failing input check blocks the turn by default (fail closed), and lets it through when the tenant fails open', async () => {

@@ -9,7 +9,7 @@ import { BLOCKED_ANSWER, CANNED_ANSWER } from '../shared/answers.ts';
 import { type ChatTurnInput, type TurnEvent, type TurnResult, turnStreamKey, ZERO_USAGE } from '../shared/contract.ts';
 import { turnResultQuery } from '../shared/messages.ts';
 import { CacheOutcomeKey, FallbackUsedKey, IntentKey } from '../shared/search-attributes.ts';
-import type { IntentOrUnknown, Slots, Understanding } from '../shared/understanding.ts';
+import type { IntentOrUnknown, Understanding } from '../shared/understanding.ts';
 import { durable, lookups, turnIo } from './proxies.ts';
 
 /** How a turn ended; `finish` turns it into the result. */
@@ -24,7 +24,7 @@ export interface SemanticWrite {
   vector: number[];
   model: string;
   intent: IntentOrUnknown;
-  slots: Slots;
+  signature: string;
 }
 
 /** Everything one turn accumulates; phases read and add to it. */

@@ -16,17 +16,18 @@ export const checks = proxyLocalActivities<Pick<Activities, 'checkInputGuardrail
   retry: { maximumAttempts: 2, initialInterval: '50 ms' },
 });
 
-/** App-store lookups (history, profile, schema summary, semantic cache): each part has its own timeout inside. */
-export const lookups = proxyLocalActivities<Pick<Activities, 'gatherContext' | 'lookupSemanticCache' | 'writeCaches'>>({
+/** App-store reads and the cache writes: each gathered part has its own timeout inside. */
+export const lookups = proxyLocalActivities<Pick<Activities, 'gatherContext' | 'writeCaches'>>({
   startToCloseTimeout: '3 seconds',
   retry: { maximumAttempts: 2, initialInterval: '100 ms', backoffCoefficient: 2, maximumInterval: '1 second' },
 });
 
 /**
- * Fast-tier model calls that shape the turn (capture, detect, embedding). The activities bound the model
- * call themselves and fall back to rules inside, so one attempt is enough: a retry would only add latency.
+ * Fast-tier model calls that shape the turn (capture, detect, the question's embedding and semantic
+ * search). They bound their calls themselves (capture and detect fall back to rules inside), so one
+ * attempt is enough: a retry would only add latency; a failed search is a cache miss.
  */
-export const understanding = proxyLocalActivities<Pick<Activities, 'captureSlots' | 'detectIntent' | 'embedQuestion'>>({
+export const understanding = proxyLocalActivities<Pick<Activities, 'captureSlots' | 'detectIntent' | 'searchSemanticCache'>>({
   startToCloseTimeout: '5 seconds',
   retry: { maximumAttempts: 1 },
 });

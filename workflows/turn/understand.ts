@@ -1,6 +1,7 @@
 // Phase 2 of a turn: the input guardrail beside everything else that can start at once (gathering,
 // capture, detect, embedding); a deny stops that work. Then the reconcile pass.
 import { isCancellation, log } from '@temporalio/workflow';
+import type { SemanticCandidate } from '../../activities/caches/semantic-store.ts';
 import type { GatheredContext } from '../../activities/gather/activities.ts';
 import type { InputGuardrailResult } from '../../activities/guardrails/activities.ts';
 import type { CaptureResult, DetectResult, ReconcileReason } from '../shared/understanding.ts';
@@ -13,7 +14,8 @@ export interface Understood {
   /** Set when the input guardrail denied the message (or failed, and the tenant fails closed). */
   blocked: InputGuardrailResult | null;
   context: GatheredContext;
-  embedding: { vector: number[]; model: string } | null;
+  /** The question's embedding and the tenant's nearest cached questions (null when the search is off or failed). */
+  semantic: { vector: number[]; model: string; candidates: SemanticCandidate[] } | null;
 }
 
 const NO_CONTEXT: GatheredContext = { history: [], profile: null, schema: null, fallbacks: [] };
@@ -42,14 +44,24 @@ export async function understand(turn: Turn): Promise<Understood> {
     settle('gatherContext', () => lookups.gatherContext({ tenantId: input.tenantId, sessionId: input.sessionId, userId: input.userId })),
     settle('captureSlots', () => understanding.captureSlots({ message: input.message, today, timeZone, previous: opened.previous })),
     settle('detectIntent', () => understanding.detectIntent({ message: input.message, pass: 1 })),
-    settings.semanticCache.enabled ? settle('embedQuestion', () => understanding.embedQuestion({ text: input.message })) : Promise.resolve({ ok: false as const }),
+    settings.semanticCache.enabled
+      ? settle('searchSemanticCache', () =>
+          understanding.searchSemanticCache({
+            text: input.message,
+            tenantId: input.tenantId,
+            generation: opened.tenant.generation,
+            threshold: settings.semanticCache.threshold,
+            suggestThreshold: settings.semanticCache.suggestThreshold,
+          }),
+        )
+      : Promise.resolve({ ok: false as const }),
   ]);
 
   const guard = await checkInput(turn);
-  const [gathered, captureStep, detectStep, embedStep] = await running;
+  const [gathered, captureStep, detectStep, searchStep] = await running;
   if (!guard.allowed) {
     turn.step('checkInputGuardrails', 'failed', { reason: guard.reasons.join(', ') });
-    return { blocked: guard, context: NO_CONTEXT, embedding: null };
+    return { blocked: guard, context: NO_CONTEXT, semantic: null };
   }
   turn.step('checkInputGuardrails', 'completed');
 
@@ -59,10 +71,13 @@ export async function understand(turn: Turn): Promise<Understood> {
   turn.step('gatherContext', gathered.ok ? 'completed' : 'failed');
   const captured: CaptureResult | null = captureStep.ok ? captureStep.value : null;
   const detected: DetectResult | null = detectStep.ok ? detectStep.value : null;
-  const embedding = embedStep.ok ? embedStep.value : null;
+  const semantic = searchStep.ok ? searchStep.value : null;
   if (!captured) turn.fallback('captureSlots');
   if (!detected) turn.fallback('detectIntent');
-  if (settings.semanticCache.enabled && !embedding) turn.fallback('embedQuestion');
+  if (settings.semanticCache.enabled) {
+    if (!semantic) turn.fallback('searchSemanticCache');
+    turn.step('searchSemanticCache', semantic ? 'completed' : 'failed');
+  }
 
   // Capture and detect fall back to rules inside their activities; that still counts as a fallback.
   if (captured?.source === 'rules') turn.fallback('captureSlots:rules');
@@ -94,7 +109,7 @@ export async function understand(turn: Turn): Promise<Understood> {
     reconcileReasons: reasons,
     source: { capture: captured?.source ?? 'none', detect: detected ? detect.source : 'none' },
   };
-  return { blocked: null, context, embedding };
+  return { blocked: null, context, semantic };
 }
 
 /** The input guardrail; when the check itself fails, the tenant's setting decides: closed blocks, open lets through. */
