@@ -43,6 +43,7 @@ const CAPTURE_HEAD = [
   '- numbers: other numbers in the message (amounts, quantities), in order',
   `- topic (store policy): ${list(TOPICS)}`,
   '- complaint, purchase, chart: true when the user complains, wants to buy something, asks for a chart',
+  '- qualifiers: answer-changing details, any of customers:new, customers:returning, compare, aspect:cost, aspect:time, aspect:international, action:cancel, action:exchange, action:change',
   'A follow-up (e.g. "and last month?") keeps the previous slots it does not change: copy them and list their keys in "inherited". Otherwise "inherited" is [].',
   'Reply with only a JSON object, no prose: {"slots": {...}, "inherited": ["metric", ...]}',
 ].join('\n');

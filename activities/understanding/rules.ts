@@ -16,27 +16,15 @@ import type {
   TimeRange,
   Topic,
 } from '../../workflows/shared/understanding.ts';
+import { CATEGORIES, CHANNELS, COUNTRIES_BY_REGION, ORDER_STATUSES, REGIONS, SEGMENTS } from '../../workflows/shared/shop-vocabulary.ts';
 
 // Enough for any real question; a 4000-character paste gains nothing past this and costs regex time.
 const MAX_CHARS = 2000;
 
 // ---------------------------------------------------------------------------------------------------
-// Filter values as stored in the demo schema (copied from infra/seed/demo-data.ts: activities must not
-// import infra/ seeding code). Output arrays follow these orders, so equal meanings give equal slots.
+// Filter values as stored in the demo schema, in a fixed order so equal meanings give equal slots.
 
-const REGIONS = ['North America', 'Europe', 'Asia Pacific', 'Latin America'] as const;
-const COUNTRIES_BY_REGION: Record<(typeof REGIONS)[number], readonly string[]> = {
-  'North America': ['US', 'CA'],
-  Europe: ['GB', 'DE', 'FR', 'ES', 'IT'],
-  'Asia Pacific': ['AU', 'JP', 'IN', 'SG', 'NZ'],
-  'Latin America': ['MX', 'BR', 'CO', 'CL'],
-};
 const COUNTRIES = Object.values(COUNTRIES_BY_REGION).flat();
-const CHANNELS = ['web', 'mobile', 'store'] as const;
-const SEGMENTS = ['consumer', 'business'] as const;
-const CATEGORIES = ['Electronics', 'Home & Kitchen', 'Apparel', 'Beauty', 'Sports & Outdoors', 'Toys', 'Books', 'Grocery'] as const;
-const ORDER_STATUSES = ['placed', 'shipped', 'delivered', 'cancelled', 'returned'] as const;
-
 type FilterKey = keyof SlotFilters;
 const FILTER_ORDER: Record<FilterKey, readonly string[]> = {
   region: REGIONS,
@@ -830,10 +818,30 @@ function analyse(raw: string, today: Today): Analysis {
   if (complaint) slots.complaint = true;
   if (PURCHASE_RE.test(norm)) slots.purchase = true;
   if (CHART_RE.test(norm)) slots.chart = true;
+  const qualifiers = extractQualifiers(norm);
+  if (qualifiers.length) slots.qualifiers = qualifiers;
 
   const smallTalkOnly = isSmallTalkOnly(norm);
   const followUp = !smallTalkOnly && looksLikeFollowUp(norm, slots, bareReturns);
   return { norm, slots, followUp, smallTalkOnly, complaintScore: score, firstPerson, bareReturns };
+}
+
+// Details that change the answer but have no slot of their own: "new" vs "returning" customers, "shipping
+// cost" vs "shipping time", "return" vs "exchange". Without them such near misses share a cache signature.
+const QUALIFIERS: [string, RegExp][] = [
+  ['customers:new', /\b(?:new|first[- ]time|newly acquired|first)\s+(?:customers?|buyers?|shoppers?|clients?)\b/],
+  ['customers:returning', /\b(?:returning|repeat|existing|loyal|recurring)\s+(?:customers?|buyers?|shoppers?|clients?)\b/],
+  ['compare', /\b(?:compared?|comparison|versus|vs|against|than (?:last|the previous|previous|before)|month over month|year over year|mom|yoy)\b/],
+  ['aspect:cost', /\b(?:cost|costs|price|prices|priced|fee|fees|charge|charges|charged|how much (?:is|does|do|are|will))\b/],
+  ['aspect:time', /\b(?:how long|how fast|how quickly|how soon|when will|delivery times?|shipping times?|transit times?|arrive|arrives|take to|business days|days? to)\b/],
+  ['aspect:international', /\b(?:international(?:ly)?|abroad|overseas|worldwide|other countries|outside the)\b/],
+  ['action:cancel', /\bcancel(?! ?l?ed)(?:ling|ing)?\b/],
+  ['action:exchange', /\b(?:exchange|exchanges|swap|swapping)\b/],
+  ['action:change', /\b(?:change|update|modify|edit)\s+(?:my|the|an?)\s+(?:address|order|payment|delivery)\b/],
+];
+
+function extractQualifiers(norm: string): string[] {
+  return QUALIFIERS.filter(([, re]) => re.test(norm)).map(([name]) => name).sort();
 }
 
 // "Thanks! And what about last year?": the pleasantry does not make the rest stand alone.
@@ -872,7 +880,7 @@ function inherit(own: Slots, prev: Slots): { slots: Slots; inherited: string[] }
   const analytic = !switchesToKnowledge && !switchesToOrder;
 
   if (analytic) {
-    for (const key of ['metric', 'timeRange', 'limit', 'order'] as const) {
+    for (const key of ['metric', 'timeRange', 'limit', 'order', 'qualifiers'] as const) {
       if (slots[key] === undefined && prev[key] !== undefined) {
         (slots as Record<string, unknown>)[key] = prev[key];
         inherited.add(key);

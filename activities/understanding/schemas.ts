@@ -3,7 +3,7 @@
 // the types of workflows/shared/understanding.ts exactly is rejected (null), and the caller falls back
 // to the rules; unknown keys are dropped rather than failing, since they carry nothing we could use.
 import { z } from 'zod';
-import { CATEGORIES, CHANNELS, ORDER_STATUSES, REGIONS, SEGMENTS } from '../../infra/seed/demo-data.ts';
+import { CATEGORIES, CHANNELS, ORDER_STATUSES, REGIONS, SEGMENTS } from '../../workflows/shared/shop-vocabulary.ts';
 import { COMPLEXITIES, DIMENSIONS, INTENTS, METRICS, TOPICS, type Complexity, type IntentOrUnknown, type Slots } from '../../workflows/shared/understanding.ts';
 
 /** Filter values as stored in the tenant schema; the prompt lists the same ones. */
@@ -29,6 +29,7 @@ export const SLOT_KEYS = [
   'complaint',
   'purchase',
   'chart',
+  'qualifiers',
 ] as const satisfies readonly (keyof Slots)[];
 
 const isoDate = z.iso.date();
@@ -69,6 +70,7 @@ const slotsSchema = z.object({
   complaint: z.boolean().optional(),
   purchase: z.boolean().optional(),
   chart: z.boolean().optional(),
+  qualifiers: z.array(z.string().regex(/^[a-z]+(?::[a-z]+)?$/, 'a canonical qualifier such as customers:new')).max(10).optional(),
 }) satisfies z.ZodType<Slots>;
 
 /** Reply to `TASK: capture_slots`. */

@@ -17,26 +17,10 @@ export const DEMO_TENANT_SETTINGS: Record<string, object> = {
   globex: { timeZone: 'Europe/Berlin', guardrails: { deniedTopics: [{ name: 'competitors', phrases: ['acme', 'acme outfitters'] }] } },
 };
 
-/** Customer regions. */
-export const REGIONS = ['North America', 'Europe', 'Asia Pacific', 'Latin America'] as const;
-/** Customer segments. */
-export const SEGMENTS = ['consumer', 'business'] as const;
-/** Order statuses; revenue excludes `cancelled` and `returned`. */
-export const ORDER_STATUSES = ['placed', 'shipped', 'delivered', 'cancelled', 'returned'] as const;
-/** Sales channels. */
-export const CHANNELS = ['web', 'mobile', 'store'] as const;
-/** The eight product categories, in id order. */
-export const CATEGORIES = ['Electronics', 'Home & Kitchen', 'Apparel', 'Beauty', 'Sports & Outdoors', 'Toys', 'Books', 'Grocery'] as const;
+export { CATEGORIES, CHANNELS, COUNTRIES_BY_REGION, ORDER_STATUSES, REGIONS, SEGMENTS } from '../../workflows/shared/shop-vocabulary.ts';
+import { CATEGORIES, COUNTRIES_BY_REGION, REGIONS, type Region } from '../../workflows/shared/shop-vocabulary.ts';
 
-/** ISO 3166-1 alpha-2 country codes per region, as stored in `customers.country`. */
-export const COUNTRIES_BY_REGION: Record<Region, readonly string[]> = {
-  'North America': ['US', 'CA'],
-  Europe: ['GB', 'DE', 'FR', 'ES', 'IT'],
-  'Asia Pacific': ['AU', 'JP', 'IN', 'SG', 'NZ'],
-  'Latin America': ['MX', 'BR', 'CO', 'CL'],
-};
 
-type Region = (typeof REGIONS)[number];
 type Category = (typeof CATEGORIES)[number];
 
 /** Progress of one table's inserts. */

@@ -114,6 +114,7 @@ describe('understanding and semantic cache, measured on the labelled sets', () =
         `false hits ${counts.falseHits}; near misses with an equal slot signature ${counts.nearMissSameSignature} (kept apart by similarity alone)`,
     );
     assert.deepEqual(falseHits, [], 'a near miss must never be served a cached answer');
+    assert.equal(counts.nearMissSameSignature, 0, 'every near miss differs in its slot signature, not only in similarity');
     assert.ok(counts.paraphraseHits / counts.paraphrase >= 0.6, 'paraphrase recall');
   });
 });

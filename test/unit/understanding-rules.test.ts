@@ -399,3 +399,27 @@ describe('golden set', () => {
     assert.ok(captureOk / golden.length >= 0.85, 'capture accuracy');
   });
 });
+
+describe('qualifiers', () => {
+  const q = (message: string) => captureByRules(message, { today: '2026-06-30' }).slots.qualifiers ?? [];
+  it('capture the details that change an answer but have no slot of their own', () => {
+    assert.deepEqual(q('How many new customers did we get this month?'), ['customers:new']);
+    assert.deepEqual(q('How many returning customers did we get this month?'), ['customers:returning']);
+    assert.deepEqual(q('What does shipping cost?'), ['aspect:cost']);
+    assert.deepEqual(q('How long does shipping take?'), ['aspect:time']);
+    assert.deepEqual(q('Can I exchange a jacket?'), ['action:exchange']);
+    assert.deepEqual(q('Please cancel order 5521'), ['action:cancel']);
+    assert.deepEqual(q('AOV this month compared to last month'), ['compare']);
+    assert.deepEqual(q('How many cancelled orders last week?'), [], '"cancelled" is a status, not an action');
+  });
+  it('make near misses differ in signature', () => {
+    const sig = (m: string) => {
+      const { slots } = captureByRules(m, { today: '2026-06-30' });
+      return slotSignature(detectByRules(m, { slots }).intent, slots);
+    };
+    assert.notEqual(sig('How many new customers this month?'), sig('How many returning customers this month?'));
+    assert.notEqual(sig('What is the shipping cost?'), sig('What is the shipping time?'));
+    assert.notEqual(sig('Can I return shoes?'), sig('Can I exchange shoes?'));
+    assert.notEqual(sig('Status of order 5521'), sig('Cancel order 5521'));
+  });
+});

@@ -35,5 +35,6 @@ export function slotSignature(intent: string, slots: Slots): string {
     order: s.order,
     topic: s.topic,
     complaint: s.complaint === true ? true : undefined,
+    qualifiers: sorted(s.qualifiers),
   });
 }

@@ -68,6 +68,12 @@ export interface Slots {
   purchase?: boolean;
   /** The user asks for a chart or graph. */
   chart?: boolean;
+  /**
+   * Answer-changing qualifiers the other slots do not hold, canonical and sorted: `customers:new`,
+   * `customers:returning`, `compare`, `aspect:cost`, `aspect:time`, `aspect:international`,
+   * `action:cancel`, `action:exchange`, `action:change`. Part of the cache signature.
+   */
+  qualifiers?: string[];
 }
 
 /** Result of slot capture. */
