@@ -43,7 +43,7 @@ const schema = z.object({
   /** Anthropic fast-tier model: capture, detect, simple answers. */
   ANTHROPIC_FAST_MODEL: z.preprocess(emptyToUndefined, z.string().default('claude-haiku-4-5')),
   /** Anthropic strong-tier model: complex and comprehensive answers. */
-  ANTHROPIC_STRONG_MODEL: z.preprocess(emptyToUndefined, z.string().default('claude-sonnet-4-5')),
+  ANTHROPIC_STRONG_MODEL: z.preprocess(emptyToUndefined, z.string().default('claude-sonnet-4-6')),
   /** OpenAI API key. */
   OPENAI_API_KEY: optionalString,
   /** Any OpenAI-compatible server. */

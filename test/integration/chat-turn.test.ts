@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { BLOCKED_ANSWER, CANNED_ANSWER } from '../../workflows/shared/answers.ts';
 import type { HistoryMessage } from '../../workflows/shared/contract.ts';
 import { SEARCH_ATTRIBUTES } from '../../workflows/shared/contract.ts';
+import { forgetTenantContext } from '../../activities/tenant/store.ts';
 import { fresh, startStack, type TestStack } from '../helpers/stack.ts';
 import { activityInputs, runTurn } from '../helpers/turns.ts';
 
@@ -62,6 +63,30 @@ describe('chatTurn workflow', () => {
     // The same words in a fresh session inherit nothing.
     const alone = await runTurn(stack, 'and in Europe?');
     assert.equal(alone.result.slots.metric, undefined);
+  });
+
+  it('picks the model tier by complexity: the strong model only for complex questions', async () => {
+    const strong = () => stack.providers.offline!.stats().models[stack.config.ANTHROPIC_STRONG_MODEL] ?? 0;
+    const before = strong();
+    const trivial = await runTurn(stack, fresh('hi'));
+    assert.equal(trivial.result.complexity, 'trivial');
+    assert.equal(strong(), before, 'a greeting never reaches the strong model');
+    const complex = await runTurn(
+      stack,
+      fresh('Compare revenue and units sold by category and by region for this year versus last year, and also show the top 10 products by orders in Europe and in Asia Pacific?'),
+    );
+    assert.ok(['complex', 'comprehensive'].includes(complex.result.complexity), complex.result.complexity);
+    assert.equal(strong(), before + 1, 'the answer came from the strong tier');
+  });
+
+  it('retires cached answers when the tenant\'s documents change', async () => {
+    const message = fresh('Hello! What can you do?');
+    await runTurn(stack, message);
+    assert.equal((await runTurn(stack, message)).result.cache, 'exact');
+    // Any change to a document bumps the generation (a trigger); the product's own paths also drop the cached settings.
+    await stack.stores.app.pool.query("UPDATE kb_documents SET body = body || ' ' WHERE tenant_id = 'acme' AND slug = (SELECT min(slug) FROM kb_documents WHERE tenant_id = 'acme')");
+    await forgetTenantContext(stack.messaging.kv, 'acme');
+    assert.equal((await runTurn(stack, message)).result.cache, 'none');
   });
 
   it('serves the same question from the exact cache, tenant-scoped, with the cached intent', async () => {
