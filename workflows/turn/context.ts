@@ -48,6 +48,10 @@ export class Turn {
   };
   /** The message after input redaction: what the model, the store and the caches see. */
   redactedMessage: string;
+  /** Redactions the input guardrail made (counted in `done.guardrail`). */
+  guardRedactions = 0;
+  /** The input guardrail failed and the tenant's setting let the turn through. */
+  failOpen = false;
   suggestion?: { question: string; similarity: number };
   semanticWrite: SemanticWrite | null = null;
   private delivered: TurnResult | null = null;
@@ -225,9 +229,4 @@ export class Turn {
     result.timings.steps = { ...this.steps };
     return result;
   }
-
-  /** Redactions the input guardrail made (counted in `done.guardrail`). */
-  guardRedactions = 0;
-  /** The input guardrail failed and the tenant's setting let the turn through. */
-  failOpen = false;
 }

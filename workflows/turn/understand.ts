@@ -58,6 +58,8 @@ export async function understand(turn: Turn): Promise<Understood> {
   ]);
 
   const guard = await checkInput(turn);
+  // After a deny the work ends at once (aborted). When the check itself failed and the tenant fails
+  // closed, nothing aborted it: the turn waits for it (bounded by the understanding timeouts).
   const [gathered, captureStep, detectStep, searchStep] = await running;
   if (!guard.allowed) {
     turn.step('checkInputGuardrails', 'failed', { reason: guard.reasons.join(', ') });
