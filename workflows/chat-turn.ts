@@ -56,6 +56,7 @@ export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
     receivedAt: input.receivedAt,
     maxTokens: effort.maxTokens,
     tier: effort.tier,
+    audience: { displayName: understood.context.profile?.displayName, locale: understood.context.profile?.locale, language: turn.understanding.language },
   });
   if (!generated) return turn.finish({ kind: 'canned' });
 

@@ -8,7 +8,7 @@ import type { ActivityDeps } from '../deps.ts';
 import { redactPii, StreamingRedactor } from '../guardrails/rules.ts';
 import { retryableFailure } from '../retry.ts';
 import { publishAll } from '../turn-events/activities.ts';
-import { buildSystemPrompt } from './prompt.ts';
+import { type AnswerAudience, buildSystemPrompt, buildUserContext } from './prompt.ts';
 
 /** Input of `generateAnswer`: everything the model needs, nothing large. */
 export interface GenerateAnswerInput {
@@ -21,6 +21,8 @@ export interface GenerateAnswerInput {
   maxTokens: number;
   /** Model tier by complexity: the provider's fast or strong model. */
   tier: 'fast' | 'strong';
+  /** Who is asking (gathered profile, detected language); told to the model outside the cached prompt. */
+  audience?: AnswerAudience;
   /** Step events the workflow queued; published before the answer starts. */
   progress?: TurnEvent[];
 }
@@ -72,6 +74,7 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
       try {
         const result = await provider.stream({
           system: buildSystemPrompt(input.tenantId),
+          systemContext: input.audience ? buildUserContext(input.audience) || undefined : undefined,
           // Redacted again here: when the input check failed open, the message reaches us unredacted.
           messages: [...input.history, { role: 'user', content: redactPii(input.message).text }],
           maxTokens: input.maxTokens,

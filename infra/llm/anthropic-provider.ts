@@ -40,8 +40,13 @@ function toProviderError(err: unknown, signal: AbortSignal): Error {
 }
 
 /** The `system` parameter; the API rejects empty text blocks, so an empty system prompt is left out. */
-function systemParam(system: string, cache: boolean) {
-  return system ? { system: [{ type: 'text' as const, text: system, ...(cache ? { cache_control: { type: 'ephemeral' as const } } : {}) }] } : {};
+function systemParam(system: string, cache: boolean, context?: string) {
+  // The API rejects empty text blocks, so empty parts are left out; only the stable part is a cache breakpoint.
+  const blocks = [
+    ...(system ? [{ type: 'text' as const, text: system, ...(cache ? { cache_control: { type: 'ephemeral' as const } } : {}) }] : []),
+    ...(context ? [{ type: 'text' as const, text: context }] : []),
+  ];
+  return blocks.length ? { system: blocks } : {};
 }
 
 /** Anthropic Messages API, streaming and not; the SDK never retries (Temporal owns retries). */
@@ -65,7 +70,7 @@ export function createAnthropicProvider(opts: AnthropicProviderOptions): ChatPro
           {
             model,
             max_tokens: req.maxTokens,
-            ...systemParam(req.system, req.cacheSystemPrompt !== false),
+            ...systemParam(req.system, req.cacheSystemPrompt !== false, req.systemContext),
             messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
             stream: true,
           },

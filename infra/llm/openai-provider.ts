@@ -42,8 +42,13 @@ function toProviderError(err: unknown, signal: AbortSignal): Error {
   return new ProviderError(`openai: ${(err as Error)?.message ?? String(err)}`, 'openai', null, true, { cause: err });
 }
 
-function chatMessages(system: string, messages: CompleteRequest['messages']) {
-  return [...(system ? [{ role: 'system' as const, content: system }] : []), ...messages.map((m) => ({ role: m.role, content: m.content }))];
+function chatMessages(system: string, messages: CompleteRequest['messages'], context?: string) {
+  // The stable prompt first, so OpenAI's automatic prefix caching covers it; the per-turn context after it.
+  return [
+    ...(system ? [{ role: 'system' as const, content: system }] : []),
+    ...(context ? [{ role: 'system' as const, content: context }] : []),
+    ...messages.map((m) => ({ role: m.role, content: m.content })),
+  ];
 }
 
 /** Our usage from OpenAI's: `prompt_tokens` includes the cached ones, which we count apart. */
@@ -74,7 +79,7 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): ChatProvider 
         const stream = await client.chat.completions.create(
           {
             model,
-            messages: chatMessages(req.system, req.messages),
+            messages: chatMessages(req.system, req.messages, req.systemContext),
             stream: true,
             stream_options: { include_usage: true },
             [limitParam]: req.maxTokens,

@@ -6,6 +6,11 @@ export type ProviderName = 'anthropic' | 'openai';
 /** One streamed completion. */
 export interface StreamRequest {
   system: string;
+  /**
+   * Per-turn system text after the stable prompt (who the user is; later, retrieved context). Never
+   * marked cacheable, so it does not break the cached prefix.
+   */
+  systemContext?: string;
   messages: HistoryMessage[];
   maxTokens: number;
   /** Overrides the provider's default for answers, `models.strong`. */

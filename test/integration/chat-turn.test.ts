@@ -89,6 +89,16 @@ describe('chatTurn workflow', () => {
     assert.equal((await runTurn(stack, message)).result.cache, 'none');
   });
 
+  it("tells the model who is asking (the user's profile, the message's language), outside the cached prompt", async () => {
+    await stack.stores.app.pool.query(
+      `INSERT INTO user_profiles (tenant_id, user_id, display_name, locale) VALUES ('acme', 'u-sam', 'Sam', 'de-DE')
+       ON CONFLICT (tenant_id, user_id) DO NOTHING`,
+    );
+    const { workflowId } = await runTurn(stack, fresh('Wie lange dauert der Versand nach Deutschland?'), { userId: 'u-sam' });
+    const [input] = (await activityInputs(stack, workflowId, 'generateAnswer')) as { audience: { displayName: string; locale: string; language: string } }[];
+    assert.deepEqual(input!.audience, { displayName: 'Sam', locale: 'de-DE', language: 'de' });
+  });
+
   it('serves the same question from the exact cache, tenant-scoped, with the cached intent', async () => {
     const message = fresh('Hello! What can you do?');
     const first = await runTurn(stack, message);
