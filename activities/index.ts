@@ -3,6 +3,7 @@ import type { ActivityDeps } from './deps.ts';
 import { createGatherActivities } from './gather/activities.ts';
 import { createGenerateAnswerActivities } from './generate-answer/activities.ts';
 import { createGuardrailActivities } from './guardrails/activities.ts';
+import { createKnowledgeActivities } from './knowledge/activities.ts';
 import { createOpenTurnActivities } from './open-turn/activities.ts';
 import { createSessionActivities } from './session/activities.ts';
 import { createTurnEventActivities } from './turn-events/activities.ts';
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createGatherActivities(deps),
     ...createUnderstandingActivities(deps),
     ...createCacheActivities(deps),
+    ...createKnowledgeActivities(deps),
     ...createGenerateAnswerActivities(deps),
     ...createSessionActivities(deps),
     ...createTurnEventActivities(deps),

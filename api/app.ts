@@ -7,6 +7,7 @@ import type { TurnEventBus } from '../activities/turn-events/bus.ts';
 import type { KvCache } from '../infra/kv-cache.ts';
 import { requireTenant, type TenantKeyStore } from './auth.ts';
 import { errorHandler, notFound } from './errors.ts';
+import { knowledgeRoutes } from './knowledge.ts';
 import { settingsRoutes } from './settings.ts';
 import { turnRoutes } from './turns.ts';
 
@@ -61,9 +62,12 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use('/v1', requireTenant(deps.keys));
   // Only JSON is parsed; other content types reach the route unparsed and get a 415 there.
+  // Documents may be larger than a chat message; their parser runs first (a parsed body is not parsed again).
+  app.use('/v1/knowledge', express.json({ limit: '256kb', type: 'application/json' }));
   app.use(express.json({ limit: deps.bodyLimit ?? '32kb', type: 'application/json' }));
   app.use(turnRoutes({ temporal: deps.temporal, events: deps.events, appDb: deps.appDb, sseIdleMs: deps.sseIdleMs, taskQueue: deps.taskQueue }));
   app.use(settingsRoutes({ appDb: deps.appDb, kv: deps.kv }));
+  app.use(knowledgeRoutes({ appDb: deps.appDb, kv: deps.kv }));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import pgvector from 'pgvector/pg';
 import { stopChild } from './child-process.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -20,15 +19,13 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** Pool with pgvector's types registered on every new connection. */
-export function createPool(url: string, max: number, withVector = true): pg.Pool {
+/**
+ * A Postgres pool. Vectors are written as pgvector text literals (`pgvector.toSql`) and never read back
+ * (searches return distances), so no type parser is registered: registering one per connection raced
+ * the connection's first query.
+ */
+export function createPool(url: string, max: number): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 });
-  if (withVector) {
-    pool.on('connect', (client) => {
-      // Queries queue behind this on the client, so the type parser is in place before first use.
-      pgvector.registerTypes(client).catch(() => {});
-    });
-  }
   // An idle client losing its server must not crash the process; the next checkout reconnects.
   pool.on('error', () => {});
   return pool;

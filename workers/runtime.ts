@@ -4,6 +4,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import { DefaultLogger, NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type Activities, type ActivityDeps } from '../activities/index.ts';
+import { indexTenantDocuments } from '../activities/knowledge/store.ts';
 import { tenantSettingsPatch } from '../activities/tenant/settings.ts';
 import { updateTenantSettings } from '../activities/tenant/store.ts';
 import { createPool, ensureDemoTenants, migrate, openAppStore, type Store } from '../infra/app-store.ts';
@@ -38,7 +39,7 @@ export async function openStores(config: Config, log: Logger, opts: { inMemory?:
   const app = await openAppStore(config, log, opts);
   await migrate(app.pool, log);
   await ensureDemoTenants(app.pool, config);
-  const tenantPool = config.TENANT_DATABASE_URL ? createPool(config.TENANT_DATABASE_URL, config.PG_POOL_MAX, false) : app.pool;
+  const tenantPool = config.TENANT_DATABASE_URL ? createPool(config.TENANT_DATABASE_URL, config.PG_POOL_MAX) : app.pool;
   if (opts.seed !== false) {
     for (const tenant of DEMO_TENANTS) await seedKnowledgeBase(app.pool, tenant);
     await seedDemoSettings(app.pool);
@@ -194,4 +195,18 @@ export function activityDeps(config: Config, stores: Stores, messaging: Messagin
     },
     now: Date.now,
   };
+}
+
+/**
+ * Indexes every tenant's changed documents in the background at start (first turns do not wait; a
+ * knowledge turn indexes on demand what is still missing).
+ */
+export function indexKnowledgeInBackground(pool: pg.Pool, embedder: Embedder, log: Logger): Promise<void> {
+  return (async () => {
+    const started = Date.now();
+    const { rows } = await pool.query<{ id: string }>('SELECT id FROM tenants ORDER BY id');
+    let documents = 0;
+    for (const { id } of rows) documents += await indexTenantDocuments(pool, embedder, id);
+    if (documents) log.info({ documents, tenants: rows.length, ms: Date.now() - started }, 'knowledge base indexed');
+  })().catch((err) => log.warn({ err }, 'background knowledge indexing failed; knowledge turns will index on demand'));
 }

@@ -5,14 +5,15 @@ import { slotSignature } from './shared/slot-signature.ts';
 import { DEFAULT_TENANT_SETTINGS, UNCACHEABLE_INTENTS } from './shared/tenant-settings.ts';
 import { Turn } from './turn/context.ts';
 import { generate } from './turn/generate.ts';
-import { checks, turnIo } from './turn/proxies.ts';
+import { checks, retrieval, turnIo } from './turn/proxies.ts';
 import { decideSemantic } from './turn/semantic.ts';
 import { understand } from './turn/understand.ts';
 import { chatTurnV1 } from './turn/v1.ts';
 
 /**
  * One chat turn: exact cache; guardrail beside gathering, capture, detect and the semantic search
- * (reconciled); the semantic decision; streamed generation with a fallback branch; output guardrail; one way out (`finish`).
+ * (reconciled); the semantic decision; knowledge retrieval; streamed generation with a fallback
+ * branch; output guardrail; one way out (`finish`).
  */
 export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
   // Turns started by v1 workers replay (and finish) on the v1 code; the v1 result lacks the slots.
@@ -46,8 +47,31 @@ export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
     turn.semanticWrite = { vector, model, intent, signature };
   }
 
-  // 4. Generate, streamed; effort (answer length, model tier) by complexity.
+  // 4. Knowledge: a policy question retrieves the tenant's documents; how many passages, by complexity.
   const effort = EFFORT_BY_COMPLEXITY[complexity];
+  let knowledgeChunkIds: number[] = [];
+  if (intent === 'knowledge' || slots.topic) {
+    if (effort.topK === 0) turn.step('retrieveKnowledge', 'skipped', { reason: 'trivial' });
+    else {
+      const found = await turn.orFallback(
+        'retrieveKnowledge',
+        () =>
+          retrieval.retrieveKnowledge({
+            tenantId: input.tenantId,
+            generation: turn.opened!.tenant.generation,
+            question: turn.redactedMessage,
+            topK: effort.topK,
+            ...(slots.topic ? { topic: slots.topic } : {}),
+            ...(understood.semantic ? { vector: understood.semantic.vector, model: understood.semantic.model } : {}),
+          }),
+        null,
+      );
+      knowledgeChunkIds = found?.chunks.map((c) => c.id) ?? [];
+      turn.step('retrieveKnowledge', found ? 'completed' : 'failed');
+    }
+  }
+
+  // 5. Generate, streamed; effort (answer length, model tier) by complexity.
   const generated = await generate(turn, {
     stream: turn.stream,
     tenantId: input.tenantId,
@@ -57,10 +81,11 @@ export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
     maxTokens: effort.maxTokens,
     tier: effort.tier,
     audience: { displayName: understood.context.profile?.displayName, locale: understood.context.profile?.locale, language: turn.understanding.language },
+    knowledgeChunkIds,
   });
   if (!generated) return turn.finish({ kind: 'canned' });
 
-  // 5. Output guardrail on the whole answer (the stream was redacted token by token), then out.
+  // 6. Output guardrail on the whole answer (the stream was redacted token by token), then out.
   const output = await turn.orFallback('checkOutputGuardrails', () => checks.checkOutputGuardrails({ tenantId: input.tenantId, answer: generated.answer }), {
     answer: generated.answer,
     redactions: 0,

@@ -12,6 +12,7 @@ export interface CachedAnswer {
   slots?: Slots;
   provider?: string;
   model?: string;
+  sources?: { slug: string; title: string }[];
   cachedAt: number;
 }
 
@@ -64,6 +65,7 @@ export function toCachedAnswer(result: TurnResult, now: number): CachedAnswer {
     slots: result.slots,
     provider: result.provider,
     model: result.model,
+    ...(result.sources?.length ? { sources: result.sources } : {}),
     cachedAt: now,
   };
 }

@@ -8,7 +8,8 @@ import type { ActivityDeps } from '../deps.ts';
 import { redactPii, StreamingRedactor } from '../guardrails/rules.ts';
 import { retryableFailure } from '../retry.ts';
 import { publishAll } from '../turn-events/activities.ts';
-import { type AnswerAudience, buildSystemPrompt, buildUserContext } from './prompt.ts';
+import { chunkTexts } from '../knowledge/store.ts';
+import { type AnswerAudience, buildContextBlocks, buildSystemPrompt, buildUserContext } from './prompt.ts';
 
 /** Input of `generateAnswer`: everything the model needs, nothing large. */
 export interface GenerateAnswerInput {
@@ -23,6 +24,8 @@ export interface GenerateAnswerInput {
   tier: 'fast' | 'strong';
   /** Who is asking (gathered profile, detected language); told to the model outside the cached prompt. */
   audience?: AnswerAudience;
+  /** Retrieved knowledge chunks by id (their texts are read from the store, tenant-scoped). */
+  knowledgeChunkIds?: number[];
   /** Step events the workflow queued; published before the answer starts. */
   progress?: TurnEvent[];
 }
@@ -40,10 +43,12 @@ export interface GenerateAnswerOutput {
   providerTtftMs: number | null;
   providerMs: number;
   redactions: number;
+  /** The documents whose passages the model was given. */
+  sources: { slug: string; title: string }[];
 }
 
 /** The answer-generation activity: streams tokens to the turn's event stream as they arrive. */
-export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'providers' | 'events'>) {
+export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'providers' | 'events' | 'appDb'>) {
   return {
     /** Generates the answer with one provider, streaming redacted tokens; heartbeats so cancellation reaches the SDK call. */
     async generateAnswer(input: GenerateAnswerInput): Promise<GenerateAnswerOutput> {
@@ -61,6 +66,8 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
         data: { name: 'generateAnswer', status: 'started', attempt, ...(attempt > 1 ? { reason: 'retry: discard earlier tokens' } : {}) },
       });
 
+      const passages = await chunkTexts(deps.appDb, input.tenantId, input.knowledgeChunkIds ?? []);
+      const sources = [...new Map(passages.map((p) => [p.slug, { slug: p.slug, title: p.title }])).values()];
       const redactor = new StreamingRedactor();
       const pending: Promise<unknown>[] = [];
       let firstTokenAt: number | null = null;
@@ -74,7 +81,7 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
       try {
         const result = await provider.stream({
           system: buildSystemPrompt(input.tenantId),
-          systemContext: input.audience ? buildUserContext(input.audience) || undefined : undefined,
+          systemContext: [input.audience ? buildUserContext(input.audience) : '', buildContextBlocks(passages)].filter(Boolean).join('\n') || undefined,
           // Redacted again here: when the input check failed open, the message reaches us unredacted.
           messages: [...input.history, { role: 'user', content: redactPii(input.message).text }],
           maxTokens: input.maxTokens,
@@ -100,6 +107,7 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
           providerTtftMs: result.ttftMs,
           providerMs: result.totalMs,
           redactions: redactor.redactions,
+          sources,
         };
       } catch (err) {
         await Promise.allSettled(pending);

@@ -88,9 +88,25 @@ function topicOf(question: string): string {
   return stripped || 'that';
 }
 
+/** `<context>` blocks of the system prompt, with their `source="…"` attribute when they carry one. */
+function contextBlocks(system: string): { source: string | null; text: string }[] {
+  return [...system.matchAll(/<context(?:\s+source="([^"]*)")?\s*>([\s\S]*?)<\/context>/gi)]
+    .map((m) => ({ source: m[1] ?? null, text: (m[2] ?? '').trim() }))
+    .filter((b) => b.text);
+}
+
 function extractContext(system: string): string | null {
-  const blocks = [...system.matchAll(/<context>([\s\S]*?)<\/context>/gi)].map((m) => (m[1] ?? '').trim()).filter(Boolean);
-  return blocks.length ? blocks.join('\n') : null;
+  const blocks = contextBlocks(system);
+  return blocks.length ? blocks.map((b) => b.text).join('\n') : null;
+}
+
+/** The sources whose text holds any of the picked sentences, in order, each once: what the answer cites. */
+function citedSources(system: string, picked: string[]): string[] {
+  const cited: string[] = [];
+  for (const b of contextBlocks(system)) {
+    if (b.source && !cited.includes(b.source) && picked.some((s) => b.text.includes(s))) cited.push(b.source);
+  }
+  return cited;
 }
 
 function sentences(text: string): string[] {
@@ -100,13 +116,18 @@ function sentences(text: string): string[] {
     .filter((s) => wordCount(s) >= 2);
 }
 
-/** The 2–3 context sentences sharing most words with the question, in their original order. */
-function relevantSentences(context: string, question: string): string[] {
-  const all = sentences(context);
+/**
+ * The 2–3 context sentences sharing most words with the question, in their original order. Earlier blocks
+ * were ranked higher by the retrieval that chose them, and sentences with figures (days, amounts) carry
+ * the facts people ask for, so both break ties.
+ */
+function relevantSentences(blocks: string[], question: string): string[] {
+  const all = blocks.flatMap((text, block) => sentences(text).map((s) => ({ s, block })));
   const asked = keywords(question);
-  const scored = all.map((s, index) => {
+  const scored = all.map(({ s, block }, index) => {
     let score = 0;
     for (const k of keywords(s)) if (asked.has(k)) score++;
+    if (score > 0) score += Math.max(0, 0.6 - 0.2 * block) + (/\d/.test(s) ? 1 : 0);
     return { s, index, score };
   });
   const matching = scored.filter((x) => x.score > 0).sort((a, b) => b.score - a.score || a.index - b.index);
@@ -194,10 +215,13 @@ export const RULES: Rule[] = [
   {
     name: 'context',
     test: ({ context }) => context !== null,
-    respond: ({ context, question }) => {
-      const picked = relevantSentences(context ?? '', question);
+    respond: ({ context, question, request }) => {
+      const blocks = contextBlocks(request.system).map((b) => b.text);
+      const picked = relevantSentences(blocks.length ? blocks : [context ?? ''], question);
       const body = picked.map((s) => (/[.!?:]$/.test(s) ? s : `${s}.`)).join(' ');
-      return `Here is what I found on that. ${body} Let me know if you would like more detail on any of this.`;
+      const sources = citedSources(request.system, picked);
+      const cite = sources.length ? ` (${sources.length === 1 ? 'Source' : 'Sources'}: ${sources.join('; ')}.)` : '';
+      return `Here is what I found on that. ${body}${cite} Let me know if you would like more detail on any of this.`;
     },
   },
   {

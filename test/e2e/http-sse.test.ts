@@ -150,6 +150,37 @@ describe('HTTP API end to end', () => {
     }
   });
 
+  it("lets a tenant add, change and delete its documents, and answers from them at once", async () => {
+    const put = (slug: string, body: unknown) =>
+      fetch(`${base}/v1/knowledge/${slug}`, { method: 'PUT', headers: { ...ACME, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const ask = async (message: string) => {
+      const events = await readSse(await postTurn({ sessionId: 'e2e-kb', message: fresh(message) }, { accept: 'text/event-stream' }));
+      return events.at(-1)!.data as { answer: string; sources?: { slug: string }[] };
+    };
+    assert.equal((await put('Bad Slug', { title: 't', body: 'b' })).status, 400);
+    assert.equal((await put('gift-wrapping', { title: '', body: 'b' })).status, 400);
+    const created = await put('gift-wrapping', {
+      title: 'Acme gift wrapping',
+      body: 'Gift wrapping costs $4 per item and includes a handwritten card.\n\nAsk for it at checkout; gift-wrapped orders ship one day later.',
+    });
+    assert.equal(created.status, 201);
+    try {
+      const first = await ask('What do you offer for gift wrapping?');
+      assert.match(first.answer, /\$4 per item/);
+      assert.ok(first.sources?.some((s) => s.slug === 'gift-wrapping'), JSON.stringify(first.sources));
+      assert.equal((await put('gift-wrapping', { title: 'Acme gift wrapping', body: 'Gift wrapping is free on every order and includes a handwritten card.' })).status, 200);
+      const changed = await ask('What do you offer for gift wrapping?');
+      assert.match(changed.answer, /free on every order/, 'the changed document answers, not a cached old answer');
+      const list = (await (await fetch(`${base}/v1/knowledge`, { headers: ACME })).json()) as { documents: { slug: string }[] };
+      assert.ok(list.documents.some((d) => d.slug === 'gift-wrapping'));
+      const globexList = (await (await fetch(`${base}/v1/knowledge`, { headers: GLOBEX })).json()) as { documents: { slug: string }[] };
+      assert.ok(!globexList.documents.some((d) => d.slug === 'gift-wrapping'), 'documents are per tenant');
+    } finally {
+      assert.equal((await fetch(`${base}/v1/knowledge/gift-wrapping`, { method: 'DELETE', headers: ACME })).status, 204);
+    }
+    assert.equal((await fetch(`${base}/v1/knowledge/gift-wrapping`, { method: 'DELETE', headers: ACME })).status, 404);
+  });
+
   it('reports health of its dependencies', async () => {
     const res = await fetch(`${base}/healthz`);
     assert.equal(res.status, 200);

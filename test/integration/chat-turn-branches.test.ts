@@ -27,6 +27,7 @@ function answering(answer: string): Activities['generateAnswer'] {
       providerTtftMs: 1,
       providerMs: 1,
       redactions: 0,
+      sources: [],
     }) satisfies GenerateAnswerOutput;
 }
 

@@ -22,6 +22,7 @@ try {
   };
   await record('miss', 'Hello! What can you do?');
   await record('exact-hit', 'Hello! What can you do?');
+  await record('knowledge', 'What is your return policy?');
   await record('analytics', 'What was our revenue last month by category?', { sessionId: 'replay-follow-up' });
   await record('follow-up-reconciled', 'and in Europe?', { sessionId: 'replay-follow-up' });
   // The offline model cannot answer analytics yet (no SQL): a stubbed answer lets the semantic cache fill and hit.
@@ -35,6 +36,7 @@ try {
     providerTtftMs: 1,
     providerMs: 1,
     redactions: 0,
+    sources: [],
   });
   await stack.withWorker({ generateAnswer: answer }, async (taskQueue) => {
     await record('semantic-miss', 'What were our sales last week?', { taskQueue });

@@ -125,13 +125,13 @@ describe('chat providers against the offline model', () => {
 
   it('per-turn system context follows the cached prompt without breaking its cache, on both providers', async () => {
     const [anthropic, openai] = providers;
-    const first = await anthropic!.stream(request({ system: `${LONG_SYSTEM} (ctx)`, systemContext: 'About the user: name Sam.' }));
-    const second = await anthropic!.stream(request({ system: `${LONG_SYSTEM} (ctx)`, systemContext: 'About the user: name Kim; locale de-DE.' }));
+    const first = await anthropic!.stream(request({ system: `(ctx) ${LONG_SYSTEM}`, systemContext: 'About the user: name Sam.' }));
+    const second = await anthropic!.stream(request({ system: `(ctx) ${LONG_SYSTEM}`, systemContext: 'About the user: name Kim; locale de-DE.' }));
     assert.ok(first.usage.cacheWriteTokens >= 1024);
     assert.equal(second.usage.cacheReadTokens, first.usage.cacheWriteTokens, 'another user, the same cached prompt');
     assert.ok(second.usage.inputTokens > 0, 'the context itself is billed as input');
-    await openai!.stream(request({ system: `${LONG_SYSTEM} (ctx-o)`, systemContext: 'About the user: name Sam.' }));
-    const again = await openai!.stream(request({ system: `${LONG_SYSTEM} (ctx-o)`, systemContext: 'About the user: name Kim.' }));
+    await openai!.stream(request({ system: `(ctx-o) ${LONG_SYSTEM}`, systemContext: 'About the user: name Sam.' }));
+    const again = await openai!.stream(request({ system: `(ctx-o) ${LONG_SYSTEM}`, systemContext: 'About the user: name Kim.' }));
     assert.ok(again.usage.cacheReadTokens >= 1024, 'the stable prefix is still cached');
   });
 

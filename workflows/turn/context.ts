@@ -190,6 +190,7 @@ export class Turn {
           slots: c.slots ?? base.slots,
           provider: c.provider,
           model: c.model,
+          ...(c.sources?.length ? { sources: c.sources } : {}),
           timings: { totalMs, ttftMs: totalMs, steps: this.steps },
           ...(outcome.similarity !== undefined ? { similarity: outcome.similarity } : {}),
         };
@@ -206,6 +207,7 @@ export class Turn {
           model: g.model,
           usage: g.usage,
           costUsd: g.costUsd,
+          ...(g.sources.length ? { sources: g.sources } : {}),
           timings: { totalMs, ttftMs: g.ttftMs, steps: this.steps },
           ...(redactions + output.violations.length > 0 || this.failOpen
             ? { guardrail: { blocked: output.violations.length > 0, reasons: output.violations, redactions, ...(this.failOpen ? { failOpen: true } : {}) } }

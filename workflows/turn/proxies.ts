@@ -32,6 +32,15 @@ export const understanding = proxyLocalActivities<Pick<Activities, 'captureSlots
   retry: { maximumAttempts: 1 },
 });
 
+/**
+ * Knowledge retrieval: usually a cache read or two queries; the first turn after a document change also
+ * re-embeds that document, hence the longer bound. A failure answers without documents (a fallback).
+ */
+export const retrieval = proxyLocalActivities<Pick<Activities, 'retrieveKnowledge'>>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 2, initialInterval: '200 ms' },
+});
+
 /** The answer: a regular activity so a crashed worker's call is retried elsewhere; heartbeats carry cancellation. */
 export const llm = proxyActivities<Pick<Activities, 'generateAnswer'>>({
   startToCloseTimeout: '60 seconds',
