@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Queryable } from '../infra/db.ts';
 import type { KvCache } from '../infra/kv-cache.ts';
 import type { Embedder } from '../infra/llm/embeddings.ts';
@@ -11,8 +12,10 @@ export interface ActivityDeps {
   events: Pick<TurnEventBus, 'publish' | 'publishTerminal'>;
   /** App store: turns, tenants, profiles, the semantic cache. */
   appDb: Queryable;
-  /** Tenant analytics data (schema summaries; later the SQL agent). */
+  /** Tenant analytics data: schema reads. */
   tenantDb: Queryable;
+  /** Tenant analytics data: the SQL agent's read-only transactions (one connection each). */
+  tenantPool: Pick<pg.Pool, 'connect'>;
   /** Answer providers by name; the workflow picks the order. */
   providers: Partial<Record<ProviderName, ChatProvider>>;
   embedder: Embedder;
@@ -25,6 +28,12 @@ export interface ActivityDeps {
     understandingTimeoutMs: number;
     understandingProvider: ProviderName;
     embeddingTimeoutMs: number;
+    /** statement_timeout of generated SQL. */
+    sqlTimeoutMs: number;
+    /** Row cap of generated SQL (LIMIT enforced by the guard). */
+    sqlMaxRows: number;
+    /** Model attempts of the SQL agent (first try plus self-corrections). */
+    sqlMaxAttempts: number;
   };
   /** Clock (tests pin it). */
   now: () => number;

@@ -6,6 +6,7 @@ import { createGuardrailActivities } from './guardrails/activities.ts';
 import { createKnowledgeActivities } from './knowledge/activities.ts';
 import { createOpenTurnActivities } from './open-turn/activities.ts';
 import { createSessionActivities } from './session/activities.ts';
+import { createSqlActivities } from './sql/activities.ts';
 import { createTurnEventActivities } from './turn-events/activities.ts';
 import { createUnderstandingActivities } from './understanding/activities.ts';
 
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createUnderstandingActivities(deps),
     ...createCacheActivities(deps),
     ...createKnowledgeActivities(deps),
+    ...createSqlActivities(deps),
     ...createGenerateAnswerActivities(deps),
     ...createSessionActivities(deps),
     ...createTurnEventActivities(deps),

@@ -60,6 +60,12 @@ const schema = z.object({
   UNDERSTANDING_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(50).max(30_000).default(2500)),
   /** Bound of each gathered part (history, profile, schema summary) before its fallback value is used. */
   GATHER_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(50).max(30_000).default(1500)),
+  /** statement_timeout of generated SQL (the SQL agent). */
+  SQL_STATEMENT_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(100).max(60_000).default(2000)),
+  /** Row cap of generated SQL. */
+  SQL_MAX_ROWS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100_000).default(1000)),
+  /** Model attempts of the SQL agent: the first try plus self-corrections. */
+  SQL_MAX_ATTEMPTS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(10).default(3)),
   /** Bound of the question's embedding call. */
   EMBEDDING_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(50).max(30_000).default(2000)),
   /** Offline model latency/fault profiles as JSON (see README). */

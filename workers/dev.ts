@@ -8,7 +8,7 @@ import { DEV_KEYS } from '../infra/app-store.ts';
 import { startTemporal } from '../infra/temporal-server.ts';
 import { loadConfigOrExit, onShutdown } from '../infra/process-entry.ts';
 import { openMessaging } from './messaging.ts';
-import { activityDeps, indexKnowledgeInBackground, openProviders, openStores, runWorker } from './runtime.ts';
+import { activityDeps, warmUpInBackground, openProviders, openStores, runWorker } from './runtime.ts';
 import { installTemporalRuntime } from './temporal-runtime.ts';
 
 const bootStarted = Date.now();
@@ -35,7 +35,7 @@ try {
     log,
   });
   closers.push(() => worker.shutdown());
-  void indexKnowledgeInBackground(stores.app.pool, providers.embedder, log);
+  void warmUpInBackground(stores, messaging.kv, providers.embedder, log);
   worker.done.catch((err) => {
     log.error({ err }, 'worker stopped');
     void stop(1);

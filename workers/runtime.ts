@@ -5,6 +5,10 @@ import type pg from 'pg';
 import { DefaultLogger, NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type Activities, type ActivityDeps } from '../activities/index.ts';
 import { indexTenantDocuments } from '../activities/knowledge/store.ts';
+import { indexSqlExamples } from '../activities/sql/examples.ts';
+import { ensureReaderRole } from '../activities/sql/executor.ts';
+import { loadTenantSchema } from '../activities/sql/schema.ts';
+import type { KvCache } from '../infra/kv-cache.ts';
 import { tenantSettingsPatch } from '../activities/tenant/settings.ts';
 import { updateTenantSettings } from '../activities/tenant/store.ts';
 import { createPool, ensureDemoTenants, migrate, openAppStore, type Store } from '../infra/app-store.ts';
@@ -51,6 +55,8 @@ export async function openStores(config: Config, log: Logger, opts: { inMemory?:
       },
     });
     if (seeded.length) log.info({ tenants: seeded.map((s) => `${s.tenantId}: ${s.orders} orders`), ms: Date.now() - started }, 'demo tenant data seeded');
+    // Generated SQL runs as each tenant's reader role: SELECT on its own schema, nothing else.
+    for (const tenant of DEMO_TENANTS) await ensureReaderRole(tenantPool, tenant);
   }
   return {
     app,
@@ -183,6 +189,7 @@ export function activityDeps(config: Config, stores: Stores, messaging: Messagin
     events: messaging.events,
     appDb: stores.app.pool,
     tenantDb: stores.tenantPool,
+    tenantPool: stores.tenantPool,
     providers: providers.providers,
     embedder: providers.embedder,
     settings: {
@@ -192,21 +199,28 @@ export function activityDeps(config: Config, stores: Stores, messaging: Messagin
       understandingTimeoutMs: config.UNDERSTANDING_TIMEOUT_MS,
       understandingProvider: config.UNDERSTANDING_PROVIDER ?? (config.offline || config.ANTHROPIC_API_KEY ? 'anthropic' : 'openai'),
       embeddingTimeoutMs: config.EMBEDDING_TIMEOUT_MS,
+      sqlTimeoutMs: config.SQL_STATEMENT_TIMEOUT_MS,
+      sqlMaxRows: config.SQL_MAX_ROWS,
+      sqlMaxAttempts: config.SQL_MAX_ATTEMPTS,
     },
     now: Date.now,
   };
 }
 
 /**
- * Indexes every tenant's changed documents in the background at start (first turns do not wait; a
- * knowledge turn indexes on demand what is still missing).
+ * Warms what turns read at start, in the background (first turns do not wait; each of these is also
+ * loaded on demand): every tenant's changed documents indexed, the SQL examples embedded, every tenant's
+ * schema cached for the SQL agent.
  */
-export function indexKnowledgeInBackground(pool: pg.Pool, embedder: Embedder, log: Logger): Promise<void> {
+export function warmUpInBackground(stores: Stores, kv: KvCache, embedder: Embedder, log: Logger): Promise<void> {
   return (async () => {
     const started = Date.now();
+    const pool = stores.app.pool;
     const { rows } = await pool.query<{ id: string }>('SELECT id FROM tenants ORDER BY id');
     let documents = 0;
     for (const { id } of rows) documents += await indexTenantDocuments(pool, embedder, id);
-    if (documents) log.info({ documents, tenants: rows.length, ms: Date.now() - started }, 'knowledge base indexed');
-  })().catch((err) => log.warn({ err }, 'background knowledge indexing failed; knowledge turns will index on demand'));
+    await indexSqlExamples(pool, embedder);
+    for (const { id } of rows) await loadTenantSchema(stores.tenantPool, kv, id);
+    log.info({ documents, tenants: rows.length, ms: Date.now() - started }, 'warmed up: knowledge indexed, SQL examples embedded, schemas cached');
+  })().catch((err) => log.warn({ err }, 'background warm-up failed; turns will load what they need on demand'));
 }

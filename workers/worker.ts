@@ -2,7 +2,7 @@
 import { startTemporal } from '../infra/temporal-server.ts';
 import { loadProcessConfig, onShutdown } from '../infra/process-entry.ts';
 import { openMessaging } from './messaging.ts';
-import { activityDeps, indexKnowledgeInBackground, openProviders, openStores, runWorker } from './runtime.ts';
+import { activityDeps, warmUpInBackground, openProviders, openStores, runWorker } from './runtime.ts';
 import { installTemporalRuntime } from './temporal-runtime.ts';
 
 const { config, log } = loadProcessConfig('worker');
@@ -24,7 +24,7 @@ try {
     log,
   });
   closers.push(() => worker.shutdown());
-  void indexKnowledgeInBackground(stores.app.pool, providers.embedder, log);
+  void warmUpInBackground(stores, messaging.kv, providers.embedder, log);
   await worker.done;
 } catch (err) {
   log.fatal({ err }, 'worker failed');

@@ -5,15 +5,15 @@ import { slotSignature } from './shared/slot-signature.ts';
 import { DEFAULT_TENANT_SETTINGS, UNCACHEABLE_INTENTS } from './shared/tenant-settings.ts';
 import { Turn } from './turn/context.ts';
 import { generate } from './turn/generate.ts';
-import { checks, retrieval, turnIo } from './turn/proxies.ts';
+import { checks, retrieval, sqlAgent, turnIo } from './turn/proxies.ts';
 import { decideSemantic } from './turn/semantic.ts';
 import { understand } from './turn/understand.ts';
 import { chatTurnV1 } from './turn/v1.ts';
 
 /**
  * One chat turn: exact cache; guardrail beside gathering, capture, detect and the semantic search
- * (reconciled); the semantic decision; knowledge retrieval; streamed generation with a fallback
- * branch; output guardrail; one way out (`finish`).
+ * (reconciled); the semantic decision; the SQL agent and knowledge retrieval; streamed generation
+ * with a fallback branch; output guardrail; one way out (`finish`).
  */
 export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
   // Turns started by v1 workers replay (and finish) on the v1 code; the v1 result lacks the slots.
@@ -47,29 +47,39 @@ export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
     turn.semanticWrite = { vector, model, intent, signature };
   }
 
-  // 4. Knowledge: a policy question retrieves the tenant's documents; how many passages, by complexity.
+  // 4. Data and documents, in parallel when a question needs both: the SQL agent for analytics, the
+  // tenant's documents for policy questions (how many passages, by complexity).
   const effort = EFFORT_BY_COMPLEXITY[complexity];
-  let knowledgeChunkIds: number[] = [];
-  if (intent === 'knowledge' || slots.topic) {
-    if (effort.topK === 0) turn.step('retrieveKnowledge', 'skipped', { reason: 'trivial' });
-    else {
-      const found = await turn.orFallback(
-        'retrieveKnowledge',
-        () =>
-          retrieval.retrieveKnowledge({
-            tenantId: input.tenantId,
-            generation: turn.opened!.tenant.generation,
-            question: turn.redactedMessage,
-            topK: effort.topK,
-            ...(slots.topic ? { topic: slots.topic } : {}),
-            ...(understood.semantic ? { vector: understood.semantic.vector, model: understood.semantic.model } : {}),
-          }),
-        null,
-      );
-      knowledgeChunkIds = found?.chunks.map((c) => c.id) ?? [];
-      turn.step('retrieveKnowledge', found ? 'completed' : 'failed');
-    }
-  }
+  const similar = understood.semantic ? { vector: understood.semantic.vector, model: understood.semantic.model } : {};
+  const wantsDocs = intent === 'knowledge' || Boolean(slots.topic);
+  if (wantsDocs && effort.topK === 0) turn.step('retrieveKnowledge', 'skipped', { reason: 'trivial' });
+  const [data, knowledge] = await Promise.all([
+    intent === 'analytics'
+      ? turn.orFallback(
+          'runSqlAgent',
+          () => sqlAgent.runSqlAgent({ stream: turn.stream, tenantId: input.tenantId, question: turn.redactedMessage, slots, today: turn.opened!.tenant.today, timeZone: turn.opened!.tenant.timeZone, ...similar }),
+          null,
+        )
+      : Promise.resolve(null),
+    wantsDocs && effort.topK > 0
+      ? turn.orFallback(
+          'retrieveKnowledge',
+          () =>
+            retrieval.retrieveKnowledge({
+              tenantId: input.tenantId,
+              generation: turn.opened!.tenant.generation,
+              question: turn.redactedMessage,
+              topK: effort.topK,
+              ...(slots.topic ? { topic: slots.topic } : {}),
+              ...similar,
+            }),
+          null,
+        )
+      : Promise.resolve(null),
+  ]);
+  if (intent === 'analytics') turn.step('runSqlAgent', data ? 'completed' : 'failed');
+  if (wantsDocs && effort.topK > 0) turn.step('retrieveKnowledge', knowledge ? 'completed' : 'failed');
+  const knowledgeChunkIds = knowledge?.chunks.map((c) => c.id) ?? [];
 
   // 5. Generate, streamed; effort (answer length, model tier) by complexity.
   const generated = await generate(turn, {
@@ -82,6 +92,7 @@ export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
     tier: effort.tier,
     audience: { displayName: understood.context.profile?.displayName, locale: understood.context.profile?.locale, language: turn.understanding.language },
     knowledgeChunkIds,
+    ...(data ? { data: { ref: data.resultRef, slots } } : {}),
   });
   if (!generated) return turn.finish({ kind: 'canned' });
 

@@ -1,11 +1,11 @@
-// Parallel gathering of what the answer needs: session history, user profile and schema summary, each
+// Parallel gathering of what the answer needs: session history, user profile and the tenant schema, each
 // with its own timeout and fallback value, in one local activity (one worker round instead of three).
 import type { HistoryMessage } from '../../workflows/shared/contract.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { loadHistory } from '../session/store.ts';
 import { forgetTenantContext } from '../tenant/store.ts';
 import { loadProfile, type UserProfile } from './profile-store.ts';
-import { loadSchemaSummary, noteSchemaVersion } from './schema-summary.ts';
+import { loadTenantSchema, noteSchemaVersion } from '../sql/schema.ts';
 
 /** What `gatherContext` returns; `fallbacks` names the parts that timed out or failed. */
 export interface GatheredContext {
@@ -47,10 +47,10 @@ export function createGatherActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenan
           'schema',
           ms,
           async () => {
-            const { summary, fresh } = await loadSchemaSummary(deps.tenantDb, deps.kv, input.tenantId);
+            const { schema, fresh } = await loadTenantSchema(deps.tenantDb, deps.kv, input.tenantId);
             // Compared only when re-read (every 15 min at most): a changed schema retires the cached answers.
-            if (fresh && (await noteSchemaVersion(deps.appDb, input.tenantId, summary.version))) await forgetTenantContext(deps.kv, input.tenantId);
-            return { version: summary.version, tables: Object.keys(summary.tables).length };
+            if (fresh && (await noteSchemaVersion(deps.appDb, input.tenantId, schema.version))) await forgetTenantContext(deps.kv, input.tenantId);
+            return { version: schema.version, tables: Object.keys(schema.tables).length };
           },
           null,
           fallbacks,

@@ -3,12 +3,16 @@ import { ApplicationFailure } from '@temporalio/common';
 import { costUsd } from '../../infra/llm/pricing.ts';
 import { ProviderError, type ProviderName } from '../../infra/llm/provider.ts';
 import type { HistoryMessage, TurnEvent, Usage } from '../../workflows/shared/contract.ts';
+import type { Slots } from '../../workflows/shared/understanding.ts';
 import { FAILURE_TYPES } from '../../workflows/shared/failures.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { redactPii, StreamingRedactor } from '../guardrails/rules.ts';
 import { retryableFailure } from '../retry.ts';
 import { publishAll } from '../turn-events/activities.ts';
 import { chunkTexts } from '../knowledge/store.ts';
+import { readResult } from '../sql/activities.ts';
+import { buildDataBlock } from '../sql/prompts.ts';
+import { describeResult } from '../sql/describe.ts';
 import { type AnswerAudience, buildContextBlocks, buildSystemPrompt, buildUserContext } from './prompt.ts';
 
 /** Input of `generateAnswer`: everything the model needs, nothing large. */
@@ -26,6 +30,8 @@ export interface GenerateAnswerInput {
   audience?: AnswerAudience;
   /** Retrieved knowledge chunks by id (their texts are read from the store, tenant-scoped). */
   knowledgeChunkIds?: number[];
+  /** The SQL agent's stored result by reference, and the slots that say what it measures. */
+  data?: { ref: string; slots: Slots };
   /** Step events the workflow queued; published before the answer starts. */
   progress?: TurnEvent[];
 }
@@ -48,7 +54,7 @@ export interface GenerateAnswerOutput {
 }
 
 /** The answer-generation activity: streams tokens to the turn's event stream as they arrive. */
-export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'providers' | 'events' | 'appDb'>) {
+export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'providers' | 'events' | 'appDb' | 'kv'>) {
   return {
     /** Generates the answer with one provider, streaming redacted tokens; heartbeats so cancellation reaches the SDK call. */
     async generateAnswer(input: GenerateAnswerInput): Promise<GenerateAnswerOutput> {
@@ -66,7 +72,11 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
         data: { name: 'generateAnswer', status: 'started', attempt, ...(attempt > 1 ? { reason: 'retry: discard earlier tokens' } : {}) },
       });
 
-      const passages = await chunkTexts(deps.appDb, input.tenantId, input.knowledgeChunkIds ?? []);
+      const [passages, stored] = await Promise.all([
+        chunkTexts(deps.appDb, input.tenantId, input.knowledgeChunkIds ?? []),
+        input.data ? readResult(deps.kv, input.tenantId, input.data.ref) : Promise.resolve(null),
+      ]);
+      const dataBlock = stored && input.data ? buildDataBlock(describeResult(stored, input.data.slots)) : '';
       const sources = [...new Map(passages.map((p) => [p.slug, { slug: p.slug, title: p.title }])).values()];
       const redactor = new StreamingRedactor();
       const pending: Promise<unknown>[] = [];
@@ -81,7 +91,7 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
       try {
         const result = await provider.stream({
           system: buildSystemPrompt(input.tenantId),
-          systemContext: [input.audience ? buildUserContext(input.audience) : '', buildContextBlocks(passages)].filter(Boolean).join('\n') || undefined,
+          systemContext: [input.audience ? buildUserContext(input.audience) : '', buildContextBlocks(passages), dataBlock].filter(Boolean).join('\n') || undefined,
           // Redacted again here: when the input check failed open, the message reaches us unredacted.
           messages: [...input.history, { role: 'user', content: redactPii(input.message).text }],
           maxTokens: input.maxTokens,

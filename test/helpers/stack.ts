@@ -95,7 +95,7 @@ export async function startStack(
   ]);
   // Redis outlives test runs while each stack's app store is new: forget what earlier stacks cached
   // (answers, tenant settings and generations), or they would leak into this one's turns.
-  for (const prefix of ['exact:v2:', 'tenant:v1:', 'profile:v1:', 'schema:v1:', 'kb:v1:']) await messaging.kv.deletePrefix(prefix);
+  for (const prefix of ['exact:v2:', 'tenant:v1:', 'profile:v1:', 'schema:v2:', 'kb:v1:', 'result:v1:']) await messaging.kv.deletePrefix(prefix);
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: temporal.namespace });
   const closers: (() => Promise<unknown>)[] = [() => connection.close(), () => stores.close(), () => messaging.close(), () => providers.close()];

@@ -11,6 +11,8 @@ export const FAILURE_TYPES = {
   providerNotConfigured: 'ProviderNotConfigured',
   /** The input guardrail denied the turn while this work was running: it stopped, nothing to retry. */
   turnWorkAborted: 'TurnWorkAborted',
+  /** The SQL agent used all its attempts (rejected or failing queries): answer that the data could not be retrieved. */
+  sqlFailed: 'SqlFailed',
 } as const;
 
 /** Failures no retry policy should retry. */

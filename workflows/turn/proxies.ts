@@ -41,6 +41,15 @@ export const retrieval = proxyLocalActivities<Pick<Activities, 'retrieveKnowledg
   retry: { maximumAttempts: 2, initialInterval: '200 ms' },
 });
 
+/**
+ * The SQL agent: a few fast-tier calls and read-only queries, bounded by the statement timeout. It
+ * corrects itself inside (up to SQL_MAX_ATTEMPTS), so one attempt here; a failure answers without data.
+ */
+export const sqlAgent = proxyLocalActivities<Pick<Activities, 'runSqlAgent'>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 1 },
+});
+
 /** The answer: a regular activity so a crashed worker's call is retried elsewhere; heartbeats carry cancellation. */
 export const llm = proxyActivities<Pick<Activities, 'generateAnswer'>>({
   startToCloseTimeout: '60 seconds',

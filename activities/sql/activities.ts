@@ -1,0 +1,129 @@
+// The SQL agent: the fast model writes SQL from the question, the captured slots, the tenant's schema,
+// the business definitions and the closest examples; the Postgres parser clears it; it runs read-only as
+// the tenant's reader role; a rejection or an error goes back to the model, up to N attempts. The rows are
+// streamed as a `sql` event and stored; the workflow carries only a reference.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { FAILURE_TYPES } from '../../workflows/shared/failures.ts';
+import type { Slots } from '../../workflows/shared/understanding.ts';
+import type { ActivityDeps } from '../deps.ts';
+import { redactPii } from '../guardrails/rules.ts';
+import { indexSqlExamples, nearestSqlExamples } from './examples.ts';
+import { runReadOnly, type QueryResult } from './executor.ts';
+import { buildSqlPrompt, extractSql } from './prompts.ts';
+import { loadTenantSchema } from './schema.ts';
+import { guardSql } from './sql-guard.ts';
+
+/** A stored result: what the answer and the chart read by reference. */
+export interface StoredResult extends QueryResult {
+  sql: string;
+  /** The query hit the row cap: there may be more rows than shown. */
+  capped: boolean;
+}
+
+/** What the workflow keeps of the agent's work (no rows: they are stored, by reference). */
+export interface SqlAgentOutput {
+  resultRef: string;
+  sql: string;
+  columns: string[];
+  rowCount: number;
+  capped: boolean;
+  /** Model calls it took; more than one means the agent corrected itself. */
+  attempts: number;
+}
+
+/** Key of a stored result; tenant-scoped, so a reference can only be read for its own tenant. */
+export function resultKey(tenantId: string, ref: string): string {
+  return `result:v1:${tenantId}:${ref}`;
+}
+
+/** Results stay readable a day (replays of the answer, GET of the turn, charts). */
+export const RESULT_TTL_SECONDS = 86_400;
+/** Rows the `sql` event carries (the contract: the first 100). */
+export const SQL_EVENT_ROWS = 100;
+
+/** Reads a stored result (null when expired or another tenant's). */
+export async function readResult(kv: ActivityDeps['kv'], tenantId: string, ref: string): Promise<StoredResult | null> {
+  const raw = await kv.get(resultKey(tenantId, ref));
+  return raw ? (JSON.parse(raw) as StoredResult) : null;
+}
+
+function errorText(err: unknown): string {
+  const e = err as { message?: string; code?: string };
+  return `${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`.slice(0, 500);
+}
+
+/** The SQL agent activity. */
+export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb' | 'tenantPool' | 'kv' | 'providers' | 'embedder' | 'events' | 'settings'>) {
+  // The examples are embedded once per process (the start-up warm-up usually did it already).
+  let examplesReady: Promise<unknown> | undefined;
+  const examplesFor = async (vector: number[] | undefined, model: string | undefined) => {
+    if (!vector || model !== deps.embedder.model) return [];
+    examplesReady ??= indexSqlExamples(deps.appDb, deps.embedder).catch((err) => {
+      examplesReady = undefined;
+      throw err;
+    });
+    await examplesReady;
+    return nearestSqlExamples(deps.appDb, model, vector);
+  };
+  return {
+    /** Writes, validates and runs SQL for an analytics question; self-corrects on rejection or error. */
+    async runSqlAgent(input: {
+      stream: string;
+      tenantId: string;
+      question: string;
+      slots: Slots;
+      today: string;
+      timeZone?: string;
+      vector?: number[];
+      model?: string;
+    }): Promise<SqlAgentOutput> {
+      const ctx = Context.current();
+      const { sqlMaxAttempts, sqlTimeoutMs, sqlMaxRows, understandingProvider } = deps.settings;
+      const provider = deps.providers[understandingProvider];
+      if (!provider) throw ApplicationFailure.nonRetryable(`provider ${understandingProvider} is not configured`, FAILURE_TYPES.providerNotConfigured);
+      const question = redactPii(input.question).text;
+      const [{ schema }, examples] = await Promise.all([
+        loadTenantSchema(deps.tenantDb, deps.kv, input.tenantId),
+        examplesFor(input.vector, input.model),
+      ]);
+      let previousError: { sql: string; error: string } | undefined;
+      let attempts = 0;
+      let ran: { sql: string; result: QueryResult } | null = null;
+      while (!ran && attempts < sqlMaxAttempts) {
+        attempts++;
+        const prompt = buildSqlPrompt({ question, tenantSchema: input.tenantId, schemaText: schema.text, slots: input.slots, today: input.today, examples, previousError });
+        const reply = await provider.complete({ ...prompt, maxTokens: 800, temperature: 0, signal: ctx.cancellationSignal });
+        const sql = extractSql(reply.text);
+        if (!sql) {
+          previousError = { sql: reply.text.slice(0, 300), error: 'the reply contained no SQL query' };
+          continue;
+        }
+        const guard = await guardSql(sql, { tenantSchema: input.tenantId, allowedTables: Object.keys(schema.tables), maxRows: sqlMaxRows });
+        if (!guard.ok) {
+          previousError = { sql, error: `refused before running: ${guard.reason}` };
+          continue;
+        }
+        try {
+          ran = { sql: guard.sql, result: await runReadOnly(deps.tenantPool, { tenantId: input.tenantId, sql: guard.sql, timeoutMs: sqlTimeoutMs, timeZone: input.timeZone }) };
+        } catch (err) {
+          if (ctx.cancellationSignal.aborted) throw err;
+          previousError = { sql: guard.sql, error: errorText(err) };
+        }
+        if (previousError && !ran) ctx.log.warn('SQL attempt failed; asking the model to correct it', { attempt: attempts, error: previousError.error });
+      }
+      if (!ran) {
+        throw ApplicationFailure.nonRetryable(`the data could not be retrieved after ${attempts} attempts: ${previousError?.error ?? 'unknown'}`, FAILURE_TYPES.sqlFailed);
+      }
+      const { sql, result } = ran;
+      const capped = result.rowCount >= sqlMaxRows;
+      const ref = `${ctx.info.workflowExecution?.workflowId ?? 'standalone'}:${ctx.info.activityId}`;
+      const stored: StoredResult = { ...result, sql, capped };
+      await Promise.all([
+        deps.kv.set(resultKey(input.tenantId, ref), JSON.stringify(stored), RESULT_TTL_SECONDS),
+        deps.events.publish(input.stream, { type: 'sql', data: { sql, columns: result.columns, rows: result.rows.slice(0, SQL_EVENT_ROWS), rowCount: result.rowCount } }),
+      ]);
+      return { resultRef: ref, sql, columns: result.columns, rowCount: result.rowCount, capped, attempts };
+    },
+  };
+}

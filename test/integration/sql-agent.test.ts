@@ -1,0 +1,128 @@
+// The SQL agent on the real stack: analytics questions answered from the tenant's data on the machine's
+// PostgreSQL (seeded with anchor 2026-06-30), checked against SQL written by hand; validation, the
+// reader role and the self-correction loop; and what no tenant can ever read.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createSqlActivities } from '../../activities/sql/activities.ts';
+import { runReadOnly } from '../../activities/sql/executor.ts';
+import type { ChatProvider, CompleteRequest } from '../../infra/llm/provider.ts';
+import { ZERO_USAGE } from '../../workflows/shared/contract.ts';
+import { activityRunner } from '../helpers/activity-env.ts';
+import { fresh, startStack, type TestStack } from '../helpers/stack.ts';
+import { runTurn } from '../helpers/turns.ts';
+
+describe('SQL agent', () => {
+  let stack: TestStack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(() => stack.close());
+
+  it('answers an analytics question from the tenant’s data: sql event, figures in words, as SQL written by hand says', async () => {
+    const { result, events } = await runTurn(stack, 'What was our revenue by category in March 2026?', { tenantId: 'globex' });
+    assert.equal(result.intent, 'analytics');
+    const sql = events.find((e) => e.type === 'sql');
+    assert.ok(sql, 'a sql event');
+    const data = sql.data as { sql: string; columns: string[]; rows: [string, number][]; rowCount: number };
+    assert.deepEqual(data.columns, ['category', 'revenue']);
+    // On the shop's calendar: globex keeps its books in Europe/Berlin (its tenant setting).
+    const client = await stack.stores.tenantPool.connect();
+    await client.query("BEGIN READ ONLY; SET LOCAL TIME ZONE 'Europe/Berlin'");
+    const { rows: reference } = await client.query<{ category: string; revenue: string }>(
+      `SELECT c.name AS category, round(sum(oi.quantity * oi.unit_price_cents) / 100.0, 2) AS revenue
+         FROM globex.orders o JOIN globex.order_items oi ON oi.order_id = o.id
+         JOIN globex.products p ON p.id = oi.product_id JOIN globex.categories c ON c.id = p.category_id
+        WHERE o.status IN ('placed', 'shipped', 'delivered') AND o.ordered_at >= '2026-03-01' AND o.ordered_at < '2026-04-01'
+        GROUP BY c.name`,
+    );
+    await client.query('ROLLBACK');
+    client.release();
+    assert.equal(data.rowCount, reference.length);
+    for (const r of reference) {
+      const row = data.rows.find(([category]) => category === r.category);
+      assert.equal(row?.[1], Number(r.revenue), r.category);
+    }
+    const top = [...reference].sort((a, b) => Number(b.revenue) - Number(a.revenue))[0]!;
+    const money = Number(top.revenue).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    assert.ok(result.answer.includes(top.category) && result.answer.includes(`$${money}`), result.answer);
+    assert.match(result.answer, /not cancelled or returned/, 'the definition used is stated');
+  });
+
+  it('runs generated SQL read-only as the tenant’s reader role: no writes, no other tenant', async () => {
+    const pool = stack.stores.tenantPool;
+    await assert.rejects(runReadOnly(pool, { tenantId: 'acme', sql: 'SELECT count(*) FROM globex.orders', timeoutMs: 2000 }), /permission denied/);
+    await assert.rejects(runReadOnly(pool, { tenantId: 'acme', sql: "UPDATE orders SET status = 'placed' WHERE id = 1", timeoutMs: 2000 }), /read-only transaction|permission denied/);
+    await assert.rejects(runReadOnly(pool, { tenantId: 'acme', sql: 'SELECT pg_sleep(3)', timeoutMs: 200 }), /statement timeout/);
+    const own = await runReadOnly(pool, { tenantId: 'acme', sql: 'SELECT count(*) AS n FROM orders', timeoutMs: 2000 });
+    assert.ok((own.rows[0]![0] as number) >= 20_000, 'its own data, unqualified through search_path');
+  });
+
+  /** A provider whose replies are scripted, to drive the agent's correction loop. */
+  function scripted(replies: string[]) {
+    const seen: CompleteRequest[] = [];
+    const provider = {
+      complete: async (req: CompleteRequest) => {
+        seen.push(req);
+        return { text: replies[Math.min(seen.length - 1, replies.length - 1)]!, usage: { ...ZERO_USAGE }, model: 'scripted', provider: 'anthropic' as const, totalMs: 1 };
+      },
+    } satisfies Pick<ChatProvider, 'complete'>;
+    return { provider, seen };
+  }
+
+  function agent(provider: Pick<ChatProvider, 'complete'>) {
+    const base = { ...stack.providers.providers };
+    return createSqlActivities({
+      appDb: stack.stores.app.pool,
+      tenantDb: stack.stores.tenantPool,
+      tenantPool: stack.stores.tenantPool,
+      kv: stack.messaging.kv,
+      providers: { ...base, anthropic: { ...base.anthropic!, complete: provider.complete } },
+      embedder: stack.providers.embedder,
+      events: stack.messaging.events,
+      settings: { ...activityDefaults, understandingProvider: 'anthropic' },
+    });
+  }
+  const activityDefaults = {
+    historyWindowTurns: 10,
+    historyWindowTokens: 3000,
+    gatherTimeoutMs: 1500,
+    understandingTimeoutMs: 2500,
+    understandingProvider: 'anthropic' as const,
+    embeddingTimeoutMs: 2000,
+    sqlTimeoutMs: 2000,
+    sqlMaxRows: 1000,
+    sqlMaxAttempts: 3,
+  };
+  const ask = { stream: `test:${Date.now()}:events`, tenantId: 'acme', question: 'How many orders in 2025?', slots: { metric: 'orders' as const }, today: '2026-06-30' };
+
+  it('feeds a refused or failing query back to the model, which corrects it', async () => {
+    const run = activityRunner();
+    const { provider, seen } = scripted([
+      '```sql\nSELECT count(*) FROM globex.orders\n```',
+      '```sql\nSELECT count(*) AS orders FROM orders WHERE ordered_att >= \'2025-01-01\'\n```',
+      "```sql\nSELECT count(*) AS orders FROM orders WHERE ordered_at >= '2025-01-01' AND ordered_at < '2026-01-01'\n```",
+    ]);
+    const out = await run(agent(provider).runSqlAgent, ask);
+    assert.equal(out.attempts, 3);
+    assert.match(seen[1]!.system, /Previous attempt failed: refused before running: .*globex/);
+    assert.match(seen[2]!.system, /Previous attempt failed: .*ordered_att/);
+    assert.equal(out.rowCount, 1);
+    assert.match(out.sql, /LIMIT 1000/, 'the guard enforced a LIMIT');
+  });
+
+  it('gives up after the configured attempts with a failure the turn answers from', async () => {
+    const run = activityRunner();
+    const { provider, seen } = scripted(['```sql\nDELETE FROM orders\n```']);
+    await assert.rejects(run(agent(provider).runSqlAgent, ask), (err: Error) => /could not be retrieved after 3 attempts/.test(err.message));
+    assert.equal(seen.length, 3);
+  });
+
+  it('answers that the data could not be retrieved when the agent fails, through the turn', async () => {
+    const failing = { runSqlAgent: async () => Promise.reject(new Error('database down (simulated)')) };
+    await stack.withWorker(failing, async (taskQueue) => {
+      const { result } = await runTurn(stack, fresh('What was our revenue in March 2026?'), { taskQueue });
+      assert.ok(result.fallbacks.includes('runSqlAgent'));
+      assert.match(result.answer, /not available|could not/i);
+    });
+  });
+});
