@@ -7,6 +7,7 @@ import type { TurnEventBus } from '../activities/turn-events/bus.ts';
 import type { KvCache } from '../infra/kv-cache.ts';
 import { requireTenant, type TenantKeyStore } from './auth.ts';
 import { errorHandler, notFound } from './errors.ts';
+import { chartRoutes } from './charts.ts';
 import { knowledgeRoutes } from './knowledge.ts';
 import { settingsRoutes } from './settings.ts';
 import { turnRoutes } from './turns.ts';
@@ -68,6 +69,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(turnRoutes({ temporal: deps.temporal, events: deps.events, appDb: deps.appDb, sseIdleMs: deps.sseIdleMs, taskQueue: deps.taskQueue }));
   app.use(settingsRoutes({ appDb: deps.appDb, kv: deps.kv }));
   app.use(knowledgeRoutes({ appDb: deps.appDb, kv: deps.kv }));
+  app.use(chartRoutes({ appDb: deps.appDb }));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

@@ -5,7 +5,7 @@ import { slotSignature } from './shared/slot-signature.ts';
 import { DEFAULT_TENANT_SETTINGS, UNCACHEABLE_INTENTS } from './shared/tenant-settings.ts';
 import { Turn } from './turn/context.ts';
 import { generate } from './turn/generate.ts';
-import { checks, retrieval, sqlAgent, turnIo } from './turn/proxies.ts';
+import { charts, checks, retrieval, sqlAgent, turnIo } from './turn/proxies.ts';
 import { decideSemantic } from './turn/semantic.ts';
 import { understand } from './turn/understand.ts';
 import { chatTurnV1 } from './turn/v1.ts';
@@ -81,7 +81,10 @@ export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
   if (wantsDocs && effort.topK > 0) turn.step('retrieveKnowledge', knowledge ? 'completed' : 'failed');
   const knowledgeChunkIds = knowledge?.chunks.map((c) => c.id) ?? [];
 
-  // 5. Generate, streamed; effort (answer length, model tier) by complexity.
+  // 5. Generate, streamed; effort (answer length, model tier) by complexity. A chart renders meanwhile.
+  const chart = data
+    ? turn.orFallback('renderChart', () => charts.renderChart({ stream: turn.stream, tenantId: input.tenantId, resultRef: data.resultRef, slots }), null)
+    : Promise.resolve(null);
   const generated = await generate(turn, {
     stream: turn.stream,
     tenantId: input.tenantId,
@@ -94,6 +97,7 @@ export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
     knowledgeChunkIds,
     ...(data ? { data: { ref: data.resultRef, slots } } : {}),
   });
+  turn.chart = (await chart) ?? undefined;
   if (!generated) return turn.finish({ kind: 'canned' });
 
   // 6. Output guardrail on the whole answer (the stream was redacted token by token), then out.

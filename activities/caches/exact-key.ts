@@ -13,6 +13,7 @@ export interface CachedAnswer {
   provider?: string;
   model?: string;
   sources?: { slug: string; title: string }[];
+  chart?: { id: string; svgUrl: string; pngUrl: string };
   cachedAt: number;
 }
 
@@ -66,6 +67,7 @@ export function toCachedAnswer(result: TurnResult, now: number): CachedAnswer {
     provider: result.provider,
     model: result.model,
     ...(result.sources?.length ? { sources: result.sources } : {}),
+    ...(result.chart ? { chart: result.chart } : {}),
     cachedAt: now,
   };
 }

@@ -181,6 +181,25 @@ describe('HTTP API end to end', () => {
     assert.equal((await fetch(`${base}/v1/knowledge/gift-wrapping`, { method: 'DELETE', headers: ACME })).status, 404);
   });
 
+  it('streams sql and chart events for an analytics question, and serves the chart immutable to its tenant only', async () => {
+    const events = await readSse(await postTurn({ sessionId: 'e2e-chart', message: 'Show me a chart of revenue by month in 2026' }, { accept: 'text/event-stream' }));
+    const sql = events.find((e) => e.event === 'sql');
+    const chart = events.find((e) => e.event === 'chart');
+    assert.ok(sql && chart, events.map((e) => e.event).join(' '));
+    assert.deepEqual(sql.data.columns, ['month', 'revenue']);
+    const done = events.at(-1)!;
+    assert.equal(done.event, 'done');
+    assert.equal(done.data.chart.id, chart.data.id);
+    for (const [url, type] of [[chart.data.svgUrl, 'image/svg+xml'], [chart.data.pngUrl, 'image/png']] as const) {
+      const res = await fetch(base + url, { headers: ACME });
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', new RegExp(`^${type.replace('+', '\\+')}`));
+      assert.match(res.headers.get('cache-control') ?? '', /immutable/);
+      assert.ok((await res.arrayBuffer()).byteLength > 500);
+      assert.equal((await fetch(base + url, { headers: GLOBEX })).status, 404, 'another tenant gets nothing');
+    }
+  });
+
   it('reports health of its dependencies', async () => {
     const res = await fetch(`${base}/healthz`);
     assert.equal(res.status, 200);

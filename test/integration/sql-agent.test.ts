@@ -3,6 +3,7 @@
 // reader role and the self-correction loop; and what no tenant can ever read.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { loadChart } from '../../activities/charts/store.ts';
 import { createSqlActivities } from '../../activities/sql/activities.ts';
 import { runReadOnly } from '../../activities/sql/executor.ts';
 import type { ChatProvider, CompleteRequest } from '../../infra/llm/provider.ts';
@@ -46,6 +47,15 @@ describe('SQL agent', () => {
     const money = Number(top.revenue).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
     assert.ok(result.answer.includes(top.category) && result.answer.includes(`$${money}`), result.answer);
     assert.match(result.answer, /not cancelled or returned/, 'the definition used is stated');
+
+    // A breakdown calls for a chart: rendered beside the answer, announced, stored for this tenant only.
+    const chart = events.find((e) => e.type === 'chart');
+    assert.ok(chart && result.chart, 'a chart event and done.chart');
+    assert.equal((chart.data as { id: string }).id, result.chart.id);
+    assert.equal(result.chart.svgUrl, `/v1/charts/${result.chart.id}.svg`);
+    const svg = await loadChart(stack.stores.app.pool, 'globex', result.chart.id, 'svg');
+    assert.ok(typeof svg === 'string' && svg.includes('<svg') && svg.includes(top.category));
+    assert.equal(await loadChart(stack.stores.app.pool, 'acme', result.chart.id, 'svg'), null, 'another tenant cannot read it');
   });
 
   it('runs generated SQL read-only as the tenant’s reader role: no writes, no other tenant', async () => {

@@ -77,6 +77,8 @@ export interface TurnResult {
   timings: { totalMs: number; ttftMs: number | null; steps: Record<string, number> };
   fallbacks: string[];
   guardrail?: { blocked: boolean; reasons: string[]; redactions: number; failOpen?: boolean };
+  /** The chart of an analytics answer (also sent as the `chart` event). */
+  chart?: { id: string; svgUrl: string; pngUrl: string };
   /** The tenant's documents the answer drew on (knowledge questions). */
   sources?: { slug: string; title: string }[];
   /** Set when the turn ended with an `error` event instead of `done` (e.g. `content_policy`). */

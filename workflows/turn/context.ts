@@ -53,6 +53,8 @@ export class Turn {
   /** The input guardrail failed and the tenant's setting let the turn through. */
   failOpen = false;
   suggestion?: { question: string; similarity: number };
+  /** The analytics answer's chart, when one was rendered. */
+  chart?: { id: string; svgUrl: string; pngUrl: string };
   semanticWrite: SemanticWrite | null = null;
   private delivered: TurnResult | null = null;
 
@@ -191,6 +193,7 @@ export class Turn {
           provider: c.provider,
           model: c.model,
           ...(c.sources?.length ? { sources: c.sources } : {}),
+          ...(c.chart ? { chart: c.chart } : {}),
           timings: { totalMs, ttftMs: totalMs, steps: this.steps },
           ...(outcome.similarity !== undefined ? { similarity: outcome.similarity } : {}),
         };
@@ -208,6 +211,7 @@ export class Turn {
           usage: g.usage,
           costUsd: g.costUsd,
           ...(g.sources.length ? { sources: g.sources } : {}),
+          ...(this.chart ? { chart: this.chart } : {}),
           timings: { totalMs, ttftMs: g.ttftMs, steps: this.steps },
           ...(redactions + output.violations.length > 0 || this.failOpen
             ? { guardrail: { blocked: output.violations.length > 0, reasons: output.violations, redactions, ...(this.failOpen ? { failOpen: true } : {}) } }

@@ -50,6 +50,12 @@ export const sqlAgent = proxyLocalActivities<Pick<Activities, 'runSqlAgent'>>({
   retry: { maximumAttempts: 1 },
 });
 
+/** Chart rendering, beside the answer's generation: a few hundred milliseconds; a failure only loses the chart. */
+export const charts = proxyLocalActivities<Pick<Activities, 'renderChart'>>({
+  startToCloseTimeout: '15 seconds',
+  retry: { maximumAttempts: 1 },
+});
+
 /** The answer: a regular activity so a crashed worker's call is retried elsewhere; heartbeats carry cancellation. */
 export const llm = proxyActivities<Pick<Activities, 'generateAnswer'>>({
   startToCloseTimeout: '60 seconds',
