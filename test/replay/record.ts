@@ -23,9 +23,9 @@ try {
   await record('miss', 'Hello! What can you do?');
   await record('exact-hit', 'Hello! What can you do?');
   await record('knowledge', 'What is your return policy?');
-  await record('analytics', 'What was our revenue last month by category?', { sessionId: 'replay-follow-up' });
+  await record('analytics-chart', 'What was our revenue by category in March 2026?', { sessionId: 'replay-follow-up' });
   await record('follow-up-reconciled', 'and in Europe?', { sessionId: 'replay-follow-up' });
-  // The offline model cannot answer analytics yet (no SQL): a stubbed answer lets the semantic cache fill and hit.
+  // A stubbed answer keeps these two histories' answers independent of the tenant data and its dates.
   const answer: Activities['generateAnswer'] = async (input) => ({
     answer: 'Revenue last week was $12,345.67 from 321 orders.',
     provider: input.provider,
