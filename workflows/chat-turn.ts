@@ -78,6 +78,9 @@ export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
       : Promise.resolve(null),
   ]);
   if (intent === 'analytics') turn.step('runSqlAgent', data ? 'completed' : 'failed');
+  // The agent's stages and its self-corrections, for `done.timings.steps` and the operator.
+  if (data) for (const [stage, ms] of Object.entries(data.timings)) turn.steps[`runSqlAgent.${stage}`] = ms;
+  if (data && data.attempts > 1) turn.steps['runSqlAgent.attempts'] = data.attempts;
   if (wantsDocs && effort.topK > 0) turn.step('retrieveKnowledge', knowledge ? 'completed' : 'failed');
   const knowledgeChunkIds = knowledge?.chunks.map((c) => c.id) ?? [];
 

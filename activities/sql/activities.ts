@@ -30,6 +30,8 @@ export interface SqlAgentOutput {
   capped: boolean;
   /** Model calls it took; more than one means the agent corrected itself. */
   attempts: number;
+  /** Milliseconds spent per stage, summed over attempts: schema, generate, validate, execute. */
+  timings: { schema: number; generate: number; validate: number; execute: number };
 }
 
 /** Key of a stored result; tenant-scoped, so a reference can only be read for its own tenant. */
@@ -83,29 +85,39 @@ export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb
       const provider = deps.providers[understandingProvider];
       if (!provider) throw ApplicationFailure.nonRetryable(`provider ${understandingProvider} is not configured`, FAILURE_TYPES.providerNotConfigured);
       const question = redactPii(input.question).text;
-      const [{ schema }, examples] = await Promise.all([
+      const timings = { schema: 0, generate: 0, validate: 0, execute: 0 };
+      const clock = async <T>(stage: keyof typeof timings, fn: () => Promise<T>): Promise<T> => {
+        const t0 = performance.now();
+        try {
+          return await fn();
+        } finally {
+          timings[stage] += Math.round(performance.now() - t0);
+        }
+      };
+      const [{ schema }, examples] = await clock('schema', () => Promise.all([
         loadTenantSchema(deps.tenantDb, deps.kv, input.tenantId),
         examplesFor(input.vector, input.model),
-      ]);
+      ]));
       let previousError: { sql: string; error: string } | undefined;
       let attempts = 0;
       let ran: { sql: string; result: QueryResult } | null = null;
       while (!ran && attempts < sqlMaxAttempts) {
         attempts++;
         const prompt = buildSqlPrompt({ question, tenantSchema: input.tenantId, schemaText: schema.text, slots: input.slots, today: input.today, examples, previousError });
-        const reply = await provider.complete({ ...prompt, maxTokens: 800, temperature: 0, signal: ctx.cancellationSignal });
+        const reply = await clock('generate', () => provider.complete({ ...prompt, maxTokens: 800, temperature: 0, signal: ctx.cancellationSignal }));
         const sql = extractSql(reply.text);
         if (!sql) {
           previousError = { sql: reply.text.slice(0, 300), error: 'the reply contained no SQL query' };
           continue;
         }
-        const guard = await guardSql(sql, { tenantSchema: input.tenantId, allowedTables: Object.keys(schema.tables), maxRows: sqlMaxRows });
+        const guard = await clock('validate', () => guardSql(sql, { tenantSchema: input.tenantId, allowedTables: Object.keys(schema.tables), maxRows: sqlMaxRows }));
         if (!guard.ok) {
           previousError = { sql, error: `refused before running: ${guard.reason}` };
           continue;
         }
         try {
-          ran = { sql: guard.sql, result: await runReadOnly(deps.tenantPool, { tenantId: input.tenantId, sql: guard.sql, timeoutMs: sqlTimeoutMs, timeZone: input.timeZone }) };
+          const result = await clock('execute', () => runReadOnly(deps.tenantPool, { tenantId: input.tenantId, sql: guard.sql, timeoutMs: sqlTimeoutMs, timeZone: input.timeZone }));
+          ran = { sql: guard.sql, result };
         } catch (err) {
           if (ctx.cancellationSignal.aborted) throw err;
           previousError = { sql: guard.sql, error: errorText(err) };
@@ -123,7 +135,7 @@ export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb
         deps.kv.set(resultKey(input.tenantId, ref), JSON.stringify(stored), RESULT_TTL_SECONDS),
         deps.events.publish(input.stream, { type: 'sql', data: { sql, columns: result.columns, rows: result.rows.slice(0, SQL_EVENT_ROWS), rowCount: result.rowCount } }),
       ]);
-      return { resultRef: ref, sql, columns: result.columns, rowCount: result.rowCount, capped, attempts };
+      return { resultRef: ref, sql, columns: result.columns, rowCount: result.rowCount, capped, attempts, timings };
     },
   };
 }

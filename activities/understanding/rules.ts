@@ -138,7 +138,7 @@ const FILTER_RULES: FilterRule[] = [
 const COUNTRY_CODES = /(?<![A-Za-z])(US|USA|CA|GB|UK|DE|FR|ES|AU|JP|SG|NZ|MX|BR|CL)(?![A-Za-z])/g;
 
 // A status filters orders only when it qualifies them ("delivered orders"); "has my order shipped" is tracking.
-const STATUS_RE = /\b(placed|shipped|delivered|cancell?ed|returned)(?= (?:orders?|ones|items|purchases)\b)|\borders? (?:that (?:are|were|have been)|which (?:are|were)|with status|in status|still) (placed|shipped|delivered|cancell?ed|returned)\b|\bstatus (?:is |= ?|of )?(placed|shipped|delivered|cancell?ed|returned)\b/g;
+const STATUS_RE = /\b(placed|shipped|delivered|cancell?ed|returned)(?= (?:orders?|ones|items|purchases)\b)|\borders? (?:that (?:are|were|have been)|which (?:are|were)|were|was|have been|had been|got|with status|in status|still) (placed|shipped|delivered|cancell?ed|returned)\b|\bstatus (?:is |= ?|of )?(placed|shipped|delivered|cancell?ed|returned)\b/g;
 
 const DIM_NOUN = '(product categor(?:y|ies)|categor(?:y|ies)|products?|items?|skus?|articles?|regions?|countr(?:y|ies)|markets?|sales channels?|channels?|customer segments?|segments?|order status(?:es)?|status(?:es)?|days?|weeks?|months?|quarters?|years?)';
 const DIM_RULES: RegExp[] = [

@@ -344,7 +344,15 @@ export const RULES: Rule[] = [
     // Before the small-talk rules too: "thanks, and by region?" with results in the prompt wants the results.
     name: 'data',
     test: ({ request }) => readDataBlock(request.system) !== null,
-    respond: ({ request }) => dataAnswer(readDataBlock(request.system)!),
+    respond: ({ request, context, question }) => {
+      const figures = dataAnswer(readDataBlock(request.system)!);
+      // Documents too (a question about both, e.g. returns this year and the return policy): add what they say.
+      if (context === null) return figures;
+      const picked = relevantSentences(contextBlocks(request.system).map((b) => b.text), question);
+      const sources = citedSources(request.system, picked);
+      const body = picked.map((x) => (/[.!?:]$/.test(x) ? x : `${x}.`)).join(' ');
+      return `${figures}\n\nFrom the store's documents: ${body}${sources.length ? ` (${sources.length === 1 ? 'Source' : 'Sources'}: ${sources.join('; ')}.)` : ''}`;
+    },
   },
   {
     name: 'greeting',
