@@ -52,9 +52,12 @@ export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
   const effort = EFFORT_BY_COMPLEXITY[complexity];
   const similar = understood.semantic ? { vector: understood.semantic.vector, model: understood.semantic.model } : {};
   const wantsDocs = intent === 'knowledge' || Boolean(slots.topic);
+  // Without something to measure or break down there is no query to write: the answer asks instead.
+  const wantsData = intent === 'analytics' && Boolean(slots.metric || slots.dimension);
+  if (intent === 'analytics' && !wantsData) turn.step('runSqlAgent', 'skipped', { reason: 'no metric or dimension' });
   if (wantsDocs && effort.topK === 0) turn.step('retrieveKnowledge', 'skipped', { reason: 'trivial' });
   const [data, knowledge] = await Promise.all([
-    intent === 'analytics'
+    wantsData
       ? turn.orFallback(
           'runSqlAgent',
           () => sqlAgent.runSqlAgent({ stream: turn.stream, tenantId: input.tenantId, question: turn.redactedMessage, slots, today: turn.opened!.tenant.today, timeZone: turn.opened!.tenant.timeZone, ...similar }),
@@ -77,7 +80,7 @@ export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
         )
       : Promise.resolve(null),
   ]);
-  if (intent === 'analytics') turn.step('runSqlAgent', data ? 'completed' : 'failed');
+  if (wantsData) turn.step('runSqlAgent', data ? 'completed' : 'failed');
   // The agent's stages and its self-corrections, for `done.timings.steps` and the operator.
   if (data) for (const [stage, ms] of Object.entries(data.timings)) turn.steps[`runSqlAgent.${stage}`] = ms;
   if (data && data.attempts > 1) turn.steps['runSqlAgent.attempts'] = data.attempts;

@@ -69,7 +69,7 @@ describe('worker killed mid-turn', () => {
     const res = await fetch(`${stack.apiUrl}/v1/turns`, {
       method: 'POST',
       headers: { ...ACME, 'content-type': 'application/json' },
-      body: JSON.stringify({ sessionId: 'crash', message: fresh('Hello! What can you help me with today?') }),
+      body: JSON.stringify({ sessionId: 'crash', message: fresh('Hello! What can you do?') }),
     });
     const { turnId, eventsUrl } = (await res.json()) as { turnId: string; eventsUrl: string };
 
