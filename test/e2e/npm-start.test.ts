@@ -60,5 +60,21 @@ describe('npm start', () => {
     assert.equal(done.data.model, 'offline-model');
     assert.equal(answerFromTokens(events), done.data.answer);
     assert.equal((await fetch(`http://127.0.0.1:${uiPort}/`)).status, 200, 'the Web UI answers');
+
+    // On the embedded store (tenant data in PGlite, seeded up to today): data and documents answer.
+    const ask = async (message: string) =>
+      readSse(
+        await fetch(`http://127.0.0.1:${port}/v1/turns`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer dev-acme-key', 'content-type': 'application/json', accept: 'text/event-stream' },
+          body: JSON.stringify({ sessionId: 'newcomer', message }),
+        }),
+      );
+    const analytics = await ask('What was our revenue last month by category?');
+    const sql = analytics.find((e) => e.event === 'sql');
+    assert.ok(sql && sql.data.rowCount >= 2, 'rows from the embedded tenant data');
+    assert.match(analytics.at(-1)!.data.answer, /\$[\d,]+\.\d\d/, 'figures in dollars');
+    const policy = await ask('What is your return policy?');
+    assert.match(policy.at(-1)!.data.answer, /30 days/);
   });
 });
