@@ -1,5 +1,5 @@
 import type { Queryable } from '../infra/db.ts';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { hashApiKey } from '../infra/app-store.ts';
 import { ApiError } from './errors.ts';
 
@@ -38,6 +38,12 @@ declare module 'express-serve-static-core' {
     /** Set by the auth middleware. */
     tenantId?: string;
   }
+}
+
+/** The authenticated tenant of a request (set by `requireTenant`); 401 if a route is reached without one. */
+export function tenantOf(req: Request): string {
+  if (!req.tenantId) throw new ApiError(401, 'unauthorized', 'Not authenticated');
+  return req.tenantId;
 }
 
 /** `Authorization: Bearer <tenant api key>`; 401 in the JSON error shape otherwise. */

@@ -1,6 +1,7 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { CHART_ID, loadChart } from '../activities/charts/store.ts';
 import type { Queryable } from '../infra/db.ts';
+import { tenantOf } from './auth.ts';
 import { ApiError } from './errors.ts';
 
 /** What the chart routes need. */
@@ -8,10 +9,6 @@ export interface ChartRoutesDeps {
   appDb: Queryable;
 }
 
-function tenantOf(req: Request): string {
-  if (!req.tenantId) throw new ApiError(401, 'unauthorized', 'Not authenticated');
-  return req.tenantId;
-}
 
 const CONTENT_TYPES = { svg: 'image/svg+xml; charset=utf-8', png: 'image/png' } as const;
 

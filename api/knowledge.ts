@@ -3,6 +3,7 @@ import { deleteDocument, DOCUMENT_SLUG, documentBody, listDocuments, putDocument
 import { forgetTenantContext } from '../activities/tenant/store.ts';
 import type { Queryable } from '../infra/db.ts';
 import type { KvCache } from '../infra/kv-cache.ts';
+import { tenantOf } from './auth.ts';
 import { ApiError } from './errors.ts';
 
 /** What the knowledge routes need. */
@@ -11,10 +12,6 @@ export interface KnowledgeRoutesDeps {
   kv: Pick<KvCache, 'delete'>;
 }
 
-function tenantOf(req: Request): string {
-  if (!req.tenantId) throw new ApiError(401, 'unauthorized', 'Not authenticated');
-  return req.tenantId;
-}
 
 function slugOf(req: Request): string {
   const slug = String(req.params.slug ?? '');

@@ -1,8 +1,9 @@
 import type { Queryable } from '../infra/db.ts';
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { tenantSettingsPatch } from '../activities/tenant/settings.ts';
 import { invalidateTenantCaches, loadTenantContext, updateTenantSettings } from '../activities/tenant/store.ts';
 import type { KvCache } from '../infra/kv-cache.ts';
+import { tenantOf } from './auth.ts';
 import { ApiError } from './errors.ts';
 
 /** What the settings routes need. */
@@ -11,10 +12,6 @@ export interface SettingsRoutesDeps {
   kv: KvCache;
 }
 
-function tenantOf(req: Request): string {
-  if (!req.tenantId) throw new ApiError(401, 'unauthorized', 'Not authenticated');
-  return req.tenantId;
-}
 
 /** GET/PATCH /v1/settings (the calling tenant's settings), POST /v1/settings/invalidate-caches. */
 export function settingsRoutes(deps: SettingsRoutesDeps): Router {

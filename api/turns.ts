@@ -20,6 +20,7 @@ import {
 } from '../workflows/shared/contract.ts';
 import { turnResultQuery } from '../workflows/shared/messages.ts';
 import { SessionIdKey, TenantIdKey } from '../workflows/shared/search-attributes.ts';
+import { tenantOf } from './auth.ts';
 import { ApiError, isUnavailable } from './errors.ts';
 import { createTurnBody, idempotencyKey, TURN_ID_PATTERN } from './schemas.ts';
 import { openSse, relay, writeEvent } from './sse.ts';
@@ -47,10 +48,6 @@ function links(turnId: string) {
   return { eventsUrl: `/v1/turns/${turnId}/events`, resultUrl: `/v1/turns/${turnId}` };
 }
 
-function tenantOf(req: Request): string {
-  if (!req.tenantId) throw new ApiError(401, 'unauthorized', 'Not authenticated');
-  return req.tenantId;
-}
 
 function turnIdParam(req: Request): string {
   const id = String(req.params.turnId ?? '');

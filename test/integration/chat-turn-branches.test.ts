@@ -4,32 +4,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities/index.ts';
-import type { GenerateAnswerOutput } from '../../activities/generate-answer/activities.ts';
 import { buildSystemPrompt } from '../../activities/generate-answer/prompt.ts';
 import { updateTenantSettings } from '../../activities/tenant/store.ts';
 import { turnWorkSignal } from '../../activities/turn-aborts.ts';
 import { POLICY_FALLBACK_ANSWER } from '../../workflows/shared/answers.ts';
-import { ZERO_USAGE } from '../../workflows/shared/contract.ts';
 import { DEFAULT_TENANT_SETTINGS } from '../../workflows/shared/tenant-settings.ts';
 import { fresh, startStack, type TestStack } from '../helpers/stack.ts';
+import { answering } from '../helpers/stubs.ts';
 import { runTurn } from '../helpers/turns.ts';
-
-/** A generateAnswer stand-in: a fixed answer, no tokens (the branch under test is not generation). */
-function answering(answer: string): Activities['generateAnswer'] {
-  return async (input) =>
-    ({
-      answer,
-      provider: input.provider,
-      model: 'stub-model',
-      usage: { ...ZERO_USAGE, outputTokens: 10 },
-      costUsd: 0,
-      ttftMs: 1,
-      providerTtftMs: 1,
-      providerMs: 1,
-      redactions: 0,
-      sources: [],
-    }) satisfies GenerateAnswerOutput;
-}
 
 describe('chatTurn branches', () => {
   let stack: TestStack;

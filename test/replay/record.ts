@@ -4,9 +4,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import type { Activities } from '../../activities/index.ts';
-import { ZERO_USAGE } from '../../workflows/shared/contract.ts';
 import { startStack } from '../helpers/stack.ts';
+import { answering } from '../helpers/stubs.ts';
 import { runTurn } from '../helpers/turns.ts';
 
 const OUT = path.join(import.meta.dirname, 'histories');
@@ -26,18 +25,7 @@ try {
   await record('analytics-chart', 'What was our revenue by category in March 2026?', { sessionId: 'replay-follow-up' });
   await record('follow-up-reconciled', 'and in Europe?', { sessionId: 'replay-follow-up' });
   // A stubbed answer keeps these two histories' answers independent of the tenant data and its dates.
-  const answer: Activities['generateAnswer'] = async (input) => ({
-    answer: 'Revenue last week was $12,345.67 from 321 orders.',
-    provider: input.provider,
-    model: 'stub-model',
-    usage: { ...ZERO_USAGE },
-    costUsd: 0,
-    ttftMs: 1,
-    providerTtftMs: 1,
-    providerMs: 1,
-    redactions: 0,
-    sources: [],
-  });
+  const answer = answering('Revenue last week was $12,345.67 from 321 orders.');
   await stack.withWorker({ generateAnswer: answer }, async (taskQueue) => {
     await record('semantic-miss', 'What were our sales last week?', { taskQueue });
     await record('semantic-hit', 'How much revenue did we make last week?', { taskQueue });
