@@ -122,7 +122,7 @@ export function turnRoutes(deps: TurnRoutesDeps): Router {
         const result = await finishedResult(deps, tenantId, turnId, workflowId);
         openSse(res);
         writeEvent(res, { type: 'turn', data: { turnId, workflowId } });
-        writeEvent(res, result ? { type: 'done', data: result } : { type: 'error', data: { code: 'turn_failed', message: `The turn ended without an answer (${status.toLowerCase()})` } });
+        writeEvent(res, result ? { type: 'done', data: result } : { type: 'error', data: endedStatus(status).error });
         res.end();
         return;
       }
@@ -140,11 +140,25 @@ export function turnRoutes(deps: TurnRoutesDeps): Router {
       res.json(result);
       return;
     }
-    if ((await workflowStatus(deps, workflowId)) === null) throw new ApiError(404, 'turn_not_found', 'No such turn');
-    res.status(202).json({ turnId, workflowId, status: 'running', ...links(turnId) });
+    const status = await workflowStatus(deps, workflowId);
+    if (status === null) throw new ApiError(404, 'turn_not_found', 'No such turn');
+    if (status === 'RUNNING') {
+      res.status(202).json({ turnId, workflowId, status: 'running', ...links(turnId) });
+      return;
+    }
+    // Ended without an answer (failed, cancelled, terminated, timed out): say so, never "running".
+    const ended = endedStatus(status);
+    res.json({ turnId, workflowId, status: ended.status, error: ended.error, ...links(turnId) });
   });
 
   return router;
+}
+
+/** How a turn that ended without an answer is reported: its status and the `error` object of its stream. */
+export function endedStatus(workflowStatusName: string): { status: string; error: { code: string; message: string } } {
+  const status = workflowStatusName.toLowerCase();
+  if (status === 'canceled' || status === 'cancelled') return { status: 'cancelled', error: { code: 'cancelled', message: 'The turn was cancelled' } };
+  return { status, error: { code: 'turn_failed', message: `The turn ended without an answer (${status.replace(/_/g, ' ')})` } };
 }
 
 /** The workflow's status name (RUNNING, COMPLETED, FAILED, ...), or null when there is no such workflow. */
@@ -183,7 +197,7 @@ function endedWithoutEvent(deps: TurnRoutesDeps, workflowId: string): () => Prom
       if (status === 'RUNNING') return null;
       // Finished but its `done` never reached the stream (the stream was unreachable then): send the result.
       if (status === 'COMPLETED') return { type: 'done', data: await handle.result() };
-      return { type: 'error', data: { code: 'turn_failed', message: `The turn ended without an answer (${status.toLowerCase()})` } };
+      return { type: 'error', data: endedStatus(status).error };
     } catch {
       return null;
     }

@@ -1,4 +1,4 @@
-import { patched } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import type { ChatTurnInput, TurnResult } from './shared/contract.ts';
 import { EFFORT_BY_COMPLEXITY } from './shared/effort.ts';
 import { slotSignature } from './shared/slot-signature.ts';
@@ -19,6 +19,19 @@ export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
   // Turns started by v1 workers replay (and finish) on the v1 code; the v1 result lacks the slots.
   if (!patched('understanding-v2')) return (await chatTurnV1(input)) as unknown as TurnResult;
   const turn = new Turn(input);
+  try {
+    return await answerTurn(turn);
+  } catch (err) {
+    // A cancelled turn still ends its stream with exactly one terminal event (`error`, code `cancelled`)
+    // and is stored as such; then the workflow ends cancelled.
+    if (isCancellation(err)) await CancellationScope.nonCancellable(() => turn.finish({ kind: 'cancelled' }));
+    throw err;
+  }
+}
+
+/** The phases of a turn, each exit through `turn.finish`. */
+async function answerTurn(turn: Turn): Promise<TurnResult> {
+  const { input } = turn;
 
   // 1. Announce the turn, load the tenant's settings, look up the exact cache (one local activity).
   turn.opened = await turn.orFallback(

@@ -36,7 +36,7 @@ export async function loadHistory(db: Queryable, q: { tenantId: string; sessionI
 export async function loadSessionContext(db: Queryable, tenantId: string, sessionId: string): Promise<SessionContext | null> {
   const { rows } = await db.query<{ intent: string; slots: SessionContext['slots'] }>(
     `SELECT intent, slots FROM turns
-      WHERE tenant_id = $1 AND session_id = $2 AND intent NOT IN ('unknown', 'blocked', 'fallback', 'general')
+      WHERE tenant_id = $1 AND session_id = $2 AND intent NOT IN ('unknown', 'blocked', 'cancelled', 'fallback', 'general')
       ORDER BY created_at DESC LIMIT 1`,
     [tenantId, sessionId],
   );
@@ -71,7 +71,7 @@ export async function insertTurn(db: Queryable, input: PersistTurnInput): Promis
       input.redactedMessage,
       r.answer,
       r.cache,
-      r.error ? 'blocked' : r.intent,
+      r.error ? (r.error.code === 'cancelled' ? 'cancelled' : 'blocked') : r.intent,
       r.complexity,
       r.provider ?? null,
       r.model ?? null,

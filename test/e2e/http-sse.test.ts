@@ -200,6 +200,33 @@ describe('HTTP API end to end', () => {
     }
   });
 
+  it('ends a cancelled turn with an error event (cancelled), and a terminated one is reported as such, never as running', async () => {
+    stack.setProfile('anthropic', { tokensPerSec: 4 });
+    try {
+      for (const how of ['cancel', 'terminate'] as const) {
+        const res = await postTurn({ sessionId: `e2e-${how}`, message: fresh('Hello! What can you do?') });
+        const { workflowId, eventsUrl, resultUrl } = (await res.json()) as { workflowId: string; eventsUrl: string; resultUrl: string };
+        const abort = new AbortController();
+        await readSse(await fetch(base + eventsUrl, { headers: ACME, signal: abort.signal }), { abort, stopAfter: (e) => e.event === 'token' });
+        const handle = stack.client.workflow.getHandle(workflowId);
+        if (how === 'cancel') await handle.cancel();
+        else await handle.terminate('operator test');
+        const events = await readSse(await fetch(base + eventsUrl, { headers: ACME }));
+        const terminal = events.filter((e) => e.event === 'done' || e.event === 'error');
+        assert.equal(terminal.length, 1, `${how}: exactly one terminal event`);
+        assert.equal(terminal[0]!.event, 'error');
+        assert.equal(terminal[0]!.data.code, how === 'cancel' ? 'cancelled' : 'turn_failed');
+        const result = await fetch(base + resultUrl, { headers: ACME });
+        assert.equal(result.status, 200, `${how}: not 202 running`);
+        const body = (await result.json()) as { status?: string; error?: { code: string } };
+        assert.equal(body.error?.code, how === 'cancel' ? 'cancelled' : 'turn_failed');
+        if (how === 'terminate') assert.equal(body.status, 'terminated');
+      }
+    } finally {
+      stack.setProfile('anthropic', { tokensPerSec: 0 });
+    }
+  });
+
   it('reports health of its dependencies', async () => {
     const res = await fetch(`${base}/healthz`);
     assert.equal(res.status, 200);

@@ -17,7 +17,8 @@ export type Outcome =
   | { kind: 'cached'; cache: 'exact' | 'semantic'; cached: CachedAnswer; similarity?: number }
   | { kind: 'answered'; generated: GenerateAnswerOutput; output: OutputGuardrailResult }
   | { kind: 'blocked'; guard: InputGuardrailResult }
-  | { kind: 'canned' };
+  | { kind: 'canned' }
+  | { kind: 'cancelled' };
 
 /** What `finish` needs to write the semantic cache after delivery. */
 export interface SemanticWrite {
@@ -106,7 +107,7 @@ export class Turn {
   async finish(outcome: Outcome): Promise<TurnResult> {
     const result = this.resultFor(outcome);
     upsertSearchAttributes([
-      { key: CacheOutcomeKey, value: outcome.kind === 'cached' ? outcome.cache : outcome.kind === 'answered' ? 'none' : outcome.kind === 'blocked' ? 'blocked' : 'fallback' },
+      { key: CacheOutcomeKey, value: outcome.kind === 'cached' ? outcome.cache : outcome.kind === 'answered' ? 'none' : outcome.kind === 'canned' ? 'fallback' : outcome.kind },
       { key: IntentKey, value: result.intent },
       { key: FallbackUsedKey, value: result.fallbacks.length > 0 },
     ]);
@@ -230,6 +231,9 @@ export class Turn {
         break;
       case 'canned':
         result = { ...base, answer: CANNED_ANSWER, timings: { totalMs, ttftMs: totalMs, steps: this.steps } };
+        break;
+      case 'cancelled':
+        result = { ...base, answer: '', timings: { totalMs, ttftMs: null, steps: this.steps }, error: { code: 'cancelled', message: 'The turn was cancelled' } };
         break;
     }
     result.timings.steps = { ...this.steps };
