@@ -43,7 +43,7 @@ async function answerTurn(turn: Turn): Promise<TurnResult> {
   turn.step('lookupExactCache', 'completed');
   if (turn.opened.hit) return turn.finish({ kind: 'cached', cache: 'exact', cached: turn.opened.hit });
 
-  // 2. Understand: input guardrail | gather | capture | detect | embed, then reconcile. A deny cancels the rest.
+  // 2. Understand: input guardrail | gather | capture | detect | semantic search, then reconcile. A deny stops the rest.
   const understood = await understand(turn);
   if (understood.blocked) return turn.finish({ kind: 'blocked', guard: understood.blocked });
 

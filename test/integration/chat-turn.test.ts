@@ -112,6 +112,16 @@ describe('chatTurn workflow', () => {
     assert.equal(other.result.cache, 'none', 'another tenant never sees acme’s cache');
   });
 
+  it('keeps figures of a period that includes today only briefly, and closed periods for hours', async () => {
+    const lifetime = async (question: string) => {
+      await runTurn(stack, question);
+      const { rows } = await stack.stores.app.pool.query('SELECT extract(epoch FROM expires_at - created_at)::int AS s FROM semantic_cache WHERE question = $1', [question]);
+      return rows[0]?.s as number | undefined;
+    };
+    assert.ok((await lifetime(fresh('How many orders did we get this month?')))! <= 300, 'this month still changes');
+    assert.ok((await lifetime(fresh('How many orders did we get in March 2026?')))! >= 3600, 'March 2026 is closed');
+  });
+
   it('never caches an answer that says it could not answer', async () => {
     const message = fresh('What is the airspeed of an unladen swallow in the shop?');
     const first = await runTurn(stack, message);

@@ -12,6 +12,9 @@ import { CacheOutcomeKey, FallbackUsedKey, IntentKey } from '../shared/search-at
 import type { IntentOrUnknown, Understanding } from '../shared/understanding.ts';
 import { durable, lookups, turnIo } from './proxies.ts';
 
+/** Lifetime of cached figures for a period that includes today (they change as orders come in). */
+export const LIVE_DATA_TTL_SECONDS = 300;
+
 /** How a turn ended; `finish` turns it into the result. */
 export type Outcome =
   | { kind: 'cached'; cache: 'exact' | 'semantic'; cached: CachedAnswer; similarity?: number }
@@ -140,20 +143,24 @@ export class Turn {
     if (!opened) return;
     const settings = opened.tenant.settings;
     const semantic = this.semanticWrite;
+    // Figures of a period that includes today still change as orders come in: keep them only briefly.
+    const t = result.slots.timeRange;
+    const live = result.intent === 'analytics' && (!t || t.end > opened.tenant.today);
+    const cap = (ttl: number) => (live ? Math.min(ttl, LIVE_DATA_TTL_SECONDS) : ttl);
     await this.orFallback(
       'writeCaches',
       () =>
         lookups.writeCaches({
           tenantId: this.input.tenantId,
           result,
-          exact: opened.exactKey ? { key: opened.exactKey, ttlSeconds: settings.exactCache.ttlSeconds } : undefined,
+          exact: opened.exactKey ? { key: opened.exactKey, ttlSeconds: cap(settings.exactCache.ttlSeconds) } : undefined,
           semantic:
             semantic && settings.semanticCache.enabled
               ? {
                   generation: opened.tenant.generation,
                   question: this.redactedMessage,
                   ...semantic,
-                  ttlSeconds: result.intent === 'analytics' ? settings.semanticCache.analyticsTtlSeconds : settings.semanticCache.ttlSeconds,
+                  ttlSeconds: cap(result.intent === 'analytics' ? settings.semanticCache.analyticsTtlSeconds : settings.semanticCache.ttlSeconds),
                 }
               : undefined,
         }),
