@@ -12,10 +12,8 @@ export interface ActivityDeps {
   events: Pick<TurnEventBus, 'publish' | 'publishTerminal'>;
   /** App store: turns, tenants, profiles, the semantic cache. */
   appDb: Queryable;
-  /** Tenant analytics data: schema reads. */
-  tenantDb: Queryable;
-  /** Tenant analytics data: the SQL agent's read-only transactions (one connection each). */
-  tenantPool: Pick<pg.Pool, 'connect'>;
+  /** Tenant analytics data: schema reads, and the SQL agent's read-only transactions (one connection each). */
+  tenantDb: Queryable & Pick<pg.Pool, 'connect'>;
   /** Answer providers by name; the workflow picks the order. */
   providers: Partial<Record<ProviderName, ChatProvider>>;
   embedder: Embedder;

@@ -8,6 +8,7 @@ import { indexTenantDocuments } from '../activities/knowledge/store.ts';
 import { indexSqlExamples } from '../activities/sql/examples.ts';
 import { ensureReaderRole } from '../activities/sql/executor.ts';
 import { loadTenantSchema } from '../activities/sql/schema.ts';
+import { guardSql } from '../activities/sql/sql-guard.ts';
 import type { KvCache } from '../infra/kv-cache.ts';
 import { tenantSettingsPatch } from '../activities/tenant/settings.ts';
 import { updateTenantSettings } from '../activities/tenant/store.ts';
@@ -189,7 +190,6 @@ export function activityDeps(config: Config, stores: Stores, messaging: Messagin
     events: messaging.events,
     appDb: stores.app.pool,
     tenantDb: stores.tenantPool,
-    tenantPool: stores.tenantPool,
     providers: providers.providers,
     embedder: providers.embedder,
     settings: {
@@ -220,7 +220,9 @@ export function warmUpInBackground(stores: Stores, kv: KvCache, embedder: Embedd
     let documents = 0;
     for (const { id } of rows) documents += await indexTenantDocuments(pool, embedder, id);
     await indexSqlExamples(pool, embedder);
-    for (const { id } of rows) await loadTenantSchema(stores.tenantPool, kv, id);
-    log.info({ documents, tenants: rows.length, ms: Date.now() - started }, 'warmed up: knowledge indexed, SQL examples embedded, schemas cached');
+    for (const { id } of rows) await loadTenantSchema({ tenantDb: stores.tenantPool, appDb: pool, kv }, id);
+    // The SQL parser compiles its WASM on first use (~150 ms): pay that here, not in the first analytics turn.
+    await guardSql('SELECT 1', { tenantSchema: 'warmup', allowedTables: [], maxRows: 1 });
+    log.info({ documents, tenants: rows.length, ms: Date.now() - started }, 'warmed up: knowledge indexed, SQL examples embedded, schemas cached, SQL parser loaded');
   })().catch((err) => log.warn({ err }, 'background warm-up failed; turns will load what they need on demand'));
 }

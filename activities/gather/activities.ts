@@ -3,9 +3,8 @@
 import type { HistoryMessage } from '../../workflows/shared/contract.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { loadHistory } from '../session/store.ts';
-import { forgetTenantContext } from '../tenant/store.ts';
 import { loadProfile, type UserProfile } from './profile-store.ts';
-import { loadTenantSchema, noteSchemaVersion } from '../sql/schema.ts';
+import { loadTenantSchema } from '../sql/schema.ts';
 
 /** What `gatherContext` returns; `fallbacks` names the parts that timed out or failed. */
 export interface GatheredContext {
@@ -47,9 +46,7 @@ export function createGatherActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenan
           'schema',
           ms,
           async () => {
-            const { schema, fresh } = await loadTenantSchema(deps.tenantDb, deps.kv, input.tenantId);
-            // Compared only when re-read (every 15 min at most): a changed schema retires the cached answers.
-            if (fresh && (await noteSchemaVersion(deps.appDb, input.tenantId, schema.version))) await forgetTenantContext(deps.kv, input.tenantId);
+            const schema = await loadTenantSchema(deps, input.tenantId);
             return { version: schema.version, tables: Object.keys(schema.tables).length };
           },
           null,

@@ -56,7 +56,7 @@ function errorText(err: unknown): string {
 }
 
 /** The SQL agent activity. */
-export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb' | 'tenantPool' | 'kv' | 'providers' | 'embedder' | 'events' | 'settings'>) {
+export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb' | 'kv' | 'providers' | 'embedder' | 'events' | 'settings'>) {
   // The examples are embedded once per process (the start-up warm-up usually did it already).
   let examplesReady: Promise<unknown> | undefined;
   const examplesFor = async (vector: number[] | undefined, model: string | undefined) => {
@@ -94,8 +94,8 @@ export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb
           timings[stage] += Math.round(performance.now() - t0);
         }
       };
-      const [{ schema }, examples] = await clock('schema', () => Promise.all([
-        loadTenantSchema(deps.tenantDb, deps.kv, input.tenantId),
+      const [schema, examples] = await clock('schema', () => Promise.all([
+        loadTenantSchema(deps, input.tenantId),
         examplesFor(input.vector, input.model),
       ]));
       let previousError: { sql: string; error: string } | undefined;
@@ -116,7 +116,7 @@ export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb
           continue;
         }
         try {
-          const result = await clock('execute', () => runReadOnly(deps.tenantPool, { tenantId: input.tenantId, sql: guard.sql, timeoutMs: sqlTimeoutMs, timeZone: input.timeZone }));
+          const result = await clock('execute', () => runReadOnly(deps.tenantDb, { tenantId: input.tenantId, sql: guard.sql, timeoutMs: sqlTimeoutMs, timeZone: input.timeZone }));
           ran = { sql: guard.sql, result };
         } catch (err) {
           if (ctx.cancellationSignal.aborted) throw err;

@@ -2,18 +2,14 @@
 // ONLY transaction, with a statement timeout and a row cap. Every setting is transaction-local (SET
 // LOCAL): on the embedded store all connections share one session, so nothing may outlive the query.
 import type pg from 'pg';
-import type { Queryable } from '../../infra/db.ts';
+import { quoteIdent, type Queryable } from '../../infra/db.ts';
+import { TENANT_ID_PATTERN } from '../../workflows/shared/contract.ts';
 
 /** The role a tenant's generated SQL runs as. */
 export function readerRole(tenantId: string): string {
   return `turnflow_${tenantId}_reader`;
 }
 
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-const TENANT_ID = /^[a-z][a-z0-9_]{0,62}$/;
 // int8, int2, int4, float4, float8, numeric.
 const NUMERIC_TYPES = new Set([20, 21, 23, 700, 701, 1700]);
 
@@ -22,7 +18,7 @@ const NUMERIC_TYPES = new Set([20, 21, 23, 700, 701, 1700]);
  * nothing else (other tenants' schemas grant nothing to it). Idempotent; run after the schema exists.
  */
 export async function ensureReaderRole(db: Queryable, tenantId: string): Promise<void> {
-  if (!TENANT_ID.test(tenantId)) throw new Error(`invalid tenant id ${JSON.stringify(tenantId)}`);
+  if (!TENANT_ID_PATTERN.test(tenantId)) throw new Error(`invalid tenant id ${JSON.stringify(tenantId)}`);
   const role = quoteIdent(readerRole(tenantId));
   const schema = quoteIdent(tenantId);
   await db.query(`DO $$ BEGIN
@@ -43,7 +39,7 @@ export interface QueryResult {
 
 /** Runs one validated SELECT for a tenant, read-only, as its reader role, bounded in time. */
 export async function runReadOnly(pool: Pick<pg.Pool, 'connect'>, q: { tenantId: string; sql: string; timeoutMs: number; timeZone?: string }): Promise<QueryResult> {
-  if (!TENANT_ID.test(q.tenantId)) throw new Error(`invalid tenant id ${JSON.stringify(q.tenantId)}`);
+  if (!TENANT_ID_PATTERN.test(q.tenantId)) throw new Error(`invalid tenant id ${JSON.stringify(q.tenantId)}`);
   const client = await pool.connect();
   try {
     await client.query('BEGIN READ ONLY');

@@ -2,8 +2,9 @@
 // a few sample values of low-cardinality columns. Cached 15 minutes (and warmed at worker start); its
 // hash tells when the schema changed, which retires the tenant's cached answers.
 import { createHash } from 'node:crypto';
-import type { Queryable } from '../../infra/db.ts';
+import { quoteIdent, type Queryable } from '../../infra/db.ts';
 import type { KvCache } from '../../infra/kv-cache.ts';
+import { forgetTenantContext } from '../tenant/store.ts';
 
 /** One table of the tenant's schema. */
 export interface TableInfo {
@@ -24,10 +25,6 @@ export interface TenantSchema {
 /** Schemas change rarely: cached 15 minutes. */
 export const SCHEMA_TTL_SECONDS = 900;
 const MAX_SAMPLES = 12;
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 /** Reads the schema from the catalog (no cache). */
 export async function readTenantSchema(db: Queryable, tenantId: string): Promise<TenantSchema> {
@@ -88,21 +85,28 @@ export async function readTenantSchema(db: Queryable, tenantId: string): Promise
   return { version, tables, text };
 }
 
-/** The tenant's schema through the cache; `fresh` when read from the catalog. */
-export async function loadTenantSchema(db: Queryable, kv: Pick<KvCache, 'get' | 'set'>, tenantId: string): Promise<{ schema: TenantSchema; fresh: boolean }> {
+/**
+ * The tenant's schema through the cache. Whoever re-reads it from the catalog (a turn, the SQL agent, the
+ * start-up warm-up) also records its version, so a changed schema retires the cached answers.
+ */
+export async function loadTenantSchema(
+  deps: { tenantDb: Queryable; appDb: Queryable; kv: Pick<KvCache, 'get' | 'set' | 'delete'> },
+  tenantId: string,
+): Promise<TenantSchema> {
   const key = `schema:v2:${tenantId}`;
-  const cached = await kv.get(key);
-  if (cached) return { schema: JSON.parse(cached) as TenantSchema, fresh: false };
-  const schema = await readTenantSchema(db, tenantId);
-  await kv.set(key, JSON.stringify(schema), SCHEMA_TTL_SECONDS);
-  return { schema, fresh: true };
+  const cached = await deps.kv.get(key);
+  if (cached) return JSON.parse(cached) as TenantSchema;
+  const schema = await readTenantSchema(deps.tenantDb, tenantId);
+  await deps.kv.set(key, JSON.stringify(schema), SCHEMA_TTL_SECONDS);
+  if (await noteSchemaVersion(deps.appDb, tenantId, schema.version)) await forgetTenantContext(deps.kv, tenantId);
+  return schema;
 }
 
 /**
  * Records the schema version seen; when it differs from the stored one the tenant's cache generation is
  * bumped (answers computed on the old schema are retired). Returns true when it changed.
  */
-export async function noteSchemaVersion(appDb: Queryable, tenantId: string, version: string): Promise<boolean> {
+async function noteSchemaVersion(appDb: Queryable, tenantId: string, version: string): Promise<boolean> {
   const { rowCount } = await appDb.query(
     `UPDATE tenants SET schema_hash = $2,
             cache_generation = cache_generation + CASE WHEN schema_hash IS NULL THEN 0 ELSE 1 END

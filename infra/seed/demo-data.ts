@@ -18,6 +18,7 @@ export const DEMO_TENANT_SETTINGS: Record<string, object> = {
 };
 
 export { CATEGORIES, CHANNELS, COUNTRIES_BY_REGION, ORDER_STATUSES, REGIONS, SEGMENTS } from '../../workflows/shared/shop-vocabulary.ts';
+import { TENANT_ID_PATTERN } from '../../workflows/shared/contract.ts';
 import { CATEGORIES, COUNTRIES_BY_REGION, REGIONS, type Region } from '../../workflows/shared/shop-vocabulary.ts';
 
 
@@ -71,7 +72,6 @@ const WINDOW_MONTHS = 24;
 const INSERT_CHUNK = 10_000;
 // Distinct from the migrations' lock key (7243001) in infra/app-store.ts.
 const SEED_LOCK_KEY = 7243002;
-const TENANT_ID = /^[a-z][a-z0-9_]{0,62}$/;
 
 // ---------------------------------------------------------------------------------------------
 // Randomness
@@ -705,7 +705,7 @@ export function generateTenantData(tenantId: string, opts: { anchorDate: Date; b
 // SQL
 
 function assertTenantId(tenantId: string): void {
-  if (!TENANT_ID.test(tenantId)) throw new Error(`invalid tenant id ${JSON.stringify(tenantId)}: expected ${TENANT_ID}`);
+  if (!TENANT_ID_PATTERN.test(tenantId)) throw new Error(`invalid tenant id ${JSON.stringify(tenantId)}: expected ${TENANT_ID_PATTERN}`);
 }
 
 /** The tenant's schema as a quoted identifier; the id pattern leaves nothing to escape. */

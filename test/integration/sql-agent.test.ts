@@ -133,7 +133,6 @@ describe('SQL agent', () => {
     return createSqlActivities({
       appDb: stack.stores.app.pool,
       tenantDb: stack.stores.tenantPool,
-      tenantPool: stack.stores.tenantPool,
       kv: stack.messaging.kv,
       providers: { ...base, anthropic: { ...base.anthropic!, complete: provider.complete } },
       embedder: stack.providers.embedder,

@@ -16,6 +16,9 @@ export const SEARCH_ATTRIBUTES = {
   fallbackUsed: 'FallbackUsed',
 } as const;
 
+/** What a tenant id may be (also its schema and role names; the `tenants` table checks the same). */
+export const TENANT_ID_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
+
 /** Workflow id of a turn: the tenant is part of it, so one tenant can never address another's turn. */
 export function turnWorkflowId(tenantId: string, turnId: string): string {
   return `turn-${tenantId}-${turnId}`;
