@@ -24,9 +24,10 @@ export interface SqlPromptInput {
   previousError?: { sql: string; error: string };
 }
 
-/** A prompt ready for `ChatProvider.complete()`. */
+/** A prompt ready for `ChatProvider.complete()`: `system` is the per-tenant stable part (a prompt-cache breakpoint), `systemContext` the per-request lines. */
 export interface SqlPrompt {
   system: string;
+  systemContext: string;
   messages: { role: 'user'; content: string }[];
 }
 
@@ -59,12 +60,8 @@ const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 
 /** The SQL prompt: instructions, schema and definitions (stable per tenant), then today, slots, examples and any previous failure. */
 export function buildSqlPrompt(p: SqlPromptInput): SqlPrompt {
+  const head = [SQL_TASK_LINE, ...INSTRUCTIONS, `Schema: ${p.tenantSchema}`, p.schemaText.trim(), ...DEFINITIONS];
   const lines = [
-    SQL_TASK_LINE,
-    ...INSTRUCTIONS,
-    `Schema: ${p.tenantSchema}`,
-    p.schemaText.trim(),
-    ...DEFINITIONS,
     `Today: ${p.today}`,
     `Slots: ${JSON.stringify(p.slots)}`,
     'Examples:',
@@ -73,7 +70,12 @@ export function buildSqlPrompt(p: SqlPromptInput): SqlPrompt {
   if (p.previousError) {
     lines.push(`Previous attempt failed: ${oneLine(p.previousError.error)}`, `Previous SQL: ${oneLine(p.previousError.sql)}`);
   }
-  return { system: lines.join('\n'), messages: [{ role: 'user', content: p.question }] };
+  return { system: head.join('\n'), systemContext: lines.join('\n'), messages: [{ role: 'user', content: p.question }] };
+}
+
+/** A prompt's whole system text, as a model (and `readSqlPrompt`) sees it: the stable part, then the per-request lines. */
+export function sqlPromptText(p: Pick<SqlPrompt, 'system' | 'systemContext'>): string {
+  return `${p.system}\n${p.systemContext}`;
 }
 
 /** The SQL of a model's reply: a ```sql fence's content, else the first statement starting with SELECT/WITH; null when none. */

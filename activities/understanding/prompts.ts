@@ -16,10 +16,16 @@ export const CAPTURE_TASK_LINE = 'TASK: capture_slots';
 /** First line of the detect prompt. */
 export const DETECT_TASK_LINE = 'TASK: detect_intent';
 
-/** A prompt ready for `ChatProvider.complete()`. */
+/** A prompt ready for `ChatProvider.complete()`: `system` is identical for every request (cacheable), `systemContext` the per-request lines. */
 export interface UnderstandingPrompt {
   system: string;
+  systemContext: string;
   messages: HistoryMessage[];
+}
+
+/** A prompt's whole system text, as a model (and `readUnderstandingPrompt`) sees it. */
+export function understandingPromptText(p: Pick<UnderstandingPrompt, 'system' | 'systemContext'>): string {
+  return `${p.system}\n${p.systemContext}`;
 }
 
 const list = (values: readonly string[]) => values.join('|');
@@ -65,11 +71,8 @@ const DETECT_HEAD = [
 /** The capture prompt: slot description, then today and the previous turn's slots; the question is the user message. */
 export function buildCapturePrompt(input: { message: string; today: string; timeZone: string; previous: SessionContext | null }): UnderstandingPrompt {
   return {
-    system: [
-      CAPTURE_HEAD,
-      `Today: ${input.today} (time zone: ${input.timeZone})`,
-      `Previous slots: ${input.previous ? JSON.stringify(input.previous.slots) : 'none'}`,
-    ].join('\n'),
+    system: CAPTURE_HEAD,
+    systemContext: [`Today: ${input.today} (time zone: ${input.timeZone})`, `Previous slots: ${input.previous ? JSON.stringify(input.previous.slots) : 'none'}`].join('\n'),
     messages: [{ role: 'user', content: input.message }],
   };
 }
@@ -77,7 +80,8 @@ export function buildCapturePrompt(input: { message: string; today: string; time
 /** The detect prompt: intents and complexity levels, then the captured slots (pass 2) or none (pass 1). */
 export function buildDetectPrompt(input: { message: string; slots?: Slots }): UnderstandingPrompt {
   return {
-    system: [DETECT_HEAD, `Captured slots: ${input.slots ? JSON.stringify(input.slots) : 'none'}`].join('\n'),
+    system: DETECT_HEAD,
+    systemContext: `Captured slots: ${input.slots ? JSON.stringify(input.slots) : 'none'}`,
     messages: [{ role: 'user', content: input.message }],
   };
 }

@@ -1,7 +1,9 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { type Usage, ZERO_USAGE } from '../../workflows/shared/contract.ts';
 import {
+  estimateTokens,
   isRetryableStatus,
+  retryAfterMs,
   ProviderAbortError,
   ProviderError,
   type ChatProvider,
@@ -21,6 +23,8 @@ export interface AnthropicProviderOptions {
   models: ModelTiers;
   /** Per-request timeout; default 60 s, the answer activity's own start-to-close timeout. */
   timeoutMs?: number;
+  /** Price every call as this model (the offline model: `offline-model`). */
+  priceAs?: string;
 }
 
 // Mid-stream `event: error` frames carry a type but no HTTP status.
@@ -33,10 +37,17 @@ function toProviderError(err: unknown, signal: AbortSignal): Error {
   if (err instanceof Anthropic.APIError) {
     const status = typeof err.status === 'number' ? err.status : null;
     const retryable = status !== null ? isRetryableStatus(status) : !NON_RETRYABLE_TYPES.has(err.type ?? '');
-    return new ProviderError(`anthropic: ${err.message}`, 'anthropic', status, retryable, { cause: err });
+    return new ProviderError(`anthropic: ${err.message}`, 'anthropic', status, retryable, { cause: err, retryAfterMs: retryAfterMs(err.headers) });
   }
   // Anything else is the transport failing under us (e.g. undici's "terminated"): worth another attempt.
   return new ProviderError(`anthropic: ${(err as Error)?.message ?? String(err)}`, 'anthropic', null, true, { cause: err });
+}
+
+/** The conversation, and the interrupted answer as an assistant prefill to continue (no trailing whitespace: the API refuses it). */
+function messagesParam(req: Pick<StreamRequest, 'messages' | 'continueFrom'>) {
+  const messages = req.messages.map((m) => ({ role: m.role, content: m.content }));
+  const prefill = req.continueFrom?.trimEnd();
+  return prefill ? [...messages, { role: 'assistant' as const, content: prefill }] : messages;
 }
 
 /** The `system` parameter; the API rejects empty text blocks, so an empty system prompt is left out. */
@@ -49,6 +60,16 @@ function systemParam(system: string, cache: boolean, context?: string) {
   return blocks.length ? { system: blocks } : {};
 }
 
+/** Attaches what a broken or cancelled stream had produced; output the API never reported is estimated from the text. */
+function withPartial(err: Error, text: string, usage: Usage, ttftMs: number | null, promptChars: number): Error {
+  if (err instanceof ProviderError) {
+    // Stopped before message_start: the prompt was sent (and is likely billed) but never counted for us, so it is estimated.
+    const inputTokens = usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens > 0 ? usage.inputTokens : Math.ceil(promptChars / 4);
+    err.partial = { text, usage: { ...usage, inputTokens, outputTokens: Math.max(usage.outputTokens, estimateTokens(text)) }, ttftMs };
+  }
+  return err;
+}
+
 /** Anthropic Messages API, streaming and not; the SDK never retries (Temporal owns retries). */
 export function createAnthropicProvider(opts: AnthropicProviderOptions): ChatProvider {
   const client = new Anthropic({ apiKey: opts.apiKey, baseURL: opts.baseURL, maxRetries: 0, timeout: opts.timeoutMs ?? 60_000 });
@@ -56,6 +77,7 @@ export function createAnthropicProvider(opts: AnthropicProviderOptions): ChatPro
   return {
     name: 'anthropic',
     models,
+    ...(opts.priceAs ? { priceAs: opts.priceAs } : {}),
     async stream(req: StreamRequest): Promise<StreamResult> {
       const started = performance.now();
       const model = req.model ?? models.strong;
@@ -65,13 +87,14 @@ export function createAnthropicProvider(opts: AnthropicProviderOptions): ChatPro
       let stopReason: string | null = null;
       let finished = false;
       const usage: Usage = { ...ZERO_USAGE };
+      const promptChars = req.system.length + (req.systemContext?.length ?? 0) + req.messages.reduce((n, m) => n + m.content.length, 0);
       try {
         const stream = await client.messages.create(
           {
             model,
             max_tokens: req.maxTokens,
             ...systemParam(req.system, req.cacheSystemPrompt !== false, req.systemContext),
-            messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
+            messages: messagesParam(req),
             stream: true,
           },
           { signal: req.signal },
@@ -110,11 +133,11 @@ export function createAnthropicProvider(opts: AnthropicProviderOptions): ChatPro
           }
         }
       } catch (err) {
-        throw toProviderError(err, req.signal);
+        throw withPartial(toProviderError(err, req.signal), text, usage, ttftMs, promptChars);
       }
       // The SDK ends the iteration quietly when the signal aborts mid-stream, so check for it here.
-      if (req.signal.aborted) throw new ProviderAbortError('anthropic');
-      if (!finished) throw new ProviderError('anthropic: stream ended before message_stop', 'anthropic', null, true);
+      if (req.signal.aborted) throw withPartial(new ProviderAbortError('anthropic'), text, usage, ttftMs, promptChars);
+      if (!finished) throw withPartial(new ProviderError('anthropic: stream ended before message_stop', 'anthropic', null, true), text, usage, ttftMs, promptChars);
       return { text, usage, model: reportedModel, provider: 'anthropic', ttftMs, totalMs: performance.now() - started, stopReason };
     },
 
@@ -128,7 +151,7 @@ export function createAnthropicProvider(opts: AnthropicProviderOptions): ChatPro
           {
             model,
             max_tokens: req.maxTokens,
-            ...systemParam(req.system, true),
+            ...systemParam(req.system, true, req.systemContext),
             messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
             ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
           },

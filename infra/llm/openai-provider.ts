@@ -1,7 +1,10 @@
 import OpenAI from 'openai';
 import { type Usage, ZERO_USAGE } from '../../workflows/shared/contract.ts';
 import {
+  CONTINUATION_INSTRUCTION,
+  estimateTokens,
   isRetryableStatus,
+  retryAfterMs,
   ProviderAbortError,
   ProviderError,
   type ChatProvider,
@@ -21,6 +24,8 @@ export interface OpenAIProviderOptions {
   models: ModelTiers;
   /** Per-request timeout; default 60 s, the answer activity's own start-to-close timeout. */
   timeoutMs?: number;
+  /** Price every call as this model (the offline model: `offline-model`). */
+  priceAs?: string;
   /**
    * Name of the output-limit parameter. OpenAI's newer models accept only `max_completion_tokens`;
    * some older OpenAI-compatible servers know only `max_tokens`. Default `max_completion_tokens`.
@@ -36,19 +41,34 @@ function toProviderError(err: unknown, signal: AbortSignal): Error {
     const status = typeof err.status === 'number' ? err.status : null;
     // No status: an error object inside the stream; OpenAI sends those for server-side failures.
     const retryable = status !== null ? isRetryableStatus(status) : err.type !== 'invalid_request_error';
-    return new ProviderError(`openai: ${err.message}`, 'openai', status, retryable, { cause: err });
+    return new ProviderError(`openai: ${err.message}`, 'openai', status, retryable, { cause: err, retryAfterMs: retryAfterMs(err.headers) });
   }
   // Anything else is the transport failing under us (e.g. undici's "terminated"): worth another attempt.
   return new ProviderError(`openai: ${(err as Error)?.message ?? String(err)}`, 'openai', null, true, { cause: err });
 }
 
-function chatMessages(system: string, messages: CompleteRequest['messages'], context?: string) {
+function chatMessages(system: string, messages: CompleteRequest['messages'], context?: string, continueFrom?: string) {
   // The stable prompt first, so OpenAI's automatic prefix caching covers it; the per-turn context after it.
+  // An interrupted answer to carry on: Chat Completions has no prefill, so the partial answer is followed by an instruction.
   return [
     ...(system ? [{ role: 'system' as const, content: system }] : []),
     ...(context ? [{ role: 'system' as const, content: context }] : []),
     ...messages.map((m) => ({ role: m.role, content: m.content })),
+    ...(continueFrom ? [{ role: 'assistant' as const, content: continueFrom }, { role: 'user' as const, content: CONTINUATION_INSTRUCTION }] : []),
   ];
+}
+
+/** Attaches what a broken or cancelled stream had produced; output the API never reported is estimated from the text. */
+function withPartial(err: Error, text: string, usage: Usage, ttftMs: number | null, promptChars: number): Error {
+  if (err instanceof ProviderError) {
+    // Usage comes only in the last chunk: a cut-off stream never reports its prompt tokens, so they are estimated too.
+    err.partial = {
+      text,
+      usage: { ...usage, inputTokens: usage.inputTokens || Math.ceil(promptChars / 4), outputTokens: Math.max(usage.outputTokens, estimateTokens(text)) },
+      ttftMs,
+    };
+  }
+  return err;
 }
 
 /** Our usage from OpenAI's: `prompt_tokens` includes the cached ones, which we count apart. */
@@ -66,6 +86,7 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): ChatProvider 
   return {
     name: 'openai',
     models,
+    ...(opts.priceAs ? { priceAs: opts.priceAs } : {}),
     // OpenAI caches long prompt prefixes automatically, so `cacheSystemPrompt` needs no request change.
     async stream(req: StreamRequest): Promise<StreamResult> {
       const started = performance.now();
@@ -75,11 +96,13 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): ChatProvider 
       let reportedModel = model;
       let stopReason: string | null = null;
       const usage: Usage = { ...ZERO_USAGE };
+      const messages = chatMessages(req.system, req.messages, req.systemContext, req.continueFrom);
+      const promptChars = messages.reduce((n, m) => n + m.content.length, 0);
       try {
         const stream = await client.chat.completions.create(
           {
             model,
-            messages: chatMessages(req.system, req.messages, req.systemContext),
+            messages,
             stream: true,
             stream_options: { include_usage: true },
             [limitParam]: req.maxTokens,
@@ -99,11 +122,11 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): ChatProvider 
           if (chunk.usage) Object.assign(usage, usageOf(chunk.usage));
         }
       } catch (err) {
-        throw toProviderError(err, req.signal);
+        throw withPartial(toProviderError(err, req.signal), text, usage, ttftMs, promptChars);
       }
       // The SDK ends the iteration quietly when the signal aborts mid-stream, so check for it here.
-      if (req.signal.aborted) throw new ProviderAbortError('openai');
-      if (stopReason === null) throw new ProviderError('openai: stream ended without a finish_reason', 'openai', null, true);
+      if (req.signal.aborted) throw withPartial(new ProviderAbortError('openai'), text, usage, ttftMs, promptChars);
+      if (stopReason === null) throw withPartial(new ProviderError('openai: stream ended without a finish_reason', 'openai', null, true), text, usage, ttftMs, promptChars);
       return { text, usage, model: reportedModel, provider: 'openai', ttftMs, totalMs: performance.now() - started, stopReason };
     },
 
@@ -114,7 +137,7 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): ChatProvider 
         const completion = await client.chat.completions.create(
           {
             model,
-            messages: chatMessages(req.system, req.messages),
+            messages: chatMessages(req.system, req.messages, req.systemContext),
             [limitParam]: req.maxTokens,
             ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
             ...(req.json ? { response_format: { type: 'json_object' as const } } : {}),

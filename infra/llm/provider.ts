@@ -1,5 +1,13 @@
 import type { HistoryMessage, Usage } from '../../workflows/shared/contract.ts';
 
+/**
+ * How an interrupted answer is handed to another model to carry on (a stall or a broken stream, see the
+ * answer's race): Anthropic continues an assistant prefill natively; OpenAI-style APIs get the partial
+ * answer as an assistant message followed by this user instruction.
+ */
+export const CONTINUATION_INSTRUCTION =
+  'Your previous reply was cut off. Continue it exactly where it stopped, without repeating any of it and without any preamble.';
+
 /** The answer providers the worker can call. */
 export type ProviderName = 'anthropic' | 'openai';
 
@@ -21,6 +29,12 @@ export interface StreamRequest {
   onToken: (text: string) => void;
   /** Mark the system prompt cacheable (Anthropic `cache_control`; OpenAI caches on its own). Default true. */
   cacheSystemPrompt?: boolean;
+  /**
+   * The answer so far, written by another model that stalled: continue it instead of starting over
+   * (Anthropic: assistant prefill; OpenAI: the partial answer and CONTINUATION_INSTRUCTION). Only the
+   * continuation streams through `onToken`, and the result's `text` is the continuation alone.
+   */
+  continueFrom?: string;
 }
 
 /** What a finished stream produced. */
@@ -40,6 +54,8 @@ export interface StreamResult {
 /** One non-streaming completion: short structured calls such as slot capture and intent detection. */
 export interface CompleteRequest {
   system: string;
+  /** Per-request system text after the stable, cacheable `system` (today's date, slots, examples). */
+  systemContext?: string;
   messages: HistoryMessage[];
   maxTokens: number;
   /** Overrides the provider's default for short calls, `models.fast`. */
@@ -75,22 +91,55 @@ export interface ModelTiers {
 export interface ChatProvider {
   readonly name: ProviderName;
   readonly models: ModelTiers;
+  /** The model to price every call with, whatever was asked (the offline model: `offline-model`, which costs nothing). */
+  readonly priceAs?: string;
   stream(req: StreamRequest): Promise<StreamResult>;
   complete(req: CompleteRequest): Promise<CompleteResult>;
 }
 
+/** What a stream had produced when it failed or was cancelled: its text, and the tokens it had used (billed all the same). */
+export interface PartialStream {
+  text: string;
+  usage: Usage;
+  ttftMs: number | null;
+}
+
 /** Error thrown by providers; `retryable` tells Temporal's retry policy whether to try again (429/5xx/network = true, 400/401/403/404 = false). */
 export class ProviderError extends Error {
+  /** What the stream had produced before it failed (streams only). */
+  partial?: PartialStream;
   constructor(
     message: string,
     readonly provider: ProviderName,
     readonly status: number | null,
     readonly retryable: boolean,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
     super(message, options);
     this.name = 'ProviderError';
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
+  /** The provider's `Retry-After` (or `retry-after-ms`), when it sent one: how long to leave it alone. */
+  retryAfterMs?: number;
+}
+
+/** Milliseconds of a `retry-after-ms` or `Retry-After` header (seconds or an HTTP date); undefined when absent or unreadable. Capped at 10 minutes. */
+export function retryAfterMs(headers: { get(name: string): string | null } | undefined, now = Date.now()): number | undefined {
+  if (!headers) return undefined;
+  const cap = (ms: number) => Math.min(Math.max(0, Math.round(ms)), 600_000);
+  const ms = Number(headers.get('retry-after-ms'));
+  if (headers.get('retry-after-ms') && Number.isFinite(ms)) return cap(ms);
+  const raw = headers.get('retry-after');
+  if (!raw) return undefined;
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds)) return cap(seconds * 1000);
+  const at = Date.parse(raw);
+  return Number.isNaN(at) ? undefined : cap(at - now);
+}
+
+/** Rough token count of text the provider did not count for us (a cancelled stream's output): 4 characters a token. */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
 }
 
 /**

@@ -11,36 +11,70 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { embedText, LOCAL_EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL } from './embedder.ts';
 import { answerFor, type RuleRequest } from './rules.ts';
+import { CONTINUATION_INSTRUCTION } from '../llm/provider.ts';
 import { mulberry32 } from '../prng.ts';
 
 /** The two wire formats the offline model speaks. */
 export type OfflineProvider = 'anthropic' | 'openai';
 
-/** Latency and fault behaviour of one provider's endpoint. */
+/**
+ * Latency and fault behaviour of one provider's endpoint. A request's TTFT is
+ * `ttftMs · exp(ttftSigma·N(0,1))`, times `slowFactor` with probability `slowRate`, plus 0..jitterMs.
+ */
 export interface ProviderProfile {
-  /** Delay before the first token (and before a non-streaming response). */
+  /** Median delay before the first token (and the base of a non-streaming response's duration). */
   ttftMs: number;
-  /** Streaming pace after the first token; 0 or Infinity = as fast as possible. */
+  /** σ of the lognormal TTFT around the median `ttftMs`; 0 = always `ttftMs`. */
+  ttftSigma: number;
+  /** 0..1 probability the TTFT (after the lognormal draw) is multiplied by `slowFactor`: a queueing tail. */
+  slowRate: number;
+  /** ≥ 1; see `slowRate`. */
+  slowFactor: number;
+  /** Median streaming pace after the first token; 0 or Infinity = as fast as possible. */
   tokensPerSec: number;
+  /** σ of the lognormal per-request pace around the median `tokensPerSec`; 0 = always `tokensPerSec`. */
+  tpsSigma: number;
+  /**
+   * When set, a stream's status, headers and first frames (Anthropic message_start, content_block_start,
+   * ping; OpenAI the `role: assistant` chunk) leave after this many ms (capped at the TTFT), and the content
+   * at the TTFT. null (default) = all of them together with the first content token.
+   */
+  headersMs: number | null;
   /** 0..1 probability a request fails with `errorStatus` (before any token). */
   errorRate: number;
   /** E.g. 529 (Anthropic overloaded), 503, 500, 429. */
   errorStatus: number;
-  /** 0..1 probability a stream stalls after its first token for `stallMs` (then continues). */
+  /** When set, injected errors carry `retry-after: <seconds>`; null (default) = no such header. */
+  retryAfterSec: number | null;
+  /** 0..1 probability a stream stalls for `stallMs` after `stallAfterTokens` content pieces (then continues). */
   stallRate: number;
   stallMs: number;
+  /** Content pieces written before a stall; default 1. */
+  stallAfterTokens: number;
   /** Uniform extra 0..jitterMs added to the TTFT, drawn from the seeded PRNG. */
   jitterMs: number;
 }
 
+/** The fields added after the first profiles: no tails, no early headers, no retry-after, stalls after the first piece. */
+const TAIL_DEFAULTS = {
+  ttftSigma: 0,
+  slowRate: 0,
+  slowFactor: 1,
+  tpsSigma: 0,
+  headersMs: null,
+  retryAfterSec: null,
+  stallAfterTokens: 1,
+} as const satisfies Partial<ProviderProfile>;
+
 /** Demo latency close to what the hosted APIs feel like; no faults. */
 export const DEFAULT_PROFILES: Record<OfflineProvider, ProviderProfile> = {
-  anthropic: { ttftMs: 350, tokensPerSec: 90, errorRate: 0, errorStatus: 529, stallRate: 0, stallMs: 0, jitterMs: 100 },
-  openai: { ttftMs: 300, tokensPerSec: 80, errorRate: 0, errorStatus: 503, stallRate: 0, stallMs: 0, jitterMs: 100 },
+  anthropic: { ...TAIL_DEFAULTS, ttftMs: 350, tokensPerSec: 90, errorRate: 0, errorStatus: 529, stallRate: 0, stallMs: 0, jitterMs: 100 },
+  openai: { ...TAIL_DEFAULTS, ttftMs: 300, tokensPerSec: 80, errorRate: 0, errorStatus: 503, stallRate: 0, stallMs: 0, jitterMs: 100 },
 };
 
 /** No latency at all: what remains of a turn's time is pure orchestration cost. */
 export const ZERO_LATENCY_PROFILE: ProviderProfile = {
+  ...TAIL_DEFAULTS,
   ttftMs: 0,
   tokensPerSec: 0,
   errorRate: 0,
@@ -58,7 +92,7 @@ export interface OfflineModelOptions {
   port?: number;
   /** Overrides of DEFAULT_PROFILES, per provider. */
   profiles?: Partial<Record<OfflineProvider, Partial<ProviderProfile>>>;
-  /** Seed of the PRNG behind errors, stalls and jitter; default 1. */
+  /** Seed of the PRNG behind errors, stalls, jitter and the latency tails; default 1. */
   seed?: number;
   logger?: { info: (obj: object, msg?: string) => void; warn: (obj: object, msg?: string) => void };
 }
@@ -73,9 +107,12 @@ export interface OfflineModel {
   setProfile(provider: OfflineProvider, p: Partial<ProviderProfile>): void;
   /**
    * `requests` by provider (`anthropic`, `openai` = chat; `embeddings`), `errors` by `provider:status`,
-   * `aborted` = responses the client hung up on, `models` = chat requests by the `model` they asked for.
+   * `aborted` = responses the client hung up on (`abortedByProvider`: chat responses only, per provider),
+   * `models` = chat requests by the `model` they asked for.
    */
   stats(): OfflineModelStats;
+  /** Zeroes every counter of `stats()` (also `POST /_offline/reset-stats`); profiles and prompt caches stay. */
+  resetStats(): void;
   /** Stops listening and ends open connections, in-flight streams included. */
   close(): Promise<void>;
 }
@@ -85,10 +122,13 @@ export interface OfflineModelStats {
   requests: Record<string, number>;
   errors: Record<string, number>;
   aborted: number;
+  abortedByProvider: Record<OfflineProvider, number>;
   models: Record<string, number>;
 }
 
-const MODEL = 'offline-model';
+/** The model name every response reports. */
+export const OFFLINE_MODEL_NAME = 'offline-model';
+const MODEL = OFFLINE_MODEL_NAME;
 /** OpenAI's own cap on inputs per embeddings request. */
 const MAX_EMBEDDING_INPUTS = 2048;
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -100,11 +140,19 @@ const OPENAI_CACHE_STEP = 128;
 const profileSchema = z
   .object({
     ttftMs: z.number().min(0),
+    ttftSigma: z.number().min(0),
+    slowRate: z.number().min(0).max(1),
+    slowFactor: z.number().min(1),
     tokensPerSec: z.number().min(0),
+    tpsSigma: z.number().min(0),
+    // null = unset again (JSON has no undefined).
+    headersMs: z.number().min(0).nullable(),
     errorRate: z.number().min(0).max(1),
     errorStatus: z.number().int().min(400).max(599),
+    retryAfterSec: z.number().min(0).nullable(),
     stallRate: z.number().min(0).max(1),
     stallMs: z.number().min(0),
+    stallAfterTokens: z.number().int().min(1),
     jitterMs: z.number().min(0),
   })
   .partial()
@@ -234,6 +282,69 @@ function contentText(content: string | { type: string; [k: string]: unknown }[] 
   return typeof content === 'string' ? content : content.map(blockText).join('\n');
 }
 
+// ---- continuation of an interrupted answer
+
+/**
+ * The rest of `answer` once `partial` has been said: the answer minus that prefix, leading whitespace kept,
+ * so partial + rest is the answer. An Anthropic prefill arrives with its trailing whitespace trimmed (the
+ * API refuses it otherwise), hence the second comparison. When the answer does not start with the partial
+ * (e.g. it was redacted, or came from another conversation), the whole answer.
+ */
+function restOf(answer: string, partial: string): string {
+  if (answer.startsWith(partial)) return answer.slice(partial.length);
+  const trimmed = partial.trimEnd();
+  return answer.startsWith(trimmed) ? answer.slice(trimmed.length) : answer;
+}
+
+/** A chat request for the rule engine: the conversation, and the partial answer to continue, if any. */
+interface RuleCall {
+  rules: RuleRequest;
+  partial: string | null;
+}
+
+/**
+ * Anthropic: a last message of role `assistant` is a prefill to continue; the answer is the one to the
+ * conversation before it.
+ */
+function anthropicRuleCall(body: AnthropicBody): RuleCall {
+  const messages = body.messages.map((m) => ({ role: m.role, content: contentText(m.content) }));
+  const system = typeof body.system === 'string' ? body.system : (body.system ?? []).map(blockText).join('\n');
+  const last = messages[messages.length - 1];
+  if (last?.role !== 'assistant') return { rules: { system, messages }, partial: null };
+  return { rules: { system, messages: messages.slice(0, -1) }, partial: last.content };
+}
+
+/**
+ * OpenAI: a partial answer as an assistant message followed by the user message CONTINUATION_INSTRUCTION
+ * (infra/llm/provider.ts) asks to continue it; the answer is the one to the conversation before both.
+ */
+function openaiRuleCall(body: OpenAIBody): RuleCall {
+  const system = body.messages
+    .filter((m) => m.role === 'system' || m.role === 'developer')
+    .map((m) => contentText(m.content))
+    .join('\n');
+  const messages = body.messages.flatMap((m) =>
+    m.role === 'user' || m.role === 'assistant' ? [{ role: m.role, content: contentText(m.content) }] : [],
+  );
+  const [partial, instruction] = body.messages.slice(-2);
+  const continues =
+    body.messages.length >= 2 &&
+    partial?.role === 'assistant' &&
+    instruction?.role === 'user' &&
+    contentText(instruction.content).trim() === CONTINUATION_INSTRUCTION;
+  if (!continues) return { rules: { system, messages }, partial: null };
+  // The two are the last user/assistant messages too, so dropping them from `messages` is dropping the last two.
+  return { rules: { system, messages: messages.slice(0, -2) }, partial: contentText(partial.content) };
+}
+
+/** A standard normal variate by Box–Muller: always exactly two uniforms, so the draw count never varies. */
+function normal(random: () => number): number {
+  const u1 = random();
+  const u2 = random();
+  // 1 - u1 is in (0, 1]: no log(0).
+  return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
+}
+
 // ---- usage, including the prompt-caching imitation
 
 interface PromptUsage {
@@ -344,7 +455,20 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
     openai: { ...DEFAULT_PROFILES.openai },
   };
   const caches: Record<OfflineProvider, PrefixCache> = { anthropic: new PrefixCache(), openai: new PrefixCache() };
-  const counters = { requests: {} as Record<string, number>, errors: {} as Record<string, number>, aborted: 0, models: {} as Record<string, number> };
+  const counters = {
+    requests: {} as Record<string, number>,
+    errors: {} as Record<string, number>,
+    aborted: 0,
+    abortedByProvider: { anthropic: 0, openai: 0 } as Record<OfflineProvider, number>,
+    models: {} as Record<string, number>,
+  };
+  const resetStats = () => {
+    counters.requests = {};
+    counters.errors = {};
+    counters.aborted = 0;
+    counters.abortedByProvider = { anthropic: 0, openai: 0 };
+    counters.models = {};
+  };
   let ids = 0;
 
   const setProfile = (provider: OfflineProvider, p: Partial<ProviderProfile>) => {
@@ -364,12 +488,18 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
   const server = http.createServer((req, res) => {
     res.setHeader('x-offline-model', 'true');
     const aborted = new AbortController();
+    const path = (req.url ?? '/').split('?')[0];
+    const chat: OfflineProvider | null =
+      path === '/anthropic/v1/messages' ? 'anthropic'
+      : path === '/openai/v1/chat/completions' ? 'openai'
+      : null;
     // A response closed before we ended it means the client hung up: stop every timer of this request.
     // (The request's own 'close' fires as soon as its body has been read, so it cannot tell.)
     res.on('close', () => {
       if (res.writableEnded) return;
       aborted.abort();
       counters.aborted++;
+      if (chat) counters.abortedByProvider[chat]++;
     });
     handle(req, res, aborted.signal).catch((err: unknown) => {
       if (aborted.signal.aborted) return;
@@ -399,6 +529,10 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
       }
     }
     if (path === '/_offline/stats' && req.method === 'GET') return sendJson(res, 200, stats());
+    if (path === '/_offline/reset-stats' && req.method === 'POST') {
+      resetStats();
+      return sendJson(res, 200, stats());
+    }
 
     if (provider === 'anthropic' && path === '/anthropic/v1/messages' && req.method === 'POST') return anthropic(req, res, signal);
     if (provider === 'openai' && path === '/openai/v1/chat/completions' && req.method === 'POST') return openai(req, res, signal);
@@ -412,33 +546,63 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
   /** What both providers share: PRNG draws, fault injection, the answer, pacing. */
   interface Plan {
     profile: ProviderProfile;
+    /** This request's TTFT: the lognormal draw, the slow tail and the jitter applied. */
     ttftMs: number;
+    /** When the headers and first frames leave (≤ ttftMs), or null: with the first content piece. */
+    headersMs: number | null;
+    /** This request's gap between content pieces (from its lognormal tokensPerSec); 0 = unthrottled. */
+    intervalMs: number;
     stall: boolean;
     parts: string[];
     text: string;
     truncated: boolean;
   }
 
-  function plan(provider: OfflineProvider, rules: RuleRequest, maxTokens: number | undefined): Plan | { failStatus: number } {
+  function plan(provider: OfflineProvider, call: RuleCall, maxTokens: number | undefined): Plan | { failStatus: number; retryAfterSec: number | null } {
     const profile = { ...profiles[provider] };
-    // Always three draws in the same order, so request n sees the same numbers whatever the profile.
+    // Always eight draws in the same order (error, jitter, stall, slow, two for the TTFT's normal, two for the
+    // pace's), so request n sees the same numbers whatever the profile: σ = 0 or not, error or not.
     const errorRoll = random();
     const jitter = random() * profile.jitterMs;
     const stallRoll = random();
-    if (errorRoll < profile.errorRate) return { failStatus: profile.errorStatus };
-    const { parts, truncated } = limitAnswer(answerFor(rules), maxTokens);
-    return { profile, ttftMs: profile.ttftMs + jitter, stall: stallRoll < profile.stallRate, parts, text: parts.join(''), truncated };
+    const slowRoll = random();
+    const ttftZ = normal(random);
+    const tpsZ = normal(random);
+    if (errorRoll < profile.errorRate) return { failStatus: profile.errorStatus, retryAfterSec: profile.retryAfterSec };
+
+    const ttftMs = profile.ttftMs * Math.exp(profile.ttftSigma * ttftZ) * (slowRoll < profile.slowRate ? profile.slowFactor : 1) + jitter;
+    const tps = profile.tokensPerSec * Math.exp(profile.tpsSigma * tpsZ);
+    const answer = answerFor(call.rules);
+    const { parts, truncated } = limitAnswer(call.partial === null ? answer : restOf(answer, call.partial), maxTokens);
+    return {
+      profile,
+      ttftMs,
+      headersMs: profile.headersMs === null ? null : Math.min(profile.headersMs, ttftMs),
+      intervalMs: tps > 0 && Number.isFinite(tps) ? 1000 / tps : 0,
+      stall: stallRoll < profile.stallRate,
+      parts,
+      text: parts.join(''),
+      truncated,
+    };
   }
 
-  /** Writes the pieces after the TTFT, paced by tokensPerSec, with the optional stall after the first. */
-  async function pace(p: Plan, signal: AbortSignal, write: (piece: string) => void): Promise<void> {
-    await wait(p.ttftMs, signal);
-    const tps = p.profile.tokensPerSec;
-    const interval = tps > 0 && Number.isFinite(tps) ? 1000 / tps : 0;
+  /**
+   * Calls `start` (status, headers, first frames) at headersMs when set, then writes the pieces from the
+   * TTFT on, paced, with the optional stall after `stallAfterTokens` pieces. Without headersMs the caller
+   * starts the stream with its first piece.
+   */
+  async function pace(p: Plan, signal: AbortSignal, start: () => void, write: (piece: string) => void): Promise<void> {
+    const t0 = performance.now();
+    if (p.headersMs !== null) {
+      await wait(p.headersMs, signal);
+      if (signal.aborted) return;
+      start();
+    }
+    await wait(t0 + p.ttftMs - performance.now(), signal);
     let due = performance.now();
     for (let i = 0; i < p.parts.length; i++) {
-      if (i === 1 && p.stall) due += p.profile.stallMs;
-      if (i > 0) due += interval;
+      if (i === p.profile.stallAfterTokens && p.stall) due += p.profile.stallMs;
+      if (i > 0) due += p.intervalMs;
       const delay = due - performance.now();
       if (delay >= 1) await wait(delay, signal);
       if (signal.aborted) return;
@@ -448,18 +612,21 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
 
   /** Non-streaming responses take as long as the stream would have: TTFT, stall, then the rest of the tokens. */
   async function waitWhole(p: Plan, signal: AbortSignal): Promise<void> {
-    const tps = p.profile.tokensPerSec;
-    const interval = tps > 0 && Number.isFinite(tps) ? 1000 / tps : 0;
-    await wait(p.ttftMs + (p.stall && p.parts.length > 1 ? p.profile.stallMs : 0) + Math.max(0, p.parts.length - 1) * interval, signal);
+    const stall = p.stall && p.parts.length > p.profile.stallAfterTokens ? p.profile.stallMs : 0;
+    await wait(p.ttftMs + stall + Math.max(0, p.parts.length - 1) * p.intervalMs, signal);
   }
+
+  /** The headers of an injected error: `retry-after` when the profile sets it, as the real APIs send on 429/529/503. */
+  const injectedHeaders = (retryAfterSec: number | null): Record<string, string> =>
+    retryAfterSec === null ? {} : { 'retry-after': String(retryAfterSec) };
 
   async function anthropic(req: http.IncomingMessage, res: http.ServerResponse, signal: AbortSignal): Promise<void> {
     bump(counters.requests, 'anthropic');
     const id = `msg_offline_${String(++ids).padStart(8, '0')}`;
     res.setHeader('request-id', `req_offline_${ids}`);
-    const fail = (status: number, message: string) => {
+    const fail = (status: number, message: string, headers: Record<string, string> = {}) => {
       bump(counters.errors, `anthropic:${status}`);
-      sendJson(res, status, anthropicError(status, message));
+      sendJson(res, status, anthropicError(status, message), headers);
     };
     const raw = await readJson(req);
     if (!raw.ok) return fail(raw.status, raw.message);
@@ -468,12 +635,10 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
     const body = parsed.data;
     bump(counters.models, body.model);
 
-    const rules: RuleRequest = {
-      system: typeof body.system === 'string' ? body.system : (body.system ?? []).map(blockText).join('\n'),
-      messages: body.messages.map((m) => ({ role: m.role, content: contentText(m.content) })),
-    };
-    const p = plan('anthropic', rules, body.max_tokens);
-    if ('failStatus' in p) return fail(p.failStatus, `${INJECTED_MESSAGES[p.failStatus] ?? 'Error'} (injected by the offline model)`);
+    const p = plan('anthropic', anthropicRuleCall(body), body.max_tokens);
+    if ('failStatus' in p) {
+      return fail(p.failStatus, `${INJECTED_MESSAGES[p.failStatus] ?? 'Error'} (injected by the offline model)`, injectedHeaders(p.retryAfterSec));
+    }
     const usage = anthropicUsage(body, caches.anthropic, Date.now());
     const outputTokens = tokens(p.text);
     const stopReason = p.truncated ? 'max_tokens' : 'end_turn';
@@ -500,6 +665,7 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
     let started = false;
     const event = (type: string, data: object) => safeWrite(res, `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
     const start = () => {
+      if (started) return;
       started = true;
       startSse(res);
       event('message_start', {
@@ -517,12 +683,12 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
       event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
       event('ping', {});
     };
-    await pace(p, signal, (text) => {
-      if (!started) start();
+    await pace(p, signal, start, (text) => {
+      start();
       event('content_block_delta', { index: 0, delta: { type: 'text_delta', text } });
     });
     if (signal.aborted) return;
-    if (!started) start();
+    start();
     event('content_block_stop', { index: 0 });
     event('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } });
     event('message_stop', {});
@@ -533,9 +699,9 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
     bump(counters.requests, 'openai');
     const id = `chatcmpl-offline-${String(++ids).padStart(8, '0')}`;
     res.setHeader('x-request-id', `req_offline_${ids}`);
-    const fail = (status: number, message: string) => {
+    const fail = (status: number, message: string, headers: Record<string, string> = {}) => {
       bump(counters.errors, `openai:${status}`);
-      sendJson(res, status, openaiError(status, message));
+      sendJson(res, status, openaiError(status, message), headers);
     };
     const raw = await readJson(req);
     if (!raw.ok) return fail(raw.status, raw.message);
@@ -544,17 +710,10 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
     const body = parsed.data;
     bump(counters.models, body.model);
 
-    const rules: RuleRequest = {
-      system: body.messages
-        .filter((m) => m.role === 'system' || m.role === 'developer')
-        .map((m) => contentText(m.content))
-        .join('\n'),
-      messages: body.messages.flatMap((m) =>
-        m.role === 'user' || m.role === 'assistant' ? [{ role: m.role, content: contentText(m.content) }] : [],
-      ),
-    };
-    const p = plan('openai', rules, body.max_completion_tokens ?? body.max_tokens ?? undefined);
-    if ('failStatus' in p) return fail(p.failStatus, `${INJECTED_MESSAGES[p.failStatus] ?? 'Error'} (injected by the offline model)`);
+    const p = plan('openai', openaiRuleCall(body), body.max_completion_tokens ?? body.max_tokens ?? undefined);
+    if ('failStatus' in p) {
+      return fail(p.failStatus, `${INJECTED_MESSAGES[p.failStatus] ?? 'Error'} (injected by the offline model)`, injectedHeaders(p.retryAfterSec));
+    }
     const prompt = openaiUsage(body, caches.openai, Date.now());
     const completionTokens = tokens(p.text);
     const finishReason = p.truncated ? 'length' : 'stop';
@@ -591,16 +750,17 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
       );
     let started = false;
     const start = () => {
+      if (started) return;
       started = true;
       startSse(res);
       chunk([{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }]);
     };
-    await pace(p, signal, (content) => {
-      if (!started) start();
+    await pace(p, signal, start, (content) => {
+      start();
       chunk([{ index: 0, delta: { content }, logprobs: null, finish_reason: null }]);
     });
     if (signal.aborted) return;
-    if (!started) start();
+    start();
     chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason }]);
     if (includeUsage) chunk([], { usage });
     safeWrite(res, 'data: [DONE]\n\n');
@@ -647,7 +807,13 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
   }
 
   function stats(): OfflineModelStats {
-    return { requests: { ...counters.requests }, errors: { ...counters.errors }, aborted: counters.aborted, models: { ...counters.models } };
+    return {
+      requests: { ...counters.requests },
+      errors: { ...counters.errors },
+      aborted: counters.aborted,
+      abortedByProvider: { ...counters.abortedByProvider },
+      models: { ...counters.models },
+    };
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -670,6 +836,7 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
     profiles: snapshot,
     setProfile,
     stats,
+    resetStats,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
@@ -691,9 +858,9 @@ function wait(ms: number, signal: AbortSignal): Promise<void> {
   return ms > 0 ? sleep(ms, undefined, { signal }) : Promise.resolve();
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.destroyed) return;
-  res.writeHead(status, { 'content-type': 'application/json' });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
 }
 

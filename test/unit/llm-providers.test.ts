@@ -6,7 +6,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { createAnthropicProvider } from '../../infra/llm/anthropic-provider.ts';
 import { createOpenAIProvider } from '../../infra/llm/openai-provider.ts';
-import { costUsd } from '../../infra/llm/pricing.ts';
+import { costUsd, createPriceTable } from '../../infra/llm/pricing.ts';
 import { ProviderAbortError, ProviderError, type ChatProvider, type CompleteRequest, type StreamRequest } from '../../infra/llm/provider.ts';
 import { startOfflineModel, ZERO_LATENCY_PROFILE, type OfflineModel } from '../../infra/offline-model/server.ts';
 
@@ -371,10 +371,18 @@ describe('pricing', () => {
     assert.equal(costUsd('claude-opus-4-7', usage(M, 0)), 0);
   });
 
-  it('prices the offline model as claude-haiku-4-5 and unknown models at 0', () => {
+  it('prices the offline model as what it is (nothing) and unknown models at 0', () => {
     const u = usage(1234, 567, 2048, 10);
-    assert.equal(costUsd('offline-model', u), costUsd('claude-haiku-4-5', u));
-    assert.ok(costUsd('offline-model', u) > 0);
+    assert.equal(costUsd('offline-model', u), 0);
+    assert.ok(costUsd('claude-haiku-4-5', u) > 0);
     assert.equal(costUsd('some-local-llama', u), 0);
+  });
+
+  it('takes prices from configuration over the list', () => {
+    const table = createPriceTable({ 'claude-haiku-4-5': { input: 2, output: 10 }, 'my-llama': { input: 0.5, output: 1, cacheRead: 0.05, cacheWrite: 0.5 } });
+    assert.equal(table.costUsd('claude-haiku-4-5', usage(M, M)), 12);
+    assert.equal(table.costUsd('claude-haiku-4-5-20251001', usage(M, 0)), 2, 'a snapshot takes the configured price');
+    assert.equal(table.costUsd('my-llama', usage(M, M, M, M)), 2.05);
+    assert.equal(table.costUsd('gpt-4.1', usage(M, M)), 10, 'other models keep their list price');
   });
 });

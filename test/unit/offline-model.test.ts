@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
+import { CONTINUATION_INSTRUCTION } from '../../infra/llm/provider.ts';
 import { answerFor, ruleFor } from '../../infra/offline-model/rules.ts';
 import {
   parseProfilesEnv,
@@ -344,6 +345,340 @@ describe('offline model server', () => {
     await m.close();
     await assert.rejects(async () => {
       for (let r = await iterator.next(); !r.done; r = await iterator.next());
+    });
+  });
+});
+
+/** Times of a raw streaming call from its start: to the response headers, and to the first content delta. */
+interface StreamTimes {
+  headers: number;
+  content: number;
+  /** Everything the stream carried before its first content delta. */
+  beforeContent: string;
+  text: string;
+}
+
+const CONTENT_MARKERS = { anthropic: 'event: content_block_delta', openai: '"delta":{"content":"' } as const;
+
+async function streamTimes(model: OfflineModel, provider: 'anthropic' | 'openai', body: object = {}): Promise<StreamTimes> {
+  const url = provider === 'anthropic' ? `${model.url}/anthropic/v1/messages` : `${model.url}/openai/v1/chat/completions`;
+  const base =
+    provider === 'anthropic' ? { model: 'x', max_tokens: 500, messages: [{ role: 'user', content: 'hello' }] } : { model: 'x', messages: [{ role: 'user', content: 'hello' }] };
+  const t0 = performance.now();
+  const res = await fetch(url, { method: 'POST', body: JSON.stringify({ ...base, ...body, stream: true }) });
+  const headers = performance.now() - t0;
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  const marker = CONTENT_MARKERS[provider];
+  let text = '';
+  let content: number | null = null;
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    text += decoder.decode(r.value, { stream: true });
+    if (content === null && text.includes(marker)) content = performance.now() - t0;
+  }
+  assert.ok(content !== null, 'the stream carried content');
+  // Whole frames only: the marker may sit inside its frame (OpenAI's is in the JSON).
+  return { headers, content, beforeContent: text.slice(0, text.lastIndexOf('\n\n', text.indexOf(marker)) + 2), text };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+describe('offline model: latency tails, early headers, retry-after, continuation and stats', () => {
+  let model: OfflineModel;
+  let anthropic: Anthropic;
+  let openai: OpenAI;
+
+  before(async () => {
+    model = await startOfflineModel({ profiles: ZERO, seed: 11 });
+    anthropic = new Anthropic({ apiKey: 'offline', baseURL: `${model.url}/anthropic`, maxRetries: 0 });
+    openai = new OpenAI({ apiKey: 'offline', baseURL: `${model.url}/openai/v1`, maxRetries: 0 });
+  });
+  after(() => model.close());
+  afterEach(() => {
+    model.setProfile('anthropic', ZERO_LATENCY_PROFILE);
+    model.setProfile('openai', ZERO_LATENCY_PROFILE);
+  });
+
+  describe('profile fields', () => {
+    it('are accepted by OFFLINE_MODEL_PROFILES and PUT /_offline/profiles, validated, and null unsets', async () => {
+      const fields = { ttftSigma: 0.5, slowRate: 0.1, slowFactor: 4, tpsSigma: 0.3, headersMs: 50, retryAfterSec: 2, stallAfterTokens: 5 };
+      assert.deepEqual(parseProfilesEnv(JSON.stringify({ openai: fields })), { openai: fields });
+      assert.deepEqual(model.profiles().anthropic, ZERO_LATENCY_PROFILE);
+      assert.equal(model.profiles().anthropic.headersMs, null, 'unset by default');
+      assert.equal(model.profiles().anthropic.slowFactor, 1);
+      assert.equal(model.profiles().anthropic.stallAfterTokens, 1);
+
+      const put = await fetch(`${model.url}/_offline/profiles`, { method: 'PUT', body: JSON.stringify({ anthropic: fields }) });
+      assert.equal(put.status, 200);
+      assert.deepEqual(model.profiles().anthropic, { ...ZERO_LATENCY_PROFILE, ...fields });
+      const unset = await fetch(`${model.url}/_offline/profiles`, { method: 'PUT', body: JSON.stringify({ anthropic: { headersMs: null, retryAfterSec: null } }) });
+      assert.equal(unset.status, 200);
+      assert.equal(model.profiles().anthropic.headersMs, null);
+      assert.equal(model.profiles().anthropic.retryAfterSec, null);
+
+      for (const bad of [{ slowRate: 2 }, { slowFactor: 0.5 }, { ttftSigma: -1 }, { tpsSigma: -0.1 }, { headersMs: -1 }, { retryAfterSec: -1 }, { stallAfterTokens: 0 }, { stallAfterTokens: 1.5 }]) {
+        const res = await fetch(`${model.url}/_offline/profiles`, { method: 'PUT', body: JSON.stringify({ openai: bad }) });
+        assert.equal(res.status, 400, JSON.stringify(bad));
+        assert.throws(() => parseProfilesEnv(JSON.stringify({ openai: bad })), /OFFLINE_MODEL_PROFILES/, JSON.stringify(bad));
+      }
+    });
+
+    it('the seeded fault sequence does not depend on the latency fields (a fixed number of draws per request)', async () => {
+      const outcomes = async (extra: object) => {
+        const m = await startOfflineModel({ profiles: { anthropic: { ...ZERO_LATENCY_PROFILE, errorRate: 0.5, errorStatus: 500, ...extra } }, seed: 42 });
+        const client = new Anthropic({ apiKey: 'offline', baseURL: `${m.url}/anthropic`, maxRetries: 0 });
+        const out: boolean[] = [];
+        for (let i = 0; i < 16; i++) {
+          out.push(await client.messages.create({ model: 'x', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] }).then(() => true, () => false));
+        }
+        await m.close();
+        return out;
+      };
+      const plain = await outcomes({});
+      // ttftMs and tokensPerSec stay 0, so the tails change no timing here, only (if they drew differently) the sequence.
+      assert.deepEqual(await outcomes({ ttftSigma: 1, slowRate: 0.5, slowFactor: 3, tpsSigma: 1, stallRate: 0.5, jitterMs: 0 }), plain);
+      assert.ok(plain.includes(true) && plain.includes(false));
+    });
+  });
+
+  describe('latency tails', () => {
+    it('slowRate 1 with slowFactor 3 makes the TTFT about three times ttftMs', async () => {
+      model.setProfile('anthropic', { ttftMs: 40 });
+      const base: number[] = [];
+      for (let i = 0; i < 5; i++) base.push((await streamTimes(model, 'anthropic')).content);
+      model.setProfile('anthropic', { ttftMs: 40, slowRate: 1, slowFactor: 3 });
+      const slow: number[] = [];
+      for (let i = 0; i < 5; i++) slow.push((await streamTimes(model, 'anthropic')).content);
+      assert.ok(Math.min(...slow) >= 110, `slow TTFTs ${slow.map(Math.round).join(', ')} ms`);
+      assert.ok(median(slow) / median(base) >= 1.6, `medians ${Math.round(median(base))} → ${Math.round(median(slow))} ms`);
+    });
+
+    it('ttftSigma spreads the TTFT around a median that stays near ttftMs', async () => {
+      model.setProfile('openai', { ttftMs: 30, ttftSigma: 0.6 });
+      const ttfts: number[] = [];
+      for (let i = 0; i < 40; i++) ttfts.push((await streamTimes(model, 'openai')).content);
+      const m = median(ttfts);
+      assert.ok(m >= 20 && m <= 60, `median ${m.toFixed(1)} ms`);
+      assert.ok(Math.max(...ttfts) / Math.min(...ttfts) >= 2, `TTFTs ${Math.round(Math.min(...ttfts))}..${Math.round(Math.max(...ttfts))} ms`);
+      assert.ok(ttfts.some((t) => t < 25) && ttfts.some((t) => t > 40), 'both sides of the median are reached');
+    });
+
+    it('tpsSigma varies the pace per request; tokensPerSec 0 stays unthrottled', async () => {
+      model.setProfile('anthropic', { tokensPerSec: 0, tpsSigma: 2 });
+      const t0 = performance.now();
+      for (let i = 0; i < 5; i++) await anthropic.messages.create({ model: 'x', max_tokens: 500, messages: [{ role: 'user', content: 'hello' }] });
+      assert.ok(performance.now() - t0 < 1000, 'unthrottled');
+
+      model.setProfile('anthropic', { tokensPerSec: 400, tpsSigma: 0.8 });
+      const durations: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const start = performance.now();
+        await anthropic.messages.create({ model: 'x', max_tokens: 500, messages: [{ role: 'user', content: 'hello' }] });
+        durations.push(performance.now() - start);
+      }
+      assert.ok(Math.max(...durations) / Math.min(...durations) >= 1.5, `durations ${durations.map(Math.round).join(', ')} ms`);
+    });
+  });
+
+  describe('headersMs', () => {
+    for (const provider of ['anthropic', 'openai'] as const) {
+      it(`${provider}: sends status, headers and the first frames before the first content token`, async () => {
+        model.setProfile(provider, { ttftMs: 300, headersMs: 20 });
+        const early = await streamTimes(model, provider);
+        assert.ok(early.headers < 200, `headers after ${Math.round(early.headers)} ms`);
+        assert.ok(early.content >= 250, `content after ${Math.round(early.content)} ms`);
+        assert.ok(early.content - early.headers >= 100, 'first response and first content are apart');
+        if (provider === 'anthropic') {
+          const events = [...early.beforeContent.matchAll(/^event: (\S+)$/gm)].map((m) => m[1]);
+          assert.deepEqual(events, ['message_start', 'content_block_start', 'ping']);
+        } else {
+          const chunks = early.beforeContent.split('\n\n').filter((f) => f.startsWith('data: ')).map((f) => JSON.parse(f.slice(6)));
+          assert.equal(chunks.length, 1);
+          assert.deepEqual(chunks[0].choices[0].delta, { role: 'assistant', content: '', refusal: null });
+        }
+
+        // Unset: headers leave with the first content token.
+        model.setProfile(provider, { ttftMs: 300, headersMs: null });
+        const late = await streamTimes(model, provider);
+        assert.ok(late.headers >= 250, `headers after ${Math.round(late.headers)} ms`);
+      });
+    }
+
+    it('is capped at the TTFT, and a non-streaming response still takes as long as the stream', async () => {
+      model.setProfile('openai', { ttftMs: 150, headersMs: 5000 });
+      const t = await streamTimes(model, 'openai');
+      assert.ok(t.headers >= 100 && t.headers < 2000, `headers after ${Math.round(t.headers)} ms`);
+      const t0 = performance.now();
+      await openai.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'hello' }] });
+      assert.ok(performance.now() - t0 >= 120);
+    });
+  });
+
+  describe('retry-after on injected errors', () => {
+    it('anthropic 429 and 529 carry retry-after when retryAfterSec is set', async () => {
+      for (const status of [429, 529]) {
+        model.setProfile('anthropic', { errorRate: 1, errorStatus: status, retryAfterSec: 3 });
+        await assert.rejects(anthropic.messages.create({ model: 'x', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] }), (err: unknown) => {
+          assert.ok(err instanceof Anthropic.APIError);
+          assert.equal(err.status, status);
+          assert.equal(err.headers?.get('retry-after'), '3');
+          return true;
+        });
+      }
+      model.setProfile('anthropic', { errorRate: 1, errorStatus: 529, retryAfterSec: null });
+      await assert.rejects(anthropic.messages.create({ model: 'x', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] }), (err: unknown) => {
+        assert.ok(err instanceof Anthropic.APIError);
+        assert.equal(err.headers?.get('retry-after'), null, 'no header when unset');
+        return true;
+      });
+    });
+
+    it('openai 429 and 503 carry retry-after when retryAfterSec is set', async () => {
+      for (const status of [429, 503]) {
+        model.setProfile('openai', { errorRate: 1, errorStatus: status, retryAfterSec: 1.5 });
+        await assert.rejects(openai.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'hi' }], stream: true }), (err: unknown) => {
+          assert.ok(err instanceof OpenAI.APIError);
+          assert.equal(err.status, status);
+          assert.equal(err.headers?.get('retry-after'), '1.5');
+          return true;
+        });
+      }
+    });
+  });
+
+  describe('stallAfterTokens', () => {
+    it('stalls after that many content pieces, in streams and in non-streaming durations', async () => {
+      model.setProfile('openai', { stallRate: 1, stallMs: 250, stallAfterTokens: 3 });
+      const times: number[] = [];
+      const stream = await openai.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'hello' }], stream: true });
+      for await (const chunk of stream) if (chunk.choices[0]?.delta?.content) times.push(performance.now());
+      assert.ok(times.length > 4);
+      const gaps = times.slice(1).map((t, i) => t - times[i]!);
+      const longest = gaps.indexOf(Math.max(...gaps));
+      assert.equal(longest, 2, `the gap after the third piece is the stall: ${gaps.map(Math.round).join(', ')} ms`);
+      assert.ok(gaps[2]! >= 200);
+
+      const t0 = performance.now();
+      await openai.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'hello' }] });
+      assert.ok(performance.now() - t0 >= 200, 'the non-streaming response waits for the stall too');
+      model.setProfile('openai', { stallRate: 1, stallMs: 2000, stallAfterTokens: 10_000 });
+      const t1 = performance.now();
+      await openai.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'hello' }] });
+      assert.ok(performance.now() - t1 < 1500, 'no stall when the answer ends first');
+    });
+  });
+
+  describe('continuation of an interrupted answer', () => {
+    const system = 'You are the shop assistant.';
+    const question = [{ role: 'user' as const, content: 'Hello there' }];
+    /** The answer cut after `words` words, with the whitespace that followed them. */
+    const cut = (text: string, words: number) => {
+      const head = new RegExp(`^(?:\\s*\\S+\\s+){${words}}`).exec(text)?.[0];
+      assert.ok(head && head.length < text.length, `the answer has more than ${words} words`);
+      return head;
+    };
+
+    it('anthropic: an assistant prefill gets only the rest, so prefill + reply is the whole answer', async () => {
+      const whole = await anthropic.messages.create({ model: 'x', max_tokens: 500, system, messages: question });
+      const full = whole.content[0]?.type === 'text' ? whole.content[0].text : '';
+      const prefill = cut(full, 6).trimEnd(); // callers trim: Anthropic refuses trailing whitespace in a prefill
+      const messages = [...question, { role: 'assistant' as const, content: prefill }];
+
+      const rest = await anthropic.messages.create({ model: 'x', max_tokens: 500, system, messages });
+      const reply = rest.content[0]?.type === 'text' ? rest.content[0].text : '';
+      assert.match(reply, /^\s/, 'the remainder keeps its leading whitespace');
+      assert.equal(prefill + reply, full);
+      assert.equal(rest.stop_reason, 'end_turn');
+      assert.ok(rest.usage.input_tokens > whole.usage.input_tokens, 'the prompt tokens include the prefill');
+      assert.ok(rest.usage.output_tokens < whole.usage.output_tokens, 'the output is only the rest');
+
+      const deltas: string[] = [];
+      await anthropic.messages.stream({ model: 'x', max_tokens: 500, system, messages }).on('text', (t) => deltas.push(t)).finalMessage();
+      assert.equal(prefill + deltas.join(''), full, 'streamed too');
+
+      const limited = await anthropic.messages.create({ model: 'x', max_tokens: 5, system, messages });
+      const part = limited.content[0]?.type === 'text' ? limited.content[0].text : '';
+      assert.equal(limited.stop_reason, 'max_tokens', 'max_tokens applies to the reply');
+      assert.ok(limited.usage.output_tokens <= 5);
+      assert.ok(reply.startsWith(part));
+
+      const other = await anthropic.messages.create({ model: 'x', max_tokens: 500, system, messages: [...question, { role: 'assistant', content: 'Something else entirely' }] });
+      assert.equal(other.content[0]?.type === 'text' ? other.content[0].text : '', full, 'a prefill the answer does not start with gets the whole answer');
+    });
+
+    it('openai: a partial answer plus CONTINUATION_INSTRUCTION gets only the rest, streamed or not', async () => {
+      const whole = await openai.chat.completions.create({ model: 'x', messages: [{ role: 'system', content: system }, ...question] });
+      const full = whole.choices[0]?.message.content ?? '';
+      for (const partial of [cut(full, 4), cut(full, 9).trimEnd()]) {
+        const messages = [
+          { role: 'system' as const, content: system },
+          ...question,
+          { role: 'assistant' as const, content: partial },
+          { role: 'user' as const, content: CONTINUATION_INSTRUCTION },
+        ];
+        const rest = await openai.chat.completions.create({ model: 'x', messages });
+        assert.equal(partial + (rest.choices[0]?.message.content ?? ''), full, JSON.stringify(partial));
+        assert.equal(rest.choices[0]?.finish_reason, 'stop');
+        assert.ok((rest.usage?.prompt_tokens ?? 0) > (whole.usage?.prompt_tokens ?? 0), 'the prompt tokens include the partial');
+        assert.ok((rest.usage?.completion_tokens ?? 0) < (whole.usage?.completion_tokens ?? 0));
+
+        const stream = await openai.chat.completions.create({ model: 'x', messages, stream: true });
+        let streamed = '';
+        for await (const chunk of stream) streamed += chunk.choices[0]?.delta?.content ?? '';
+        assert.equal(partial + streamed, full);
+      }
+      // Without the instruction it is an ordinary conversation ending with a user message, answered in full.
+      const ordinary = await openai.chat.completions.create({
+        model: 'x',
+        messages: [{ role: 'system', content: system }, ...question, { role: 'assistant', content: cut(full, 4) }, { role: 'user', content: 'hello' }],
+      });
+      assert.match(ordinary.choices[0]?.message.content ?? '', /^Hello!/);
+    });
+
+    it('across providers: an Anthropic partial is finished by OpenAI', async () => {
+      const whole = await anthropic.messages.create({ model: 'x', max_tokens: 500, system, messages: question });
+      const full = whole.content[0]?.type === 'text' ? whole.content[0].text : '';
+      const partial = cut(full, 7);
+      const rest = await openai.chat.completions.create({
+        model: 'x',
+        messages: [{ role: 'system', content: system }, ...question, { role: 'assistant', content: partial }, { role: 'user', content: CONTINUATION_INSTRUCTION }],
+      });
+      assert.equal(partial + (rest.choices[0]?.message.content ?? ''), full);
+    });
+  });
+
+  describe('stats', () => {
+    it('abortedByProvider counts the provider whose response the client hung up on', async () => {
+      model.setProfile('openai', { tokensPerSec: 20 });
+      const before = model.stats().abortedByProvider;
+      const ac = new AbortController();
+      const stream = await openai.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'hello' }], stream: true }, { signal: ac.signal });
+      const iterator = stream[Symbol.asyncIterator]();
+      await iterator.next();
+      ac.abort();
+      await until(() => model.stats().abortedByProvider.openai > before.openai);
+      assert.equal(model.stats().abortedByProvider.anthropic, before.anthropic);
+    });
+
+    it('POST /_offline/reset-stats and resetStats() zero the counters', async () => {
+      await anthropic.messages.create({ model: 'counted', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] });
+      assert.ok((model.stats().requests['anthropic'] ?? 0) > 0);
+      const zero = { requests: {}, errors: {}, aborted: 0, abortedByProvider: { anthropic: 0, openai: 0 }, models: {} };
+      const res = await fetch(`${model.url}/_offline/reset-stats`, { method: 'POST' });
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), zero);
+      assert.deepEqual(model.stats(), zero);
+      assert.deepEqual(await (await fetch(`${model.url}/_offline/stats`)).json(), zero);
+
+      await anthropic.messages.create({ model: 'counted', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] });
+      assert.equal(model.stats().requests['anthropic'], 1);
+      assert.equal(model.stats().models['counted'], 1);
+      model.resetStats();
+      assert.deepEqual(model.stats(), zero);
     });
   });
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { buildDataBlock, buildSqlPrompt, extractSql, readSqlPrompt, SQL_TASK_LINE } from '../../activities/sql/prompts.ts';
+import { buildDataBlock, buildSqlPrompt, extractSql, readSqlPrompt, SQL_TASK_LINE, sqlPromptText } from '../../activities/sql/prompts.ts';
 import { captureByRules } from '../../activities/understanding/rules.ts';
 import { answerFor, ruleFor } from '../../infra/offline-model/rules.ts';
 import { sqlForSlots } from '../../infra/offline-model/sql-writer.ts';
@@ -152,7 +152,7 @@ describe('sql prompt protocol', () => {
 
   it('builds a prompt with a stable head and the per-request lines last', () => {
     const p = buildSqlPrompt(input);
-    const lines = p.system.split('\n');
+    const lines = sqlPromptText(p).split('\n');
     assert.equal(lines[0], SQL_TASK_LINE);
     assert.deepEqual(p.messages, [{ role: 'user', content: input.question }]);
     const at = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix));
@@ -161,13 +161,14 @@ describe('sql prompt protocol', () => {
     assert.ok(lines.includes('Q: Orders yesterday') && lines.includes('SQL: SELECT count(*) FROM orders'));
     // Two tenants' prompts for different requests share everything up to the Today line.
     const other = buildSqlPrompt({ ...input, question: 'x', today: '2026-07-01', slots: {}, examples: [] });
-    assert.equal(other.system.split('\nToday: ')[0], p.system.split('\nToday: ')[0]);
+    assert.equal(other.system, p.system, 'the cacheable part is sent apart from the per-request lines');
+    assert.ok(!p.system.includes('Today: ') && p.systemContext.startsWith('Today: '));
   });
 
   it('reads its prompt back, with a previous error when there is one', () => {
-    const read = readSqlPrompt(buildSqlPrompt({ ...input, previousError: { sql: 'SELECT\nnope', error: 'column "nope"\ndoes not exist' } }).system);
+    const read = readSqlPrompt(sqlPromptText(buildSqlPrompt({ ...input, previousError: { sql: 'SELECT\nnope', error: 'column "nope"\ndoes not exist' } })));
     assert.deepEqual(read, { slots, today: '2026-06-30', tenantSchema: 'acme', previousError: 'column "nope" does not exist' });
-    assert.equal(readSqlPrompt(buildSqlPrompt(input).system)?.previousError, null);
+    assert.equal(readSqlPrompt(sqlPromptText(buildSqlPrompt(input)))?.previousError, null);
     assert.equal(readSqlPrompt('TASK: capture_slots\nToday: 2026-06-30'), null);
     assert.equal(readSqlPrompt(''), null);
     const broken = readSqlPrompt(`${SQL_TASK_LINE}\nSchema: Not-Valid\nToday: 2026-13-45\nSlots: {oops`);
@@ -212,7 +213,7 @@ describe('sql prompt protocol', () => {
 
 describe('offline model: SQL and data rules', () => {
   const system = (slots: Slots) =>
-    buildSqlPrompt({ question: 'q', tenantSchema: 'globex', schemaText: 'orders(id integer)', slots, today: '2026-06-30', examples: [] }).system;
+    sqlPromptText(buildSqlPrompt({ question: 'q', tenantSchema: 'globex', schemaText: 'orders(id integer)', slots, today: '2026-06-30', examples: [] }));
 
   it('answers a SQL task with the writer\'s SQL in a fence, the same with a previous error', () => {
     const slots: Slots = { metric: 'orders', dimension: 'channel' };
@@ -222,7 +223,7 @@ describe('offline model: SQL and data rules', () => {
     assert.equal(answer, `\`\`\`sql\n${sqlForSlots(slots, { today: '2026-06-30', schema: 'globex' })}\n\`\`\``);
     assert.equal(extractSql(answer), sqlForSlots(slots, { today: '2026-06-30', schema: 'globex' }));
     const retry = buildSqlPrompt({ question: 'q', tenantSchema: 'globex', schemaText: 'orders(id integer)', slots, today: '2026-06-30', examples: [], previousError: { sql: 'SELECT x', error: 'boom' } });
-    assert.equal(answerFor({ system: retry.system, messages: req.messages }), answer);
+    assert.equal(answerFor({ system: sqlPromptText(retry), messages: req.messages }), answer);
   });
 
   it('answers a sentence without SQL when nothing can be written', () => {
