@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Queryable } from '../infra/db.ts';
 import type { KvCache } from '../infra/kv-cache.ts';
 import type { Embedder } from '../infra/llm/embeddings.ts';
+import type { PriceTable } from '../infra/llm/pricing.ts';
 import type { ChatProvider, ProviderName } from '../infra/llm/provider.ts';
 import type { TurnEventBus } from './turn-events/bus.ts';
 
@@ -17,6 +18,8 @@ export interface ActivityDeps {
   /** Answer providers by name; the workflow picks the order. */
   providers: Partial<Record<ProviderName, ChatProvider>>;
   embedder: Embedder;
+  /** Model prices (list prices with MODEL_PRICES over them): every model call's cost. */
+  prices: PriceTable;
   settings: {
     historyWindowTurns: number;
     historyWindowTokens: number;
@@ -35,4 +38,6 @@ export interface ActivityDeps {
   };
   /** Clock (tests pin it). */
   now: () => number;
+  /** Prometheus metrics of this process: `finishTurn` counts each turn once (absent: nothing recorded). */
+  metrics?: Pick<import('../infra/metrics.ts').Metrics, 'recordTurn'>;
 }

@@ -1,25 +1,38 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { costUsd } from '../../infra/llm/pricing.ts';
-import { ProviderError, type ProviderName } from '../../infra/llm/provider.ts';
-import type { HistoryMessage, TurnEvent, Usage } from '../../workflows/shared/contract.ts';
+import type { ProviderName } from '../../infra/llm/provider.ts';
+import { addUsage, type GenerationSummary, type HistoryMessage, type ModelCall, type TurnEvent, type Usage, ZERO_USAGE } from '../../workflows/shared/contract.ts';
 import type { Slots } from '../../workflows/shared/understanding.ts';
 import { FAILURE_TYPES } from '../../workflows/shared/failures.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { redactPii, StreamingRedactor } from '../guardrails/rules.ts';
-import { retryableFailure } from '../retry.ts';
+import { priceCall } from '../model-calls.ts';
+import { jitteredDelayMs } from '../retry.ts';
 import { publishAll } from '../turn-events/activities.ts';
 import { chunkTexts } from '../knowledge/store.ts';
 import { readResult } from '../sql/activities.ts';
 import { buildDataBlock } from '../sql/prompts.ts';
 import { describeResult } from '../sql/describe.ts';
 import { type AnswerAudience, buildContextBlocks, buildSystemPrompt, buildUserContext } from './prompt.ts';
+import { createProviderHealth, type ProviderHealth } from './provider-health.ts';
+import { raceProviders, RaceError, type RaceCandidate, type RaceResult } from './race.ts';
 
 /** Input of `generateAnswer`: everything the model needs, nothing large. */
 export interface GenerateAnswerInput {
   stream: string;
   tenantId: string;
-  provider: ProviderName;
+  /** Providers in start order (those without a key in this deployment are skipped). */
+  providers?: ProviderName[];
+  /** `race`: hedged racing on the first token; `single`: the next provider only after one fails. */
+  strategy?: 'race' | 'single';
+  /** Delay before the next provider starts while none has sent a token (`auto`: from the first one's recent latency). */
+  hedgeDelayMs?: number | 'auto';
+  /** A streaming answer with no token for this long continues on another provider. */
+  stallTimeoutMs?: number;
+  /** Epoch ms: without a first token by then the call ends (`AnswerDeadlineExceeded`) and the turn moves on. */
+  firstTokenDeadline?: number;
+  /** One provider, no race: the input of turns started before racing (their histories replay with it). */
+  provider?: ProviderName;
   message: string;
   history: HistoryMessage[];
   receivedAt: number;
@@ -39,13 +52,18 @@ export interface GenerateAnswerInput {
 /** What the workflow keeps of a generated answer. */
 export interface GenerateAnswerOutput {
   answer: string;
+  /** The provider whose first token won. */
   provider: ProviderName;
   model: string;
+  /** Every call of the race, losers and failures included. */
   usage: Usage;
   costUsd: number;
+  listCostUsd?: number;
+  calls?: ModelCall[];
+  generation?: GenerationSummary;
   /** From the API accepting the turn to the first token on the turn's stream. */
   ttftMs: number | null;
-  /** The provider's own time to first token. */
+  /** The provider's own time to first token (from the race's start). */
   providerTtftMs: number | null;
   providerMs: number;
   redactions: number;
@@ -53,84 +71,144 @@ export interface GenerateAnswerOutput {
   sources: { slug: string; title: string }[];
 }
 
-/** The answer-generation activity: streams tokens to the turn's event stream as they arrive. */
-export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'providers' | 'events' | 'appDb' | 'kv'>) {
+/** Details of a failed answer: the calls it made (they cost tokens too); read by the workflow from the failure. */
+export interface GenerateAnswerFailureDetails {
+  calls: ModelCall[];
+  reason: RaceError['reason'];
+}
+
+/** Heartbeats go out on this timer, not per token: a slow first byte must not look like a dead worker. */
+export const HEARTBEAT_EVERY_MS = 400;
+
+/** The answer-generation activity: races the providers, streams the winner's tokens to the turn's event stream. */
+export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'providers' | 'events' | 'appDb' | 'kv' | 'prices'>, health: ProviderHealth = createProviderHealth()) {
   return {
-    /** Generates the answer with one provider, streaming redacted tokens; heartbeats so cancellation reaches the SDK call. */
+    /** Generates the answer: hedged race on the first content token, stall failover, tokens streamed redacted and tagged with the attempt. */
     async generateAnswer(input: GenerateAnswerInput): Promise<GenerateAnswerOutput> {
       const ctx = Context.current();
       const { attempt } = ctx.info;
-      const provider = deps.providers[input.provider];
-      if (!provider) {
-        throw ApplicationFailure.nonRetryable(`provider ${input.provider} is not configured`, FAILURE_TYPES.providerNotConfigured);
+      const wanted = input.providers ?? (input.provider ? [input.provider] : []);
+      const configured = wanted.filter((p) => deps.providers[p]);
+      if (!configured.length) {
+        throw ApplicationFailure.nonRetryable(`no answer provider is configured (wanted: ${wanted.join(', ') || 'none'})`, FAILURE_TYPES.providerNotConfigured);
       }
       const started = Date.now();
-      await publishAll(deps.events, input.stream, input.progress);
-      // Clients start the answer text anew on this event: after a retry or a fallback they may hold a partial one.
-      await deps.events.publish(input.stream, {
-        type: 'step',
-        data: { name: 'generateAnswer', status: 'started', attempt, ...(attempt > 1 ? { reason: 'retry: discard earlier tokens' } : {}) },
-      });
-
-      const [passages, stored] = await Promise.all([
-        chunkTexts(deps.appDb, input.tenantId, input.knowledgeChunkIds ?? []),
-        input.data ? readResult(deps.kv, input.tenantId, input.data.ref) : Promise.resolve(null),
-      ]);
-      const dataBlock = stored && input.data ? buildDataBlock(describeResult(stored, input.data.slots)) : '';
-      const sources = [...new Map(passages.map((p) => [p.slug, { slug: p.slug, title: p.title }])).values()];
-      const redactor = new StreamingRedactor();
-      const pending: Promise<unknown>[] = [];
-      let firstTokenAt: number | null = null;
       let tokens = 0;
-      const emit = (text: string) => {
-        if (!text) return;
-        firstTokenAt ??= Date.now();
-        // Not awaited one by one: a single connection keeps them in order; awaited together below.
-        pending.push(deps.events.publish(input.stream, { type: 'token', data: { text, attempt } }));
-      };
+      // Calls of earlier attempts that failed: carried in the heartbeat details, which survive a retry, so their cost is counted.
+      const carried = (ctx.info.heartbeatDetails as { failedCalls?: ModelCall[] } | undefined)?.failedCalls ?? [];
+      const heartbeat = setInterval(() => ctx.heartbeat({ tokens, failedCalls: carried }), HEARTBEAT_EVERY_MS);
+      const strategy = input.strategy ?? 'single';
+      const order = health.order(configured);
+      const hedgeDelayMs = strategy === 'race' && order.length > 1 ? health.hedgeDelay(order[0]!, input.hedgeDelayMs ?? 'auto') : null;
+      const candidates: RaceCandidate[] = order.map((name) => ({ name, provider: deps.providers[name]!, model: deps.providers[name]!.models[input.tier] }));
+      const summary = (race: Pick<RaceResult, 'failovers'> & { winner: ProviderName | null }): GenerationSummary => ({
+        providers: order,
+        strategy,
+        hedgeDelayMs,
+        tier: input.tier,
+        winner: race.winner,
+        failovers: race.failovers,
+        attempts: attempt,
+      });
+      const priced = (calls: RaceResult['calls']): ModelCall[] =>
+        calls.map((c) => priceCall(deps.prices, deps.providers[c.provider], { ...c, step: 'generateAnswer' }));
+
       try {
-        const result = await provider.stream({
-          system: buildSystemPrompt(input.tenantId),
-          systemContext: [input.audience ? buildUserContext(input.audience) : '', buildContextBlocks(passages), dataBlock].filter(Boolean).join('\n') || undefined,
-          // Redacted again here: when the input check failed open, the message reaches us unredacted.
-          messages: [...input.history, { role: 'user', content: redactPii(input.message).text }],
-          maxTokens: input.maxTokens,
-          model: provider.models[input.tier],
-          signal: ctx.cancellationSignal,
-          onToken: (text) => {
-            tokens++;
-            emit(redactor.push(text));
-            ctx.heartbeat({ tokens });
-          },
+        await publishAll(deps.events, input.stream, input.progress);
+        // Clients start the answer text anew on this event: after a retry they may hold a partial one.
+        await deps.events.publish(input.stream, {
+          type: 'step',
+          data: { name: 'generateAnswer', status: 'started', attempt, ...(attempt > 1 ? { reason: 'retry: discard earlier tokens' } : {}) },
         });
+        const [passages, stored] = await Promise.all([
+          chunkTexts(deps.appDb, input.tenantId, input.knowledgeChunkIds ?? []),
+          input.data ? readResult(deps.kv, input.tenantId, input.data.ref) : Promise.resolve(null),
+        ]);
+        const dataBlock = stored && input.data ? buildDataBlock(describeResult(stored, input.data.slots)) : '';
+        const sources = [...new Map(passages.map((p) => [p.slug, { slug: p.slug, title: p.title }])).values()];
+        const redactor = new StreamingRedactor();
+        const pending: Promise<unknown>[] = [];
+        let firstTokenAt: number | null = null;
+        const emit = (text: string) => {
+          if (!text) return;
+          firstTokenAt ??= Date.now();
+          // Not awaited one by one: a single connection keeps them in order; awaited together below.
+          pending.push(deps.events.publish(input.stream, { type: 'token', data: { text, attempt } }));
+        };
+        let race: RaceResult;
+        try {
+          race = await raceProviders({
+            candidates,
+            hedgeDelayMs,
+            stallTimeoutMs: input.stallTimeoutMs ?? 4000,
+            ...(input.firstTokenDeadline !== undefined ? { firstTokenDeadline: input.firstTokenDeadline } : {}),
+            request: {
+              system: buildSystemPrompt(input.tenantId),
+              systemContext: [input.audience ? buildUserContext(input.audience) : '', buildContextBlocks(passages), dataBlock].filter(Boolean).join('\n') || undefined,
+              // Redacted again here: when the input check failed open, the message reaches us unredacted.
+              messages: [...input.history, { role: 'user', content: redactPii(input.message).text }],
+              maxTokens: input.maxTokens,
+            },
+            signal: ctx.cancellationSignal,
+            onToken: (text) => {
+              tokens++;
+              emit(redactor.push(text));
+            },
+            onFailover: (from, to, reason) => {
+              ctx.log.warn('answer failed over mid-stream', { from, to, reason });
+              pending.push(deps.events.publish(input.stream, { type: 'step', data: { name: 'failover', status: 'completed', attempt, reason: `${reason}; continuing on ${to}` } }));
+            },
+          });
+        } finally {
+          await Promise.allSettled(pending);
+        }
         emit(redactor.flush());
         await Promise.all(pending);
+        const calls = [...carried, ...priced(race.calls)];
+        health.learn(race.calls);
         const ms = Date.now() - started;
         await deps.events.publish(input.stream, { type: 'step', data: { name: 'generateAnswer', status: 'completed', ms, attempt } });
         return {
-          answer: result.text,
-          provider: result.provider,
-          model: result.model,
-          usage: result.usage,
-          costUsd: costUsd(result.model, result.usage),
+          answer: race.text,
+          provider: race.winner,
+          model: race.model,
+          usage: calls.reduce((u, c) => addUsage(u, c.usage), { ...ZERO_USAGE }),
+          costUsd: sum(calls.map((c) => c.costUsd)),
+          listCostUsd: sum(calls.map((c) => c.listCostUsd)),
+          calls,
+          generation: summary(race),
           ttftMs: firstTokenAt === null ? null : firstTokenAt - input.receivedAt,
-          providerTtftMs: result.ttftMs,
-          providerMs: result.totalMs,
+          providerTtftMs: race.ttftMs,
+          providerMs: ms,
           redactions: redactor.redactions,
           sources,
         };
       } catch (err) {
-        await Promise.allSettled(pending);
-        if (ctx.cancellationSignal.aborted) throw err; // cancellation: let the SDK report it as such
+        // Cancelled: reported as a cancellation (the signal's own CancelledFailure), never as a failure.
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
         await deps.events
           .publish(input.stream, { type: 'step', data: { name: 'generateAnswer', status: 'failed', ms: Date.now() - started, attempt } })
           .catch(() => {});
-        if (err instanceof ProviderError) {
-          if (!err.retryable) throw ApplicationFailure.nonRetryable(err.message, FAILURE_TYPES.providerRejected);
-          throw retryableFailure(FAILURE_TYPES.providerUnavailable, err.message, attempt, err);
+        if (!(err instanceof RaceError)) throw err;
+        health.learn(err.calls);
+        const details: GenerateAnswerFailureDetails = { calls: [...carried, ...priced(err.calls)], reason: err.reason };
+        ctx.heartbeat({ tokens, failedCalls: details.calls });
+        if (err.reason === 'deadline') {
+          throw ApplicationFailure.create({ type: FAILURE_TYPES.answerDeadline, message: err.message, nonRetryable: true, details: [details] });
         }
-        throw retryableFailure(FAILURE_TYPES.providerUnavailable, (err as Error).message ?? String(err), attempt, err as Error);
+        if (!err.retryable) throw ApplicationFailure.create({ type: FAILURE_TYPES.providerRejected, message: err.message, nonRetryable: true, details: [details] });
+        // Full jitter, but never sooner than the providers asked (Retry-After); a retry that could only start
+        // after the turn's deadline is not worth scheduling: the turn moves on to its fallbacks now.
+        const nextRetryDelay = Math.max(jitteredDelayMs(attempt), err.retryAfterMs ?? 0);
+        const tooLate = input.firstTokenDeadline !== undefined && Date.now() + nextRetryDelay >= input.firstTokenDeadline;
+        throw ApplicationFailure.create({ type: FAILURE_TYPES.providerUnavailable, message: err.message, details: [details], nextRetryDelay, nonRetryable: tooLate });
+      } finally {
+        clearInterval(heartbeat);
       }
     },
   };
+}
+
+function sum(values: number[]): number {
+  return Math.round(values.reduce((a, b) => a + b, 0) * 1e9) / 1e9;
 }

@@ -4,10 +4,12 @@
 // streamed as a `sql` event and stored; the workflow carries only a reference.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { ZERO_USAGE, type ModelCall } from '../../workflows/shared/contract.ts';
 import { FAILURE_TYPES } from '../../workflows/shared/failures.ts';
 import type { Slots } from '../../workflows/shared/understanding.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { redactPii } from '../guardrails/rules.ts';
+import { priceCall } from '../model-calls.ts';
 import { indexSqlExamples, nearestSqlExamples } from './examples.ts';
 import { runReadOnly, type QueryResult } from './executor.ts';
 import { buildSqlPrompt, extractSql } from './prompts.ts';
@@ -32,6 +34,8 @@ export interface SqlAgentOutput {
   attempts: number;
   /** Milliseconds spent per stage, summed over attempts: schema, generate, validate, execute. */
   timings: { schema: number; generate: number; validate: number; execute: number };
+  /** The model calls that wrote the SQL. */
+  calls: ModelCall[];
 }
 
 /** Key of a stored result; tenant-scoped, so a reference can only be read for its own tenant. */
@@ -56,7 +60,7 @@ function errorText(err: unknown): string {
 }
 
 /** The SQL agent activity. */
-export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb' | 'kv' | 'providers' | 'embedder' | 'events' | 'settings'>) {
+export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb' | 'kv' | 'providers' | 'embedder' | 'events' | 'settings' | 'prices'>) {
   // The examples are embedded once per process (the start-up warm-up usually did it already).
   let examplesReady: Promise<unknown> | undefined;
   const examplesFor = async (vector: number[] | undefined, model: string | undefined) => {
@@ -79,8 +83,17 @@ export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb
       timeZone?: string;
       vector?: number[];
       model?: string;
+      /** Epoch ms: the data phase's budget. Past it the agent stops (`PhaseDeadlineExceeded`) and the answer goes without data. */
+      deadlineAt?: number;
     }): Promise<SqlAgentOutput> {
       const ctx = Context.current();
+      const budget = input.deadlineAt !== undefined ? AbortSignal.timeout(Math.max(1, input.deadlineAt - Date.now())) : undefined;
+      const signal = budget ? AbortSignal.any([ctx.cancellationSignal, budget]) : ctx.cancellationSignal;
+      const calls: ModelCall[] = [];
+      const overBudget = () => {
+        if (!budget?.aborted || ctx.cancellationSignal.aborted) return;
+        throw ApplicationFailure.create({ type: FAILURE_TYPES.phaseDeadline, message: 'the data phase ran out of time', nonRetryable: true, details: [{ calls }] });
+      };
       const { sqlMaxAttempts, sqlTimeoutMs, sqlMaxRows, understandingProvider } = deps.settings;
       const provider = deps.providers[understandingProvider];
       if (!provider) throw ApplicationFailure.nonRetryable(`provider ${understandingProvider} is not configured`, FAILURE_TYPES.providerNotConfigured);
@@ -104,7 +117,13 @@ export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb
       while (!ran && attempts < sqlMaxAttempts) {
         attempts++;
         const prompt = buildSqlPrompt({ question, tenantSchema: input.tenantId, schemaText: schema.text, slots: input.slots, today: input.today, examples, previousError });
-        const reply = await clock('generate', () => provider.complete({ ...prompt, maxTokens: 800, temperature: 0, signal: ctx.cancellationSignal }));
+        const t0 = performance.now();
+        const reply = await clock('generate', () => provider.complete({ ...prompt, maxTokens: 800, temperature: 0, signal })).catch((err: unknown) => {
+          calls.push(priceCall(deps.prices, provider, { step: 'runSqlAgent', provider: understandingProvider, model: provider.models.fast, outcome: budget?.aborted ? 'timeout' : 'failed', startMs: 0, ttftMs: null, ms: Math.round(performance.now() - t0), usage: { ...ZERO_USAGE } }));
+          overBudget();
+          throw err;
+        });
+        calls.push(priceCall(deps.prices, provider, { step: 'runSqlAgent', provider: understandingProvider, model: provider.models.fast, reportedModel: reply.model, outcome: 'ok', startMs: 0, ttftMs: null, ms: Math.round(performance.now() - t0), usage: reply.usage }));
         const sql = extractSql(reply.text);
         if (!sql) {
           previousError = { sql: reply.text.slice(0, 300), error: 'the reply contained no SQL query' };
@@ -116,16 +135,24 @@ export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb
           continue;
         }
         try {
-          const result = await clock('execute', () => runReadOnly(deps.tenantDb, { tenantId: input.tenantId, sql: guard.sql, timeoutMs: sqlTimeoutMs, timeZone: input.timeZone }));
+          // Never past the phase's budget: the statement timeout is the smaller of the two.
+          const timeoutMs = input.deadlineAt !== undefined ? Math.max(100, Math.min(sqlTimeoutMs, input.deadlineAt - Date.now())) : sqlTimeoutMs;
+          const result = await clock('execute', () => runReadOnly(deps.tenantDb, { tenantId: input.tenantId, sql: guard.sql, timeoutMs, timeZone: input.timeZone }));
           ran = { sql: guard.sql, result };
         } catch (err) {
           if (ctx.cancellationSignal.aborted) throw err;
+          overBudget();
           previousError = { sql: guard.sql, error: errorText(err) };
         }
         if (previousError && !ran) ctx.log.warn('SQL attempt failed; asking the model to correct it', { attempt: attempts, error: previousError.error });
       }
       if (!ran) {
-        throw ApplicationFailure.nonRetryable(`the data could not be retrieved after ${attempts} attempts: ${previousError?.error ?? 'unknown'}`, FAILURE_TYPES.sqlFailed);
+        throw ApplicationFailure.create({
+          type: FAILURE_TYPES.sqlFailed,
+          message: `the data could not be retrieved after ${attempts} attempts: ${previousError?.error ?? 'unknown'}`,
+          nonRetryable: true,
+          details: [{ calls }],
+        });
       }
       const { sql, result } = ran;
       const capped = result.rowCount >= sqlMaxRows;
@@ -135,7 +162,7 @@ export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb
         deps.kv.set(resultKey(input.tenantId, ref), JSON.stringify(stored), RESULT_TTL_SECONDS),
         deps.events.publish(input.stream, { type: 'sql', data: { sql, columns: result.columns, rows: result.rows.slice(0, SQL_EVENT_ROWS), rowCount: result.rowCount } }),
       ]);
-      return { resultRef: ref, sql, columns: result.columns, rowCount: result.rowCount, capped, attempts, timings };
+      return { resultRef: ref, sql, columns: result.columns, rowCount: result.rowCount, capped, attempts, timings, calls };
     },
   };
 }

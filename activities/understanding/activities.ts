@@ -2,18 +2,23 @@ import { isDeepStrictEqual } from 'node:util';
 import { Context } from '@temporalio/activity';
 import { redactPii } from '../guardrails/rules.ts';
 import { throwIfTurnAborted, turnWorkSignal } from '../turn-aborts.ts';
+import { createPriceTable, type PriceTable } from '../../infra/llm/pricing.ts';
 import type { ChatProvider, CompleteResult, ProviderName } from '../../infra/llm/provider.ts';
+import { ZERO_USAGE, type ModelCall } from '../../workflows/shared/contract.ts';
+import { priceCall } from '../model-calls.ts';
 import type { CaptureResult, DetectResult, ReconcileReason, SessionContext, Slots } from '../../workflows/shared/understanding.ts';
 import { buildCapturePrompt, buildDetectPrompt, PROMPT_VERSION, type UnderstandingPrompt } from './prompts.ts';
 import { captureByRules, detectByRules, isFollowUp } from './rules.ts';
 import { parseCaptureOutput, parseDetectOutput, type ParsedCapture } from './schemas.ts';
 
 /** All the understanding activities need of a provider (a full `ChatProvider` fits). */
-export type UnderstandingProvider = Pick<ChatProvider, 'complete'>;
+export type UnderstandingProvider = Pick<ChatProvider, 'complete'> & Partial<Pick<ChatProvider, 'models' | 'priceAs'>>;
 
 /** What the understanding activities close over. */
 export interface UnderstandingDeps {
   providers: Partial<Record<ProviderName, UnderstandingProvider>>;
+  /** Prices of the calls (`calls` in the results); list prices when absent. */
+  prices?: PriceTable;
   settings: {
     /** Budget of one model call; past it the rules answer instead (the turn must not wait on understanding). */
     understandingTimeoutMs: number;
@@ -39,12 +44,12 @@ export interface DetectIntentInput {
 }
 
 /** Why a result came from the rules: `timeout`, `provider-error: 529`, `invalid-output`, `provider-not-configured: openai`. */
-export type WithFallback<T> = T & { fallbackReason?: string };
+export type WithFallback<T> = T & { fallbackReason?: string; calls?: ModelCall[] };
 
 // Replies are one small JSON object; a cap keeps a rambling model from eating the time budget.
 const MAX_TOKENS = 400;
 
-type Asked<T> = { ok: true; value: T } | { ok: false; reason: string };
+type Asked<T> = ({ ok: true; value: T } | { ok: false; reason: string }) & { calls?: ModelCall[] };
 
 /**
  * Inherited keys that match the slots: only keys the previous turn had; an inherited key the model
@@ -65,11 +70,28 @@ function reconcileInherited(parsed: ParsedCapture, message: string, previous: Se
 
 /** Slot capture and intent detection: the configured provider's fast model, the rules when it fails or is late. */
 export function createUnderstandingActivities(deps: UnderstandingDeps) {
+  const prices = deps.prices ?? createPriceTable();
   /** One `complete()` call parsed by `parse`; every failure but the activity's own cancellation becomes a reason. */
-  async function ask<T>(prompt: UnderstandingPrompt, parse: (text: string) => T | null): Promise<Asked<T>> {
+  async function ask<T>(step: string, prompt: UnderstandingPrompt, parse: (text: string) => T | null): Promise<Asked<T>> {
     const name = deps.settings.understandingProvider;
     const provider = deps.providers[name];
     if (!provider) return { ok: false, reason: `provider-not-configured: ${name}` };
+    const t0 = performance.now();
+    const call = (outcome: ModelCall['outcome'], r?: CompleteResult, status?: number | null): ModelCall[] => [
+      priceCall(prices, provider, {
+        step,
+        provider: name,
+        model: provider.models?.fast ?? r?.model ?? 'unknown',
+        outcome,
+        ...(status != null ? { status } : {}),
+        startMs: 0,
+        ttftMs: null,
+        ms: Math.round(performance.now() - t0),
+        // A failed or abandoned call's tokens are not reported back; it is counted, at zero.
+        usage: r?.usage ?? { ...ZERO_USAGE },
+        ...(r ? { reportedModel: r.model } : {}),
+      }),
+    ];
     const timeout = AbortSignal.timeout(deps.settings.understandingTimeoutMs);
     // Aborted when the activity is cancelled or the input guardrail denies the turn meanwhile.
     const work = turnWorkSignal();
@@ -85,16 +107,17 @@ export function createUnderstandingActivities(deps: UnderstandingDeps) {
     } catch (err) {
       throwIfTurnAborted(work.signal);
       throwIfCancelled(err);
-      if (timeout.aborted) return { ok: false, reason: 'timeout' };
+      if (timeout.aborted) return { ok: false, reason: 'timeout', calls: call('timeout') };
       // Told apart by name and shape, not instanceof: errors may have crossed a realm or a serializer.
       const e = err as { name?: string; status?: number | null; message?: string };
-      if (e.name === 'ProviderError') return { ok: false, reason: `provider-error: ${e.status ?? e.message ?? 'unknown'}` };
-      return { ok: false, reason: `provider-error: ${e.message ?? String(err)}` };
+      if (e.name === 'ProviderError') return { ok: false, reason: `provider-error: ${e.status ?? e.message ?? 'unknown'}`, calls: call('failed', undefined, e.status) };
+      return { ok: false, reason: `provider-error: ${e.message ?? String(err)}`, calls: call('failed') };
     } finally {
       work.release();
     }
     const value = parse(result.text);
-    return value === null ? { ok: false, reason: 'invalid-output' } : { ok: true, value };
+    const calls = call('ok', result);
+    return value === null ? { ok: false, reason: 'invalid-output', calls } : { ok: true, value, calls };
   }
 
   /** Cancellation must reach Temporal as such, never turn into a rules answer. */
@@ -116,22 +139,24 @@ export function createUnderstandingActivities(deps: UnderstandingDeps) {
     /** Captures the message's slots (and those a follow-up inherits); the rules answer when the model cannot. */
     async captureSlots(input: CaptureSlotsInput): Promise<WithFallback<CaptureResult>> {
       // The model sees the message without PII (the input check that redacts it runs in parallel).
-      const asked = await ask(buildCapturePrompt({ ...input, message: redactPii(input.message).text }), parseCaptureOutput);
-      if (asked.ok) return { ...reconcileInherited(asked.value, input.message, input.previous), source: 'model' };
+      const asked = await ask('captureSlots', buildCapturePrompt({ ...input, message: redactPii(input.message).text }), parseCaptureOutput);
+      const calls = asked.calls ? { calls: asked.calls } : {};
+      if (asked.ok) return { ...reconcileInherited(asked.value, input.message, input.previous), source: 'model', ...calls };
       logFallback('captureSlots', asked.reason);
       const rules = captureByRules(input.message, { today: input.today, previous: input.previous });
-      return { ...rules, source: 'rules', fallbackReason: asked.reason };
+      return { ...rules, source: 'rules', fallbackReason: asked.reason, ...calls };
     },
 
     /** Detects intent and complexity; pass 2 shows the model the captured slots. The rules answer when the model cannot. */
     async detectIntent(input: DetectIntentInput): Promise<WithFallback<DetectResult>> {
       // Pass 1 runs in parallel with capture, so it has no slots even when the caller passes some.
       const slots = input.pass === 2 ? input.slots : undefined;
-      const asked = await ask(buildDetectPrompt({ message: redactPii(input.message).text, slots }), parseDetectOutput);
-      if (asked.ok) return { ...asked.value, source: 'model' };
+      const asked = await ask(input.pass === 2 ? 'reconcileIntent' : 'detectIntent', buildDetectPrompt({ message: redactPii(input.message).text, slots }), parseDetectOutput);
+      const calls = asked.calls ? { calls: asked.calls } : {};
+      if (asked.ok) return { ...asked.value, source: 'model', ...calls };
       logFallback('detectIntent', asked.reason);
       const rules = detectByRules(input.message, { slots });
-      return { ...rules, source: 'rules', fallbackReason: asked.reason };
+      return { ...rules, source: 'rules', fallbackReason: asked.reason, ...calls };
     },
   };
 }

@@ -8,7 +8,7 @@ export function answering(answer: string): Activities['generateAnswer'] {
   return async (input) =>
     ({
       answer,
-      provider: input.provider,
+      provider: input.providers?.[0] ?? input.provider ?? 'anthropic',
       model: 'stub-model',
       usage: { ...ZERO_USAGE, outputTokens: 10 },
       costUsd: 0,

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadChart } from '../../activities/charts/store.ts';
 import { createSqlActivities } from '../../activities/sql/activities.ts';
 import { runReadOnly } from '../../activities/sql/executor.ts';
+import { createPriceTable } from '../../infra/llm/pricing.ts';
 import type { ChatProvider, CompleteRequest } from '../../infra/llm/provider.ts';
 import { ZERO_USAGE } from '../../workflows/shared/contract.ts';
 import { activityRunner } from '../helpers/activity-env.ts';
@@ -137,6 +138,7 @@ describe('SQL agent', () => {
       providers: { ...base, anthropic: { ...base.anthropic!, complete: provider.complete } },
       embedder: stack.providers.embedder,
       events: stack.messaging.events,
+      prices: createPriceTable(),
       settings: { ...activityDefaults, understandingProvider: 'anthropic' },
     });
   }
@@ -162,8 +164,9 @@ describe('SQL agent', () => {
     ]);
     const out = await run(agent(provider).runSqlAgent, ask);
     assert.equal(out.attempts, 3);
-    assert.match(seen[1]!.system, /Previous attempt failed: refused before running: .*globex/);
-    assert.match(seen[2]!.system, /Previous attempt failed: .*ordered_att/);
+    assert.match(seen[1]!.systemContext ?? '', /Previous attempt failed: refused before running: .*globex/);
+    assert.equal(seen[1]!.system, seen[0]!.system, 'the cacheable part stays the same across corrections');
+    assert.match(seen[2]!.systemContext ?? '', /Previous attempt failed: .*ordered_att/);
     assert.equal(out.rowCount, 1);
     assert.match(out.sql, /LIMIT 1000/, 'the guard enforced a LIMIT');
   });

@@ -6,7 +6,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import type { Logger, LogLevel, LogMetadata } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createUnderstandingActivities, type UnderstandingProvider } from '../../activities/understanding/activities.ts';
-import { buildCapturePrompt, buildDetectPrompt, readUnderstandingPrompt } from '../../activities/understanding/prompts.ts';
+import { buildCapturePrompt, buildDetectPrompt, readUnderstandingPrompt, understandingPromptText } from '../../activities/understanding/prompts.ts';
 import { captureByRules, detectByRules } from '../../activities/understanding/rules.ts';
 import { parseCaptureOutput, parseDetectOutput } from '../../activities/understanding/schemas.ts';
 import { createAnthropicProvider } from '../../infra/llm/anthropic-provider.ts';
@@ -272,28 +272,30 @@ describe('understanding prompts and output parsing', () => {
   it('prompts start with the task line, end with the per-request lines, and share everything else', () => {
     const a = buildCapturePrompt({ message: 'Revenue last week', today: TODAY, timeZone: TZ, previous: null });
     const b = buildCapturePrompt({ message: 'Orders?', today: '2026-04-01', timeZone: TZ, previous: { intent: 'analytics', slots: { metric: 'revenue' } } });
-    const linesA = a.system.split('\n');
-    const linesB = b.system.split('\n');
+    const linesA = understandingPromptText(a).split('\n');
+    const linesB = understandingPromptText(b).split('\n');
     assert.equal(linesA[0], 'TASK: capture_slots');
     assert.equal(linesA.at(-2), `Today: ${TODAY} (time zone: ${TZ})`);
     assert.equal(linesA.at(-1), 'Previous slots: none');
     assert.equal(linesB.at(-1), 'Previous slots: {"metric":"revenue"}');
     assert.deepEqual(linesA.slice(0, -2), linesB.slice(0, -2), 'the cacheable prefix is stable');
+    assert.equal(a.system, b.system, 'the cacheable part is sent apart from the per-request lines');
     assert.deepEqual(a.messages, [{ role: 'user', content: 'Revenue last week' }]);
-    assert.ok(a.system.length < 2500, `capture prompt is ${a.system.length} chars`);
+    assert.ok(understandingPromptText(a).length < 2500, `capture prompt is ${understandingPromptText(a).length} chars`);
 
     const d1 = buildDetectPrompt({ message: 'x' });
     const d2 = buildDetectPrompt({ message: 'y', slots: { metric: 'orders' } });
-    assert.equal(d1.system.split('\n')[0], 'TASK: detect_intent');
-    assert.equal(d1.system.split('\n').at(-1), 'Captured slots: none');
-    assert.equal(d2.system.split('\n').at(-1), 'Captured slots: {"metric":"orders"}');
-    assert.equal(d1.system.split('\n').slice(0, -1).join('\n'), d2.system.split('\n').slice(0, -1).join('\n'));
-    assert.ok(d1.system.length < 1500, `detect prompt is ${d1.system.length} chars`);
+    const t1 = understandingPromptText(d1);
+    assert.equal(t1.split('\n')[0], 'TASK: detect_intent');
+    assert.equal(t1.split('\n').at(-1), 'Captured slots: none');
+    assert.equal(understandingPromptText(d2).split('\n').at(-1), 'Captured slots: {"metric":"orders"}');
+    assert.equal(d1.system, d2.system);
+    assert.ok(t1.length < 1500, `detect prompt is ${t1.length} chars`);
   });
 
   it('reads prompts back, treating malformed lines as none', () => {
     const previous: SessionContext = { intent: 'analytics', slots: { metric: 'revenue', limit: 5 } };
-    assert.deepEqual(readUnderstandingPrompt(buildCapturePrompt({ message: 'm', today: TODAY, timeZone: TZ, previous }).system), {
+    assert.deepEqual(readUnderstandingPrompt(understandingPromptText(buildCapturePrompt({ message: 'm', today: TODAY, timeZone: TZ, previous }))), {
       task: 'capture_slots',
       today: TODAY,
       timeZone: TZ,
@@ -321,7 +323,7 @@ describe('understanding prompts and output parsing', () => {
       }
     }
     // Deterministic: the same request, the same JSON.
-    const req = { system: buildCapturePrompt({ message: 'q', today: TODAY, timeZone: TZ, previous: null }).system, messages: [{ role: 'user' as const, content: 'Top 3 categories this year' }] };
+    const req = { system: understandingPromptText(buildCapturePrompt({ message: 'q', today: TODAY, timeZone: TZ, previous: null })), messages: [{ role: 'user' as const, content: 'Top 3 categories this year' }] };
     assert.equal(answerFor(req), answerFor(req));
   });
 

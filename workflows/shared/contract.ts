@@ -7,6 +7,16 @@ export type { Complexity } from './understanding.ts';
 /** Task queue every chat-turn worker polls. */
 export const TURN_TASK_QUEUE = 'chat-turns';
 
+/**
+ * How long a dead worker can hold a turn, sized for chat (a user sees the pause): the workflow task
+ * timeout (a task whose worker died mid-task is handed to another), set when the turn starts, and the
+ * answer activity's heartbeat timeout (it heartbeats every 400 ms). The worker's sticky-queue timeout
+ * (workers/runtime.ts) moves a dead worker's next task to the shared queue. Temporal's defaults are 10 s.
+ */
+export const TURN_WORKFLOW_TASK_TIMEOUT = '2 seconds';
+export const ANSWER_HEARTBEAT_TIMEOUT = '2 seconds';
+export const STICKY_QUEUE_TIMEOUT = '1 second';
+
 /** Search attributes a turn carries so operators can find it in the Web UI. */
 export const SEARCH_ATTRIBUTES = {
   tenantId: 'TenantId',
@@ -52,6 +62,51 @@ export interface Usage {
 
 export const ZERO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
 
+/**
+ * How one model call of a turn ended. `ok`: a call that was not raced (capture, detect, SQL). In the
+ * answer's race: `won` produced the first content token and streamed the answer; `lost` was cancelled
+ * because another won; `failed` errored (HTTP error, broken stream); `timeout` produced no token before
+ * the turn's deadline; `stalled` went quiet mid-answer and was replaced by a `continuation` call, which
+ * carried on from the text already streamed.
+ */
+export type ModelCallOutcome = 'ok' | 'won' | 'lost' | 'failed' | 'timeout' | 'stalled' | 'continuation' | 'cancelled';
+
+/** One model call a turn made: what it cost and how it went (stats, metrics and `done.calls`). */
+export interface ModelCall {
+  /** The turn step that made it: captureSlots, detectIntent, reconcileIntent, runSqlAgent, generateAnswer. */
+  step: string;
+  provider: string;
+  /** The model asked for (the provider may report another, e.g. the offline model). */
+  model: string;
+  outcome: ModelCallOutcome;
+  /** HTTP status of a failed call, when there was one. */
+  status?: number;
+  /** The provider's Retry-After on a failure: it is started last until then, and a retry waits at least this long. */
+  retryAfterMs?: number;
+  /** Start of the call, in ms after its step started (a hedged call starts after the hedge delay). */
+  startMs: number;
+  /** From the call's start to its first content token; null when none came. */
+  ttftMs: number | null;
+  /** From the call's start to its end (or its cancellation). */
+  ms: number;
+  /** Billed tokens; for a cancelled call, what it had used when it was stopped (output estimated from the text received). */
+  usage: Usage;
+  /** What the call cost at the price of the model that answered (the offline model costs nothing). */
+  costUsd: number;
+  /** The same tokens at the list price of the model asked for: what the call would cost on that model. */
+  listCostUsd: number;
+}
+
+/** Sums usages. */
+export function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
+    cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
+  };
+}
+
 /** Payload of the `done` event, the workflow's result and the body of GET /v1/turns/:id. */
 export interface TurnResult {
   turnId: string;
@@ -75,8 +130,16 @@ export interface TurnResult {
   };
   provider?: string;
   model?: string;
+  /** Tokens of every model call of the turn (understanding, SQL, the answer and its race's losers). */
   usage: Usage;
+  /** What the turn's model calls cost (sum of `calls[].costUsd`). */
   costUsd: number;
+  /** The same tokens at the list prices of the models asked for (sum of `calls[].listCostUsd`). */
+  listCostUsd?: number;
+  /** Every model call of the turn, in the order they started. */
+  calls?: ModelCall[];
+  /** How the answer was generated: providers raced, hedge delay, tier, failovers. */
+  generation?: GenerationSummary;
   timings: { totalMs: number; ttftMs: number | null; steps: Record<string, number> };
   fallbacks: string[];
   guardrail?: { blocked: boolean; reasons: string[]; redactions: number; failOpen?: boolean };
@@ -86,6 +149,23 @@ export interface TurnResult {
   sources?: { slug: string; title: string }[];
   /** Set when the turn ended with an `error` event instead of `done` (e.g. `content_policy`). */
   error?: { code: string; message: string };
+}
+
+/** How the answer was generated (`done.generation`). */
+export interface GenerationSummary {
+  /** Providers in the order they were started (or would have been). */
+  providers: string[];
+  /** `race`: hedged racing on first token; `single`: one provider, the next only after it failed. */
+  strategy: 'race' | 'single';
+  /** Delay before the next provider was started (null: never hedged). */
+  hedgeDelayMs: number | null;
+  tier: 'fast' | 'strong';
+  /** The provider whose first token won (null: none produced one). */
+  winner: string | null;
+  /** Stall or mid-stream failovers that continued the answer on another provider. */
+  failovers: number;
+  /** Temporal attempts of the answer activity (retries after every provider failed). */
+  attempts: number;
 }
 
 /** Events of a turn's stream, relayed as SSE (`event:` = type). */

@@ -11,9 +11,13 @@ export const FAILURE_TYPES = {
   providerNotConfigured: 'ProviderNotConfigured',
   /** The input guardrail denied the turn while this work was running: it stopped, nothing to retry. */
   turnWorkAborted: 'TurnWorkAborted',
+  /** No answer provider produced a first token before the turn's deadline: go to the simplified flow or the canned answer. */
+  answerDeadline: 'AnswerDeadlineExceeded',
+  /** A phase's budget (data and documents) ran out: the turn goes on with what is done. */
+  phaseDeadline: 'PhaseDeadlineExceeded',
   /** The SQL agent used all its attempts (rejected or failing queries): answer that the data could not be retrieved. */
   sqlFailed: 'SqlFailed',
 } as const;
 
 /** Failures no retry policy should retry. */
-export const NON_RETRYABLE_FAILURES: string[] = [FAILURE_TYPES.providerRejected, FAILURE_TYPES.providerNotConfigured, FAILURE_TYPES.turnWorkAborted];
+export const NON_RETRYABLE_FAILURES: string[] = [FAILURE_TYPES.providerRejected, FAILURE_TYPES.providerNotConfigured, FAILURE_TYPES.turnWorkAborted, FAILURE_TYPES.answerDeadline, FAILURE_TYPES.phaseDeadline];
