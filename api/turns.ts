@@ -13,6 +13,7 @@ import type { chatTurn } from '../workflows/chat-turn.ts';
 import {
   type ChatTurnInput,
   TURN_TASK_QUEUE,
+  TURN_WORKFLOW_TASK_TIMEOUT,
   type TurnEvent,
   type TurnResult,
   turnStreamKey,
@@ -79,6 +80,8 @@ export function turnRoutes(deps: TurnRoutesDeps): Router {
         args: [input],
         // A key names one turn forever (within retention): a retried POST never runs it twice.
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        // A worker that dies mid-task costs the user this long, not Temporal's default 10 s.
+        workflowTaskTimeout: TURN_WORKFLOW_TASK_TIMEOUT,
         typedSearchAttributes: [
           { key: TenantIdKey, value: tenantId },
           { key: SessionIdKey, value: body.sessionId },

@@ -50,7 +50,10 @@ async function answerTurn(turn: Turn): Promise<TurnResult> {
   // 3. Semantic cache: the nearest cached questions came with the embedding; a hit needs the threshold and
   // the same slot signature ("sales last week" never answers "last month"); a close miss is a suggestion.
   const { intent, slots, complexity } = turn.understanding;
-  const { settings } = turn.opened.tenant;
+  // Settings loaded before a section existed (an older worker's, in this turn's history) get its defaults.
+  const settings = { ...DEFAULT_TENANT_SETTINGS, ...turn.opened.tenant.settings };
+  // The whole-turn deadline: phases bound themselves by it, and generation switches to the simplified flow past it.
+  const deadlineAt = input.receivedAt + settings.deadlines.turnMs;
   if (understood.semantic && !UNCACHEABLE_INTENTS.includes(intent)) {
     const { vector, model, candidates } = understood.semantic;
     const signature = slotSignature(intent, slots);
@@ -61,8 +64,10 @@ async function answerTurn(turn: Turn): Promise<TurnResult> {
   }
 
   // 4. Data and documents, in parallel when a question needs both: the SQL agent for analytics, the
-  // tenant's documents for policy questions (how many passages, by complexity).
+  // tenant's documents for policy questions (how many passages, by complexity). The phase has a budget:
+  // each step stops at it, and what the other finished is used.
   const effort = EFFORT_BY_COMPLEXITY[complexity];
+  const dataDeadline = Math.min(Date.now() + settings.deadlines.dataMs, deadlineAt);
   const similar = understood.semantic ? { vector: understood.semantic.vector, model: understood.semantic.model } : {};
   const wantsDocs = intent === 'knowledge' || Boolean(slots.topic);
   // Without something to measure or break down there is no query to write: the answer asks instead.
@@ -73,7 +78,17 @@ async function answerTurn(turn: Turn): Promise<TurnResult> {
     wantsData
       ? turn.orFallback(
           'runSqlAgent',
-          () => sqlAgent.runSqlAgent({ stream: turn.stream, tenantId: input.tenantId, question: turn.redactedMessage, slots, today: turn.opened!.tenant.today, timeZone: turn.opened!.tenant.timeZone, ...similar }),
+          () =>
+            sqlAgent.runSqlAgent({
+              stream: turn.stream,
+              tenantId: input.tenantId,
+              question: turn.redactedMessage,
+              slots,
+              today: turn.opened!.tenant.today,
+              timeZone: turn.opened!.tenant.timeZone,
+              deadlineAt: dataDeadline,
+              ...similar,
+            }),
           null,
         )
       : Promise.resolve(null),
@@ -86,6 +101,7 @@ async function answerTurn(turn: Turn): Promise<TurnResult> {
               generation: turn.opened!.tenant.generation,
               question: turn.redactedMessage,
               topK: effort.topK,
+              deadlineAt: dataDeadline,
               ...(slots.topic ? { topic: slots.topic } : {}),
               ...similar,
             }),
@@ -94,6 +110,7 @@ async function answerTurn(turn: Turn): Promise<TurnResult> {
       : Promise.resolve(null),
   ]);
   if (wantsData) turn.step('runSqlAgent', data ? 'completed' : 'failed');
+  turn.addCalls(data?.calls);
   // The agent's stages and its self-corrections, for `done.timings.steps` and the operator.
   if (data) for (const [stage, ms] of Object.entries(data.timings)) turn.steps[`runSqlAgent.${stage}`] = ms;
   if (data && data.attempts > 1) turn.steps['runSqlAgent.attempts'] = data.attempts;
@@ -104,18 +121,23 @@ async function answerTurn(turn: Turn): Promise<TurnResult> {
   const chart = data
     ? turn.orFallback('renderChart', () => charts.renderChart({ stream: turn.stream, tenantId: input.tenantId, resultRef: data.resultRef, slots }), null)
     : Promise.resolve(null);
-  const generated = await generate(turn, {
-    stream: turn.stream,
-    tenantId: input.tenantId,
-    message: turn.redactedMessage,
-    history: understood.context.history,
-    receivedAt: input.receivedAt,
-    maxTokens: effort.maxTokens,
-    tier: effort.tier,
-    audience: { displayName: understood.context.profile?.displayName, locale: understood.context.profile?.locale, language: turn.understanding.language },
-    knowledgeChunkIds,
-    ...(data ? { data: { ref: data.resultRef, slots } } : {}),
-  });
+  const generated = await generate(
+    turn,
+    {
+      stream: turn.stream,
+      tenantId: input.tenantId,
+      message: turn.redactedMessage,
+      history: understood.context.history,
+      receivedAt: input.receivedAt,
+      maxTokens: effort.maxTokens,
+      tier: effort.tier,
+      audience: { displayName: understood.context.profile?.displayName, locale: understood.context.profile?.locale, language: turn.understanding.language },
+      knowledgeChunkIds,
+      ...(data ? { data: { ref: data.resultRef, slots } } : {}),
+    },
+    settings,
+    deadlineAt,
+  );
   turn.chart = (await chart) ?? undefined;
   if (!generated) return turn.finish({ kind: 'canned' });
 

@@ -36,6 +36,28 @@ export const tenantSettingsPatch = z
       .object({ minConfidence: probability, criticalSlots: z.array(z.string().min(1)).max(20), maxNewSlots: z.number().int().min(0).max(20) })
       .partial()
       .strict(),
+    generation: z
+      .object({
+        providers: z
+          .array(z.enum(['anthropic', 'openai']))
+          .min(1)
+          .max(2)
+          .refine((p) => new Set(p).size === p.length, 'lists a provider twice'),
+        strategy: z.enum(['race', 'single']),
+        hedgeDelayMs: z.union([z.literal('auto'), z.number().int().min(0).max(30_000)]),
+        stallTimeoutMs: z.number().int().min(200).max(60_000),
+        tiered: z.boolean(),
+      })
+      .partial()
+      .strict(),
+    deadlines: z
+      .object({
+        turnMs: z.number().int().min(1000).max(120_000),
+        simplifiedMs: z.number().int().min(500).max(60_000),
+        dataMs: z.number().int().min(500).max(120_000),
+      })
+      .partial()
+      .strict(),
   })
   .partial()
   .strict();
@@ -50,6 +72,8 @@ export function mergeSettings(base: TenantSettings, patch: TenantSettingsPatch):
     exactCache: { ...base.exactCache, ...patch.exactCache },
     semanticCache: { ...base.semanticCache, ...patch.semanticCache },
     understanding: { ...base.understanding, ...patch.understanding },
+    generation: { ...base.generation, ...patch.generation },
+    deadlines: { ...base.deadlines, ...patch.deadlines },
   };
   if (merged.semanticCache.suggestThreshold > merged.semanticCache.threshold) {
     throw new z.ZodError([{ code: 'custom', path: ['semanticCache', 'suggestThreshold'], message: 'must not exceed semanticCache.threshold', input: patch }]);

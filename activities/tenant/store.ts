@@ -1,7 +1,7 @@
 // Tenant settings and cache generation: read through the shared cache (15 min), changed in the app store.
 import type { Queryable } from '../../infra/db.ts';
 import type { KvCache } from '../../infra/kv-cache.ts';
-import type { TenantSettings } from '../../workflows/shared/tenant-settings.ts';
+import { DEFAULT_TENANT_SETTINGS, type TenantSettings } from '../../workflows/shared/tenant-settings.ts';
 import { exactTenantPrefix } from '../caches/exact-key.ts';
 import { mergeSettings, settingsFromStored, type TenantSettingsPatch } from './settings.ts';
 
@@ -23,7 +23,9 @@ export async function loadTenantContext(db: Queryable, kv: Pick<KvCache, 'get' |
   const cached = await kv.get(contextKey(tenantId));
   if (cached) {
     try {
-      return JSON.parse(cached) as TenantContext;
+      const context = JSON.parse(cached) as TenantContext;
+      // Written by an older worker during an upgrade: sections it did not know yet get their defaults.
+      return { ...context, settings: { ...DEFAULT_TENANT_SETTINGS, ...context.settings } };
     } catch {
       // fall through to the store
     }

@@ -1,7 +1,7 @@
 // Running chatTurn directly on the test stack and reading its stream, for integration tests.
 import { randomUUID } from 'node:crypto';
 import type { StoredTurnEvent, TurnResult } from '../../workflows/shared/contract.ts';
-import { turnStreamKey, turnWorkflowId } from '../../workflows/shared/contract.ts';
+import { TURN_WORKFLOW_TASK_TIMEOUT, turnStreamKey, turnWorkflowId } from '../../workflows/shared/contract.ts';
 import { SessionIdKey, TenantIdKey } from '../../workflows/shared/search-attributes.ts';
 import type { TestStack } from './stack.ts';
 
@@ -17,9 +17,9 @@ export interface RanTurn {
 export async function runTurn(
   stack: TestStack,
   message: string,
-  opts: { sessionId?: string; tenantId?: string; userId?: string; taskQueue?: string } = {},
+  opts: { sessionId?: string; tenantId?: string; userId?: string; taskQueue?: string; turnId?: string } = {},
 ): Promise<RanTurn> {
-  const turnId = randomUUID();
+  const turnId = opts.turnId ?? randomUUID();
   const tenantId = opts.tenantId ?? 'acme';
   const sessionId = opts.sessionId ?? `s-${randomUUID().slice(0, 8)}`;
   const workflowId = turnWorkflowId(tenantId, turnId);
@@ -28,6 +28,7 @@ export async function runTurn(
     workflowId,
     args: [{ turnId, tenantId, sessionId, message, receivedAt: Date.now(), ...(opts.userId ? { userId: opts.userId } : {}) }],
     workflowExecutionTimeout: '2 minutes',
+    workflowTaskTimeout: TURN_WORKFLOW_TASK_TIMEOUT,
     // As the API starts turns.
     typedSearchAttributes: [
       { key: TenantIdKey, value: tenantId },

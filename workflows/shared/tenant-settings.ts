@@ -29,7 +29,30 @@ export interface TenantSettings {
     ttlSeconds: number;
   };
   understanding: { minConfidence: number; criticalSlots: string[]; maxNewSlots: number };
+  generation: {
+    /** Answer providers in start order; those the deployment has no key for are skipped. */
+    providers: AnswerProvider[];
+    /** `race`: hedged racing on the first content token; `single`: the next provider only after one fails. */
+    strategy: 'race' | 'single';
+    /** Delay before the next provider is started while none has sent a token: ms (0 = all at once), or `auto` (the first provider's recent p75 first-token latency). */
+    hedgeDelayMs: number | 'auto';
+    /** A streaming answer with no token for this long continues on another provider. */
+    stallTimeoutMs: number;
+    /** Model tier by complexity (fast for simple questions); false: every answer on the strong tier. */
+    tiered: boolean;
+  };
+  deadlines: {
+    /** Whole-turn deadline: past it, the turn switches to the simplified flow (no retrieval, fast tier). */
+    turnMs: number;
+    /** Budget of the simplified flow; past it, the canned answer. */
+    simplifiedMs: number;
+    /** Phase budget of data and documents (SQL agent, retrieval): what is done by then is used. */
+    dataMs: number;
+  };
 }
+
+/** Providers an answer can be raced across. */
+export type AnswerProvider = 'anthropic' | 'openai';
 
 /** Defaults: fail closed, caches on with the write-ups' thresholds and lifetimes. */
 export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
@@ -38,6 +61,8 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
   exactCache: { enabled: true, ttlSeconds: 3600 },
   semanticCache: { enabled: true, threshold: 0.92, suggestThreshold: 0.7, analyticsTtlSeconds: 36_000, ttlSeconds: 3600 },
   understanding: { minConfidence: 0.7, criticalSlots: ['orderIds', 'complaint'], maxNewSlots: 3 },
+  generation: { providers: ['anthropic', 'openai'], strategy: 'race', hedgeDelayMs: 'auto', stallTimeoutMs: 4000, tiered: true },
+  deadlines: { turnMs: 25_000, simplifiedMs: 8000, dataMs: 12_000 },
 };
 
 /** Intents whose answers are live or personal (an order's status, a complaint): never served from a cache. */

@@ -5,11 +5,13 @@ import type { CachedAnswer } from '../../activities/caches/exact-key.ts';
 import type { GenerateAnswerOutput } from '../../activities/generate-answer/activities.ts';
 import type { InputGuardrailResult, OutputGuardrailResult } from '../../activities/guardrails/activities.ts';
 import type { OpenTurnOutput } from '../../activities/open-turn/activities.ts';
-import { BLOCKED_ANSWER, CANNED_ANSWER } from '../shared/answers.ts';
-import { type ChatTurnInput, type TurnEvent, type TurnResult, turnStreamKey, ZERO_USAGE } from '../shared/contract.ts';
+import { BLOCKED_ANSWER, cannedAnswer } from '../shared/answers.ts';
+import { addUsage, type ChatTurnInput, type ModelCall, type TurnEvent, type TurnResult, turnStreamKey, ZERO_USAGE } from '../shared/contract.ts';
+import { FAILURE_TYPES } from '../shared/failures.ts';
 import { turnResultQuery } from '../shared/messages.ts';
 import { CacheOutcomeKey, FallbackUsedKey, IntentKey } from '../shared/search-attributes.ts';
 import type { IntentOrUnknown, Understanding } from '../shared/understanding.ts';
+import { failureCalls, failureType } from './failure.ts';
 import { durable, lookups, turnIo } from './proxies.ts';
 
 /** Lifetime of cached figures for a period that includes today (they change as orders come in). */
@@ -60,6 +62,10 @@ export class Turn {
   /** The analytics answer's chart, when one was rendered. */
   chart?: { id: string; svgUrl: string; pngUrl: string };
   semanticWrite: SemanticWrite | null = null;
+  /** Every model call of the turn (understanding, SQL, the answer's race): usage and cost come from these. */
+  readonly calls: ModelCall[] = [];
+  /** What failed, for the canned answer ("the answer models are unavailable (anthropic answered 529)"). */
+  cannedReason?: string;
   private delivered: TurnResult | null = null;
 
   constructor(readonly input: ChatTurnInput) {
@@ -77,16 +83,25 @@ export class Turn {
     }
   }
 
-  /** Runs a step; if it fails, records the fallback and yields `fallback` (cancellation always propagates). */
+  /**
+   * Runs a step; if it fails, records the fallback (`<step>:deadline` when its phase ran out of time), keeps
+   * the model calls it reported, and yields `fallback`. Cancellation always propagates.
+   */
   async orFallback<T>(name: string, fn: () => Promise<T>, fallback: T): Promise<T> {
     try {
       return await this.timed(name, fn);
     } catch (err) {
       if (isCancellation(err)) throw err;
       log.warn('step failed, using its fallback value', { step: name, error: String(err) });
-      this.fallback(name);
+      this.addCalls(failureCalls(err));
+      this.fallback(failureType(err) === FAILURE_TYPES.phaseDeadline ? `${name}:deadline` : name);
       return fallback;
     }
+  }
+
+  /** Adds the model calls a step reported. */
+  addCalls(calls: readonly ModelCall[] | undefined): void {
+    if (calls) this.calls.push(...calls);
   }
 
   /** Records a fallback once (`done.fallbacks`). */
@@ -115,7 +130,7 @@ export class Turn {
       { key: FallbackUsedKey, value: result.fallbacks.length > 0 },
     ]);
     try {
-      await turnIo.finishTurn({ stream: this.stream, result, streamAnswer: outcome.kind !== 'answered', progress: this.takeProgress() });
+      await turnIo.finishTurn({ stream: this.stream, result, streamAnswer: outcome.kind !== 'answered', progress: this.takeProgress(), tenantId: this.input.tenantId });
     } catch (err) {
       if (isCancellation(err)) throw err;
       // The stream is unreachable: the result is still the workflow's, and GET /v1/turns/:id serves it.
@@ -168,6 +183,17 @@ export class Turn {
     );
   }
 
+  /** Usage and cost of every model call so far. */
+  private callTotals(): Pick<TurnResult, 'usage' | 'costUsd' | 'listCostUsd' | 'calls'> {
+    const round = (n: number) => Math.round(n * 1e9) / 1e9;
+    return {
+      usage: this.calls.reduce((u, c) => addUsage(u, c.usage), { ...ZERO_USAGE }),
+      costUsd: round(this.calls.reduce((sum, c) => sum + c.costUsd, 0)),
+      listCostUsd: round(this.calls.reduce((sum, c) => sum + c.listCostUsd, 0)),
+      calls: [...this.calls],
+    };
+  }
+
   private resultFor(outcome: Outcome): TurnResult {
     const u = this.understanding;
     const base: TurnResult = {
@@ -179,8 +205,7 @@ export class Turn {
       complexity: u.complexity,
       slots: u.slots,
       understanding: { confidence: u.confidence, language: u.language, reconciled: u.reconciled, reconcileReasons: u.reconcileReasons, source: u.source },
-      usage: { ...ZERO_USAGE },
-      costUsd: 0,
+      ...this.callTotals(),
       timings: { totalMs: 0, ttftMs: null, steps: this.steps },
       fallbacks: this.fallbacks,
       ...(this.suggestion ? { suggestion: this.suggestion.question } : {}),
@@ -216,8 +241,9 @@ export class Turn {
           answer: output.answer,
           provider: g.provider,
           model: g.model,
-          usage: g.usage,
-          costUsd: g.costUsd,
+          // Answers of turns started before calls were reported (v2 histories) carry their usage themselves.
+          ...(this.calls.length ? {} : { usage: g.usage, costUsd: g.costUsd }),
+          ...(g.generation ? { generation: g.generation } : {}),
           ...(g.sources.length ? { sources: g.sources } : {}),
           ...(this.chart ? { chart: this.chart } : {}),
           timings: { totalMs, ttftMs: g.ttftMs, steps: this.steps },
@@ -237,7 +263,7 @@ export class Turn {
         };
         break;
       case 'canned':
-        result = { ...base, answer: CANNED_ANSWER, timings: { totalMs, ttftMs: totalMs, steps: this.steps } };
+        result = { ...base, answer: cannedAnswer(this.cannedReason), timings: { totalMs, ttftMs: totalMs, steps: this.steps } };
         break;
       case 'cancelled':
         result = { ...base, answer: '', timings: { totalMs, ttftMs: null, steps: this.steps }, error: { code: 'cancelled', message: 'The turn was cancelled' } };

@@ -1,19 +1,104 @@
-// Phase 4: the streamed answer, provider by provider: the primary with its retries, then one try of the
-// next (the fallback branch). Racing providers replaces this loop in a later step.
-import { isCancellation, log } from '@temporalio/workflow';
+// Phase 5: the streamed answer. One activity races the tenant's providers (hedged, on the first content
+// token, with stall failover inside; see activities/generate-answer/race.ts) and Temporal retries it
+// with jittered delays that honour Retry-After. Then the fallback hierarchy: a strong-tier answer that
+// keeps failing is tried once on the fast tier; the turn's deadline switches to the simplified flow (no
+// retrieval, fast tier, short); last, a canned answer that says what failed.
+import { isCancellation, log, patched } from '@temporalio/workflow';
 import type { GenerateAnswerInput, GenerateAnswerOutput } from '../../activities/generate-answer/activities.ts';
+import { cannedAnswer, failedCallsText } from '../shared/answers.ts';
+import type { ModelCall } from '../shared/contract.ts';
+import { EFFORT_BY_COMPLEXITY } from '../shared/effort.ts';
+import { FAILURE_TYPES } from '../shared/failures.ts';
+import type { TenantSettings } from '../shared/tenant-settings.ts';
 import type { Turn } from './context.ts';
+import { failureCalls, failureType } from './failure.ts';
 import { llm, llmFallback } from './proxies.ts';
 
-/** Order in which providers are tried; the first answers, the next is the fallback branch. */
-export const PROVIDER_ORDER = ['anthropic', 'openai'] as const;
+/** What the answer is about; the race's settings come from the tenant's. */
+export type AnswerRequest = Omit<GenerateAnswerInput, 'provider' | 'providers' | 'strategy' | 'hedgeDelayMs' | 'stallTimeoutMs' | 'firstTokenDeadline' | 'progress'>;
 
-/** The generated answer, or null when every provider failed (the turn then ends with the canned answer). */
-export async function generate(turn: Turn, request: Omit<GenerateAnswerInput, 'provider' | 'progress'>): Promise<GenerateAnswerOutput | null> {
-  for (const [i, provider] of PROVIDER_ORDER.entries()) {
+/** The generated answer, or null when every way to one failed (`turn.cannedReason` says why). */
+export async function generate(turn: Turn, request: AnswerRequest, settings: Pick<TenantSettings, 'generation' | 'deadlines'>, deadlineAt: number): Promise<GenerateAnswerOutput | null> {
+  // Turns started before racing replay (and finish) on the provider-by-provider loop.
+  if (!patched('generation-v3')) return generateV2(turn, request);
+  const g = settings.generation;
+  const race = { providers: g.providers, strategy: g.strategy, hedgeDelayMs: g.hedgeDelayMs, stallTimeoutMs: g.stallTimeoutMs };
+  const tier = g.tiered ? request.tier : 'strong';
+  const attempt = async (proxy: typeof llm, input: GenerateAnswerInput): Promise<{ ok: true; value: GenerateAnswerOutput } | { ok: false; type?: string; calls: ModelCall[] }> => {
+    try {
+      const value = await turn.timed('generateAnswer', () => proxy.generateAnswer({ ...input, progress: turn.takeProgress() }));
+      turn.addCalls(value.calls);
+      noteFailedProviders(turn, value.calls ?? [], value.provider);
+      return { ok: true, value };
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const calls = failureCalls(err);
+      turn.addCalls(calls);
+      noteFailedProviders(turn, calls, null);
+      log.warn('generation failed', { error: String(err) });
+      return { ok: false, type: failureType(err), calls };
+    }
+  };
+
+  let failed: { type?: string; calls: ModelCall[] } | null = null;
+  if (Date.now() < deadlineAt) {
+    const full = await attempt(llm, { ...request, ...race, tier, firstTokenDeadline: deadlineAt });
+    if (full.ok) return full.value;
+    failed = full;
+    // A strong-tier model that keeps failing: its fast sibling is often still up (a tier downgrade).
+    if (full.type !== FAILURE_TYPES.answerDeadline && tier === 'strong' && Date.now() < deadlineAt) {
+      turn.fallback('generateAnswer:tier-downgrade');
+      const fast = await attempt(llmFallback, { ...request, ...race, tier: 'fast', firstTokenDeadline: deadlineAt });
+      if (fast.ok) return fast.value;
+      failed = fast;
+    }
+  }
+  if (!failed || failed.type === FAILURE_TYPES.answerDeadline) {
+    // The whole-turn deadline passed: the simplified flow (no retrieval, fast tier, short) gets its own budget.
+    turn.fallback('turnDeadline:simplified');
+    const simplified = await attempt(llmFallback, {
+      ...request,
+      ...race,
+      knowledgeChunkIds: [],
+      data: undefined,
+      tier: 'fast',
+      maxTokens: EFFORT_BY_COMPLEXITY.trivial.maxTokens,
+      firstTokenDeadline: Date.now() + settings.deadlines.simplifiedMs,
+    });
+    if (simplified.ok) return simplified.value;
+    const what = failedCallsText(simplified.calls);
+    turn.cannedReason = `the answer took too long${what ? ` (${what})` : ''}`;
+    return null;
+  }
+  const what = failedCallsText(failed.calls);
+  turn.cannedReason = `the answer models are unavailable${what ? ` (${what})` : ''}`;
+  return null;
+}
+
+/** A provider that failed while another answered (or none did) is a fallback: `generateAnswer:<provider>`. */
+function noteFailedProviders(turn: Turn, calls: ModelCall[], winner: string | null): void {
+  for (const c of calls) {
+    if (c.outcome === 'failed' && c.provider !== winner) turn.fallback(`generateAnswer:${c.provider}`);
+    if (c.outcome === 'stalled') turn.fallback('generateAnswer:failover');
+  }
+}
+
+/** The canned answer for the turn: what failed, when known. */
+export function cannedFor(turn: Pick<Turn, 'cannedReason'>): string {
+  return cannedAnswer(turn.cannedReason);
+}
+
+// FROZEN (before patch `generation-v3`): the primary with its retries, then one try of the next provider.
+// Kept so turns started by older workers replay and finish; delete with `deprecatePatched` after retention.
+const PROVIDER_ORDER_V2 = ['anthropic', 'openai'] as const;
+
+async function generateV2(turn: Turn, request: AnswerRequest): Promise<GenerateAnswerOutput | null> {
+  for (const [i, provider] of PROVIDER_ORDER_V2.entries()) {
     const proxy = i === 0 ? llm : llmFallback;
     try {
-      return await turn.timed('generateAnswer', () => proxy.generateAnswer({ ...request, provider, progress: turn.takeProgress() }));
+      const value = await turn.timed('generateAnswer', () => proxy.generateAnswer({ ...request, provider, progress: turn.takeProgress() }));
+      turn.addCalls(value.calls);
+      return value;
     } catch (err) {
       if (isCancellation(err)) throw err;
       log.warn('generation failed', { provider, error: String(err) });

@@ -2,6 +2,7 @@
 // called without someone choosing its timeout and retry policy here.
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.ts';
+import { ANSWER_HEARTBEAT_TIMEOUT } from '../shared/contract.ts';
 import { NON_RETRYABLE_FAILURES } from '../shared/failures.ts';
 
 /** Stream writes and the first lookups (exact cache, tenant settings): in-process and fast; a failure falls back, never fails the turn. */
@@ -56,17 +57,22 @@ export const charts = proxyLocalActivities<Pick<Activities, 'renderChart'>>({
   retry: { maximumAttempts: 1 },
 });
 
-/** The answer: a regular activity so a crashed worker's call is retried elsewhere; heartbeats carry cancellation. */
+/**
+ * The answer: a regular activity, so a crashed worker's call is retried on another. It heartbeats on a
+ * timer (every 400 ms), so a 2 s heartbeat timeout notices a dead worker in about 2 s without taking
+ * over from a live one whose provider is slow to its first token. Retries wait the jittered delay the
+ * activity asks for (at least the providers' Retry-After).
+ */
 export const llm = proxyActivities<Pick<Activities, 'generateAnswer'>>({
   startToCloseTimeout: '60 seconds',
-  heartbeatTimeout: '10 seconds',
+  heartbeatTimeout: ANSWER_HEARTBEAT_TIMEOUT,
   retry: { maximumAttempts: 3, initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '5 seconds', nonRetryableErrorTypes: NON_RETRYABLE_FAILURES },
 });
 
-/** The fallback provider gets one quick try: the turn has already waited for the primary. */
+/** The fallback branches (a tier downgrade, the simplified flow; before racing: the second provider) get one try. */
 export const llmFallback = proxyActivities<Pick<Activities, 'generateAnswer'>>({
   startToCloseTimeout: '30 seconds',
-  heartbeatTimeout: '10 seconds',
+  heartbeatTimeout: ANSWER_HEARTBEAT_TIMEOUT,
   retry: { maximumAttempts: 1, nonRetryableErrorTypes: NON_RETRYABLE_FAILURES },
 });
 

@@ -74,6 +74,8 @@ export async function understand(turn: Turn): Promise<Understood> {
   const captured: CaptureResult | null = captureStep.ok ? captureStep.value : null;
   const detected: DetectResult | null = detectStep.ok ? detectStep.value : null;
   const semantic = searchStep.ok ? searchStep.value : null;
+  turn.addCalls(captureStep.ok ? captureStep.value.calls : undefined);
+  turn.addCalls(detectStep.ok ? detectStep.value.calls : undefined);
   if (!captured) turn.fallback('captureSlots');
   if (!detected) turn.fallback('detectIntent');
   if (settings.semanticCache.enabled) {
@@ -93,8 +95,9 @@ export async function understand(turn: Turn): Promise<Understood> {
   if (reasons.length > 0) {
     // The decision and its reasons are in the history as this activity's input, and in `done.understanding`.
     log.info('reconciling intent with the captured slots', { reasons });
-    const second = await turn.orFallback('reconcileIntent', () => understanding.detectIntent({ message: input.message, slots, pass: 2, reasons }), null as DetectResult | null);
+    const second = await turn.orFallback('reconcileIntent', () => understanding.detectIntent({ message: input.message, slots, pass: 2, reasons }), null as Awaited<ReturnType<typeof understanding.detectIntent>> | null);
     if (second) {
+      turn.addCalls(second.calls);
       if (second.source === 'rules') turn.fallback('reconcileIntent:rules');
       detect = second;
     }
