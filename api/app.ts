@@ -5,11 +5,13 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from '../infra/logger.ts';
 import type { TurnEventBus } from '../activities/turn-events/bus.ts';
 import type { KvCache } from '../infra/kv-cache.ts';
-import { requireTenant, type TenantKeyStore } from './auth.ts';
-import { errorHandler, notFound } from './errors.ts';
+import { metricsAuthorized, type Metrics } from '../infra/metrics.ts';
+import { requireApiKey, type TenantKeyStore } from './auth.ts';
+import { ApiError, errorHandler, notFound } from './errors.ts';
 import { chartRoutes } from './charts.ts';
 import { knowledgeRoutes } from './knowledge.ts';
 import { settingsRoutes } from './settings.ts';
+import { statsRoutes } from './stats.ts';
 import { turnRoutes } from './turns.ts';
 
 /** What the HTTP app needs; built by the entrypoints (or tests). */
@@ -27,6 +29,10 @@ export interface AppDeps {
   bodyLimit?: string;
   sseIdleMs?: number;
   taskQueue?: string;
+  /** The process's metrics: HTTP requests are counted and GET /metrics serves the registry (absent: no /metrics). */
+  metrics?: Pick<Metrics, 'httpMiddleware' | 'render' | 'contentType'>;
+  /** When set, GET /metrics requires `Authorization: Bearer <token>` (METRICS_TOKEN). */
+  metricsToken?: string;
 }
 
 /** The Express app: auth, validation, turn routes, one error handler. */
@@ -41,6 +47,7 @@ export function createApp(deps: AppDeps): express.Express {
     req.log = deps.log.child({ requestId });
     next();
   });
+  if (deps.metrics) app.use(deps.metrics.httpMiddleware());
 
   app.get('/healthz', async (_req, res) => {
     const checks: Record<string, string> = {};
@@ -61,7 +68,17 @@ export function createApp(deps: AppDeps): express.Express {
     res.status(ok ? 200 : 503).json({ ok, checks });
   });
 
-  app.use('/v1', requireTenant(deps.keys));
+  const metrics = deps.metrics;
+  if (metrics) {
+    app.get('/metrics', async (req, res) => {
+      if (!metricsAuthorized(req.get('authorization'), deps.metricsToken)) {
+        throw new ApiError(401, 'unauthorized', 'Missing or wrong Authorization: Bearer <METRICS_TOKEN>', undefined, { 'WWW-Authenticate': 'Bearer realm="metrics"' });
+      }
+      res.set('Content-Type', metrics.contentType).send(await metrics.render());
+    });
+  }
+
+  app.use('/v1', requireApiKey(deps.keys));
   // Only JSON is parsed; other content types reach the route unparsed and get a 415 there.
   // Documents may be larger than a chat message; their parser runs first (a parsed body is not parsed again).
   app.use('/v1/knowledge', express.json({ limit: '256kb', type: 'application/json' }));
@@ -70,6 +87,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(settingsRoutes({ appDb: deps.appDb, kv: deps.kv }));
   app.use(knowledgeRoutes({ appDb: deps.appDb, kv: deps.kv }));
   app.use(chartRoutes({ appDb: deps.appDb }));
+  app.use(statsRoutes({ appDb: deps.appDb }));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

@@ -3,32 +3,43 @@ import type { Request, RequestHandler } from 'express';
 import { hashApiKey } from '../infra/app-store.ts';
 import { ApiError } from './errors.ts';
 
-/** Resolves an API key to its tenant, or null. */
+/** Who an API key belongs to: one tenant, or the operator (`admin`: every tenant's stats, no tenant route). */
+export type Principal = { kind: 'tenant'; tenantId: string } | { kind: 'admin' };
+
+/** Resolves an API key to its principal, or null. */
 export interface TenantKeyStore {
-  tenantFor(key: string): Promise<string | null>;
+  principalFor(key: string): Promise<Principal | null>;
 }
 
-/** Keys in the app store (`api_keys`, SHA-256), cached briefly; production refuses dev keys. */
+/** Keys in the app store (`api_keys`, `admin_keys`; SHA-256), cached briefly; production refuses dev keys. */
 export function createTenantKeyStore(db: Queryable, opts: { production: boolean; ttlMs?: number; now?: () => number }): TenantKeyStore {
   const ttlMs = opts.ttlMs ?? 60_000;
   const now = opts.now ?? Date.now;
-  const cache = new Map<string, { tenantId: string | null; expiresAt: number }>();
+  const cache = new Map<string, { principal: Principal | null; expiresAt: number }>();
   return {
-    async tenantFor(key) {
+    async principalFor(key) {
       if (opts.production && key.startsWith('dev-')) return null;
       const hash = hashApiKey(key);
       const hit = cache.get(hash);
-      if (hit && hit.expiresAt > now()) return hit.tenantId;
-      const { rows } = await db.query<{ tenant_id: string; dev: boolean }>(
-        'SELECT tenant_id, dev FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+      if (hit && hit.expiresAt > now()) return hit.principal;
+      // One round trip for both kinds; a hash in both tables (never made by create-key) resolves to the tenant.
+      const { rows } = await db.query<{ tenant_id: string | null; dev: boolean; admin?: boolean }>(
+        `SELECT tenant_id, dev, false AS admin FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
+         UNION ALL
+         SELECT NULL, dev, true FROM admin_keys WHERE key_hash = $1 AND revoked_at IS NULL
+         ORDER BY admin`,
         [hash],
       );
       const row = rows[0];
-      const tenantId = row && !(opts.production && row.dev) ? row.tenant_id : null;
+      let principal: Principal | null = null;
+      if (row && !(opts.production && row.dev)) {
+        if (row.admin) principal = { kind: 'admin' };
+        else if (row.tenant_id) principal = { kind: 'tenant', tenantId: row.tenant_id };
+      }
       // Unknown keys are remembered for less time, so a newly created key works quickly.
-      cache.set(hash, { tenantId, expiresAt: now() + (tenantId ? ttlMs : Math.min(ttlMs, 5000)) });
+      cache.set(hash, { principal, expiresAt: now() + (principal ? ttlMs : Math.min(ttlMs, 5000)) });
       if (cache.size > 10_000) cache.delete(cache.keys().next().value as string);
-      return tenantId;
+      return principal;
     },
   };
 }
@@ -36,26 +47,38 @@ export function createTenantKeyStore(db: Queryable, opts: { production: boolean;
 declare module 'express-serve-static-core' {
   interface Request {
     /** Set by the auth middleware. */
+    principal?: Principal;
+    /** Set by the auth middleware for a tenant key. */
     tenantId?: string;
   }
 }
 
-/** The authenticated tenant of a request (set by `requireTenant`); 401 if a route is reached without one. */
+/** The authenticated principal of a request (set by `requireApiKey`); 401 if a route is reached without one. */
+export function principalOf(req: Request): Principal {
+  if (!req.principal) throw new ApiError(401, 'unauthorized', 'Not authenticated');
+  return req.principal;
+}
+
+/** The authenticated tenant of a request, for routes that act for one tenant; an admin key is a 403. */
 export function tenantOf(req: Request): string {
+  if (req.principal?.kind === 'admin') {
+    throw new ApiError(403, 'admin_key_not_allowed', "This route acts for one tenant: call it with that tenant's API key (an admin key reads GET /v1/stats only)");
+  }
   if (!req.tenantId) throw new ApiError(401, 'unauthorized', 'Not authenticated');
   return req.tenantId;
 }
 
-/** `Authorization: Bearer <tenant api key>`; 401 in the JSON error shape otherwise. */
-export function requireTenant(keys: TenantKeyStore): RequestHandler {
+/** `Authorization: Bearer <api key>` (a tenant's or an admin's); 401 in the JSON error shape otherwise. */
+export function requireApiKey(keys: TenantKeyStore): RequestHandler {
   return async (req, _res, next) => {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer\s+(\S{1,512})$/i.exec(header);
     const challenge = { 'WWW-Authenticate': 'Bearer realm="turns"' };
     if (!match?.[1]) return next(new ApiError(401, 'unauthorized', 'Missing or malformed Authorization: Bearer <api key>', undefined, challenge));
-    const tenantId = await keys.tenantFor(match[1]);
-    if (!tenantId) return next(new ApiError(401, 'unauthorized', 'Unknown or revoked API key', undefined, challenge));
-    req.tenantId = tenantId;
+    const principal = await keys.principalFor(match[1]);
+    if (!principal) return next(new ApiError(401, 'unauthorized', 'Unknown or revoked API key', undefined, challenge));
+    req.principal = principal;
+    if (principal.kind === 'tenant') req.tenantId = principal.tenantId;
     next();
   };
 }

@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createTurnEventBus } from '../activities/turn-events/bus.ts';
 import { migrate, openAppStore } from '../infra/app-store.ts';
 import { createRedisKvCache } from '../infra/kv-cache.ts';
+import { createMetrics } from '../infra/metrics.ts';
 import { loadProcessConfig, onShutdown } from '../infra/process-entry.ts';
 import { closeRedis, connectRedis } from '../infra/redis.ts';
 import { waitForTemporal } from '../infra/temporal-server.ts';
@@ -34,6 +35,9 @@ try {
     log,
     pingEvents: () => redis.ping(),
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    // This process's own registry: HTTP and process metrics (turns are counted by the workers, on METRICS_PORT).
+    metrics: createMetrics(),
+    metricsToken: config.METRICS_TOKEN,
   });
   const api = await listen(app, config.PORT, config.HOST);
   closers.push(() => api.close());

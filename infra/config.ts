@@ -54,6 +54,26 @@ const schema = z.object({
   OPENAI_STRONG_MODEL: z.preprocess(emptyToUndefined, z.string().default('gpt-4.1')),
   /** OpenAI embeddings model (called with 256 dimensions); without OPENAI_API_KEY the local embedder is used. */
   OPENAI_EMBEDDING_MODEL: z.preprocess(emptyToUndefined, z.string().default('text-embedding-3-small')),
+  /**
+   * Model prices over the built-in list, USD per million tokens, as JSON:
+   * `{"my-model":{"input":0.5,"output":1.5,"cacheRead":0.05,"cacheWrite":0.6}}` (cacheRead/cacheWrite default 0.1× and 1.25× input).
+   */
+  MODEL_PRICES: z.preprocess(
+    (v) => {
+      const s = emptyToUndefined(v);
+      if (s === undefined) return {};
+      try {
+        return JSON.parse(String(s));
+      } catch {
+        return 'not JSON';
+      }
+    },
+    z.record(
+      z.string().min(1),
+      z.object({ input: z.number().min(0), output: z.number().min(0), cacheRead: z.number().min(0).optional(), cacheWrite: z.number().min(0).optional() }).strict(),
+      { error: 'expected JSON like {"model":{"input":1,"output":5}}' },
+    ),
+  ),
   /** Provider of the capture and detect calls (fast tier); default: anthropic when it has a key (or offline), else openai. */
   UNDERSTANDING_PROVIDER: z.preprocess(emptyToUndefined, z.enum(['anthropic', 'openai']).optional()),
   /** A capture or detect model call slower than this is abandoned for the rules. */
@@ -88,6 +108,10 @@ const schema = z.object({
   HISTORY_WINDOW_TOKENS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(200_000).default(3000)),
   /** Pool size of each Postgres pool. */
   PG_POOL_MAX: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100).default(10)),
+  /** Port of a standalone worker's `GET /metrics` (on HOST; 0: off). The API serves /metrics on its own port. */
+  METRICS_PORT: port(9464),
+  /** When set, /metrics requires `Authorization: Bearer <token>`; unset: open. */
+  METRICS_TOKEN: optionalString,
 });
 
 export type Config = Readonly<z.infer<typeof schema>> & {

@@ -1,12 +1,15 @@
 // `npm run create-key -- <tenant> [label]`: creates an API key for a tenant; prints it once, stores its hash.
+// `npm run create-key -- --admin [label]`: creates an admin key (every tenant's GET /v1/stats, no tenant route).
 import { randomBytes } from 'node:crypto';
 import { hashApiKey, migrate, openAppStore } from './app-store.ts';
 import { loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 
-const [tenantId, label = 'created by create-key'] = process.argv.slice(2);
-if (!tenantId) {
-  console.error('usage: npm run create-key -- <tenant id> [label]');
+const args = process.argv.slice(2);
+const admin = args[0] === '--admin';
+const [tenantId, label = admin ? 'admin key created by create-key' : 'created by create-key'] = admin ? [undefined, ...args.slice(1)] : args;
+if (!admin && (!tenantId || tenantId.startsWith('-'))) {
+  console.error('usage: npm run create-key -- <tenant id> [label]\n       npm run create-key -- --admin [label]');
   process.exit(2);
 }
 const config = loadConfig();
@@ -14,15 +17,21 @@ const log = createLogger('warn');
 const store = await openAppStore(config, log);
 try {
   await migrate(store.pool, log);
-  const tenant = await store.pool.query('SELECT 1 FROM tenants WHERE id = $1', [tenantId]);
-  if (!tenant.rowCount) {
-    console.error(`unknown tenant "${tenantId}"`);
-    process.exitCode = 1;
-  } else {
-    // Prefix "tf_" so keys are recognisable in secret scanners; never "dev-", which production refuses.
-    const key = `tf_${randomBytes(24).toString('base64url')}`;
-    await store.pool.query('INSERT INTO api_keys (key_hash, tenant_id, label) VALUES ($1, $2, $3)', [hashApiKey(key), tenantId, label]);
+  // Prefix "tf_" (admin: "tfa_") so keys are recognisable in secret scanners; never "dev-", which production refuses.
+  if (admin) {
+    const key = `tfa_${randomBytes(24).toString('base64url')}`;
+    await store.pool.query('INSERT INTO admin_keys (key_hash, label) VALUES ($1, $2)', [hashApiKey(key), label]);
     console.log(key);
+  } else {
+    const tenant = await store.pool.query('SELECT 1 FROM tenants WHERE id = $1', [tenantId]);
+    if (!tenant.rowCount) {
+      console.error(`unknown tenant "${tenantId}"`);
+      process.exitCode = 1;
+    } else {
+      const key = `tf_${randomBytes(24).toString('base64url')}`;
+      await store.pool.query('INSERT INTO api_keys (key_hash, tenant_id, label) VALUES ($1, $2, $3)', [hashApiKey(key), tenantId, label]);
+      console.log(key);
+    }
   }
 } finally {
   await store.close();

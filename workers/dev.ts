@@ -4,7 +4,8 @@ import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../api/app.ts';
 import { createTenantKeyStore } from '../api/auth.ts';
 import { listen } from '../api/server.ts';
-import { DEV_KEYS } from '../infra/app-store.ts';
+import { DEV_ADMIN_KEY, DEV_KEYS } from '../infra/app-store.ts';
+import { createMetrics } from '../infra/metrics.ts';
 import { startTemporal } from '../infra/temporal-server.ts';
 import { loadConfigOrExit, onShutdown } from '../infra/process-entry.ts';
 import { openMessaging } from './messaging.ts';
@@ -25,11 +26,13 @@ try {
     openProviders(config, log),
   ]);
   closers.push(() => temporal.stop(), () => stores.close(), () => messaging.close(), () => providers.close());
+  // One registry for worker and API: the API's /metrics shows this process's turns too.
+  const metrics = createMetrics();
 
   const worker = await runWorker({
     address: temporal.address,
     namespace: temporal.namespace,
-    deps: activityDeps(config, stores, messaging, providers),
+    deps: activityDeps(config, stores, messaging, providers, metrics),
     maxActivities: config.WORKER_MAX_ACTIVITIES,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     log,
@@ -53,6 +56,8 @@ try {
     log,
     pingEvents: messaging.ping,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    metrics,
+    metricsToken: config.METRICS_TOKEN,
   });
   const api = await listen(app, config.PORT, config.HOST);
   closers.push(() => api.close());
@@ -61,12 +66,12 @@ try {
   const lines = [
     '',
     `  turnflow is up in ${((Date.now() - bootStarted) / 1000).toFixed(1)} s`,
-    `  API            ${apiUrl}`,
+    `  API            ${apiUrl}   (metrics ${apiUrl}/metrics)`,
     `  Temporal UI    ${temporal.uiUrl ?? '(external cluster: use its own UI)'}   (gRPC ${temporal.address})`,
     `  App store      ${stores.app.embedded ? `PGlite + pgvector at ${stores.app.url}` : 'DATABASE_URL'}`,
     `  Cache, events  ${messaging.redis ? 'Redis (REDIS_URL)' : 'in-process'}`,
     `  Models         ${providers.offline ? `OFFLINE MODEL at ${providers.offline.url} (rule engine, not an LLM)` : Object.keys(providers.providers).join(', ')}`,
-    ...(config.NODE_ENV !== 'production' ? [`  Dev keys       acme: ${DEV_KEYS.acme}   globex: ${DEV_KEYS.globex}`] : []),
+    ...(config.NODE_ENV !== 'production' ? [`  Dev keys       acme: ${DEV_KEYS.acme}   globex: ${DEV_KEYS.globex}   admin (GET /v1/stats): ${DEV_ADMIN_KEY}`] : []),
     '',
     '  Try:',
     `  curl -N ${apiUrl}/v1/turns -H 'Authorization: Bearer ${DEV_KEYS.acme}' -H 'Content-Type: application/json' \\`,

@@ -17,13 +17,14 @@ import type { Config } from '../infra/config.ts';
 import { createAnthropicProvider } from '../infra/llm/anthropic-provider.ts';
 import { createOpenAIEmbedder, type Embedder } from '../infra/llm/embeddings.ts';
 import { createOpenAIProvider } from '../infra/llm/openai-provider.ts';
+import { createPriceTable } from '../infra/llm/pricing.ts';
 import type { ChatProvider, ProviderName } from '../infra/llm/provider.ts';
 import type { Logger } from '../infra/logger.ts';
 import { embedText, LOCAL_EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL } from '../infra/offline-model/embedder.ts';
-import { parseProfilesEnv, startOfflineModel, type OfflineModel } from '../infra/offline-model/server.ts';
+import { OFFLINE_MODEL_NAME, parseProfilesEnv, startOfflineModel, type OfflineModel } from '../infra/offline-model/server.ts';
 import { DEMO_TENANT_SETTINGS, DEMO_TENANTS, ensureTenantData } from '../infra/seed/demo-data.ts';
 import { seedKnowledgeBase } from '../infra/seed/kb-documents.ts';
-import { TURN_TASK_QUEUE } from '../workflows/shared/contract.ts';
+import { STICKY_QUEUE_TIMEOUT, TURN_TASK_QUEUE } from '../workflows/shared/contract.ts';
 import type { Messaging } from './messaging.ts';
 
 /** The app store and the tenant analytics store (the same pool unless TENANT_DATABASE_URL is set). */
@@ -102,8 +103,9 @@ export async function openProviders(config: Config, log: Logger): Promise<Provid
     return {
       // Tier names as configured, so the offline model sees (and counts) what a real provider would be asked for.
       providers: {
-        anthropic: createAnthropicProvider({ apiKey: 'offline', baseURL: `${offline.url}/anthropic`, models: { fast: config.ANTHROPIC_FAST_MODEL, strong: config.ANTHROPIC_STRONG_MODEL } }),
-        openai: createOpenAIProvider({ apiKey: 'offline', baseURL: `${offline.url}/openai/v1`, models: { fast: config.OPENAI_FAST_MODEL, strong: config.OPENAI_STRONG_MODEL } }),
+        // Priced as what it is: a local rule engine costs nothing (done.listCostUsd prices the same tokens at the tier's list price).
+        anthropic: createAnthropicProvider({ apiKey: 'offline', baseURL: `${offline.url}/anthropic`, models: { fast: config.ANTHROPIC_FAST_MODEL, strong: config.ANTHROPIC_STRONG_MODEL }, priceAs: OFFLINE_MODEL_NAME }),
+        openai: createOpenAIProvider({ apiKey: 'offline', baseURL: `${offline.url}/openai/v1`, models: { fast: config.OPENAI_FAST_MODEL, strong: config.OPENAI_STRONG_MODEL }, priceAs: OFFLINE_MODEL_NAME }),
       },
       // The same product path as with OpenAI: the SDK's embeddings call, answered by the offline model's local embedder.
       embedder: createOpenAIEmbedder({ apiKey: 'offline', baseURL: `${offline.url}/openai/v1`, model: LOCAL_EMBEDDING_MODEL, dimensions: LOCAL_EMBEDDING_DIMENSIONS }),
@@ -168,6 +170,8 @@ export async function runWorker(opts: {
     activities: { ...createActivities(opts.deps), ...opts.overrides },
     maxConcurrentActivityTaskExecutions: opts.maxActivities,
     maxConcurrentLocalActivityExecutions: opts.maxActivities,
+    // A dead worker's next workflow task moves to the shared queue after this, instead of Temporal's 10 s.
+    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
     // Stream writes of a dead worker's activity are retried on another after the heartbeat timeout.
     shutdownGraceTime: '5 seconds',
   });
@@ -183,8 +187,8 @@ export async function runWorker(opts: {
   };
 }
 
-/** Activity dependencies from opened services. */
-export function activityDeps(config: Config, stores: Stores, messaging: Messaging, providers: Providers): ActivityDeps {
+/** Activity dependencies from opened services; `metrics` is the process's registry (turns are counted there). */
+export function activityDeps(config: Config, stores: Stores, messaging: Messaging, providers: Providers, metrics?: ActivityDeps['metrics']): ActivityDeps {
   return {
     kv: messaging.kv,
     events: messaging.events,
@@ -192,6 +196,7 @@ export function activityDeps(config: Config, stores: Stores, messaging: Messagin
     tenantDb: stores.tenantPool,
     providers: providers.providers,
     embedder: providers.embedder,
+    prices: createPriceTable(config.MODEL_PRICES),
     settings: {
       historyWindowTurns: config.HISTORY_WINDOW_TURNS,
       historyWindowTokens: config.HISTORY_WINDOW_TOKENS,
@@ -204,6 +209,7 @@ export function activityDeps(config: Config, stores: Stores, messaging: Messagin
       sqlMaxAttempts: config.SQL_MAX_ATTEMPTS,
     },
     now: Date.now,
+    ...(metrics ? { metrics } : {}),
   };
 }
 

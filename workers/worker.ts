@@ -1,4 +1,5 @@
 // `npm run worker`: one chat-turn worker process. Run N of them against one Temporal cluster.
+import { createMetrics, serveMetrics } from '../infra/metrics.ts';
 import { startTemporal } from '../infra/temporal-server.ts';
 import { loadProcessConfig, onShutdown } from '../infra/process-entry.ts';
 import { openMessaging } from './messaging.ts';
@@ -15,10 +16,21 @@ try {
   closers.push(() => temporal.stop());
   const [stores, messaging, providers] = await Promise.all([openStores(config, log), openMessaging(config, log), openProviders(config, log)]);
   closers.push(() => stores.close(), () => messaging.close(), () => providers.close());
+  const metrics = createMetrics();
+  if (config.METRICS_PORT > 0) {
+    // A taken port (two workers on one host with the same METRICS_PORT) costs the metrics, not the worker.
+    await serveMetrics(metrics, { port: config.METRICS_PORT, host: config.HOST, token: config.METRICS_TOKEN }).then(
+      (served) => {
+        closers.push(() => served.close());
+        log.info({ url: `http://${config.HOST}:${served.port}/metrics` }, 'worker metrics served');
+      },
+      (err) => log.error({ err, port: config.METRICS_PORT }, 'could not serve worker metrics on METRICS_PORT (give each worker on a host its own); running without'),
+    );
+  }
   const worker = await runWorker({
     address: temporal.address,
     namespace: temporal.namespace,
-    deps: activityDeps(config, stores, messaging, providers),
+    deps: activityDeps(config, stores, messaging, providers, metrics),
     maxActivities: config.WORKER_MAX_ACTIVITIES,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     log,

@@ -16,7 +16,17 @@ export async function publishAll(events: Pick<TurnEventBus, 'publish'>, stream: 
 }
 
 /** Activities that write the turn's event stream on the workflow's behalf. */
-export function createTurnEventActivities(deps: Pick<ActivityDeps, 'events'>) {
+export function createTurnEventActivities(deps: Pick<ActivityDeps, 'events' | 'metrics'>) {
+  /** Counts the turn in this process's metrics; only the call that wrote the terminal event does, so a retry never counts twice. */
+  const record = (tenantId: string | undefined, result: TurnResult) => {
+    try {
+      // Turns started before `tenantId` was passed carry none; the workflow id is not parsed for it.
+      deps.metrics?.recordTurn(tenantId ?? 'unknown', result);
+    } catch {
+      // Metrics never fail a turn.
+    }
+  };
+
   return {
     /** Appends events (step changes) to the turn's stream. */
     async emitTurnEvents(input: { stream: string; events: TurnEvent[] }): Promise<void> {
@@ -26,18 +36,21 @@ export function createTurnEventActivities(deps: Pick<ActivityDeps, 'events'>) {
     /**
      * Ends the stream: queued step events, the answer as tokens when it was not streamed already (cache
      * hit, canned answer), then the one terminal event: `done`, or `error` when the result carries one.
+     * The turn is counted in the metrics when that terminal event is written (`tenantId`: the metrics' label).
      */
-    async finishTurn(input: { stream: string; result: TurnResult; streamAnswer: boolean; progress?: TurnEvent[] }): Promise<{ published: boolean }> {
+    async finishTurn(input: { stream: string; result: TurnResult; streamAnswer: boolean; progress?: TurnEvent[]; tenantId?: string }): Promise<{ published: boolean }> {
       await publishAll(deps.events, input.stream, input.progress);
       const { result } = input;
       if (result.error) {
         const id = await deps.events.publishTerminal(input.stream, { type: 'error', data: result.error });
+        if (id !== null) record(input.tenantId, result);
         return { published: id !== null };
       }
       if (input.streamAnswer) {
         await Promise.all(chunkAnswer(result.answer).map((text) => deps.events.publish(input.stream, { type: 'token', data: { text } })));
       }
       const id = await deps.events.publishTerminal(input.stream, { type: 'done', data: result });
+      if (id !== null) record(input.tenantId, result);
       return { published: id !== null };
     },
   };

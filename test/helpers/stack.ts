@@ -10,6 +10,7 @@ import { createTenantKeyStore } from '../../api/auth.ts';
 import { listen } from '../../api/server.ts';
 import { loadConfig, type Config } from '../../infra/config.ts';
 import { createLogger, type Logger } from '../../infra/logger.ts';
+import { createMetrics, type Metrics } from '../../infra/metrics.ts';
 import type { ProviderProfile } from '../../infra/offline-model/server.ts';
 import { freePort, startTemporal, type TemporalHandle } from '../../infra/temporal-server.ts';
 import { openMessaging, type Messaging } from '../../workers/messaging.ts';
@@ -70,6 +71,8 @@ export interface TestStack {
   stores: Stores;
   messaging: Messaging;
   providers: Providers;
+  /** One registry for the stack's workers and API, as `npm start` has. */
+  metrics: Metrics;
   worker?: RunningWorker;
   /** Base URL of the API when started with `api: true`. */
   apiUrl?: string;
@@ -99,12 +102,13 @@ export async function startStack(
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: temporal.namespace });
   const closers: (() => Promise<unknown>)[] = [() => connection.close(), () => stores.close(), () => messaging.close(), () => providers.close()];
+  const metrics = createMetrics();
   let worker: RunningWorker | undefined;
   if (opts.worker !== false) {
     worker = await runWorker({
       address: temporal.address,
       namespace: temporal.namespace,
-      deps: activityDeps(config, stores, messaging, providers),
+      deps: activityDeps(config, stores, messaging, providers, metrics),
       maxActivities: 50,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       log,
@@ -124,6 +128,7 @@ export async function startStack(
       pingEvents: messaging.ping,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       sseIdleMs: 1000,
+      metrics,
     });
     const api = await listen(app, 0, '127.0.0.1');
     apiUrl = `http://127.0.0.1:${api.port}`;
@@ -137,12 +142,13 @@ export async function startStack(
     stores,
     messaging,
     providers,
+    metrics,
     worker,
     apiUrl,
     setProfile: (provider, p) => providers.offline?.setProfile(provider, p),
     withWorker: async (overrides, fn, settings = {}) => {
       const taskQueue = `test-${randomUUID()}`;
-      const base = activityDeps(config, stores, messaging, providers);
+      const base = activityDeps(config, stores, messaging, providers, metrics);
       const deps = { ...base, settings: { ...base.settings, ...settings } };
       const w = await runWorker({ address: temporal.address, namespace: temporal.namespace, deps, maxActivities: 20, taskQueue, log, overrides });
       try {
