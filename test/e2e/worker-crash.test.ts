@@ -1,5 +1,6 @@
-// A worker killed (SIGKILL) mid-answer: a new worker finishes the turn, and a client that reconnects
-// with Last-Event-ID gets the rest of the stream, ending in exactly one `done`.
+// A worker killed (SIGKILL) mid-turn while another worker runs: the other finishes the turn, a client
+// that reconnects with Last-Event-ID gets the rest of the stream, ending in exactly one `done`, and the
+// pause the user sees is printed (timeouts sized for chat: workflow task 2 s, answer heartbeat 2 s).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -23,7 +24,7 @@ describe('worker killed mid-turn', () => {
     await stack.close();
   });
 
-  function startWorker(): ChildProcess {
+  function startWorker(profiles: object): ChildProcess {
     const c = stack.config;
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'workers', 'worker.ts')], {
       env: {
@@ -36,8 +37,8 @@ describe('worker killed mid-turn', () => {
         DATABASE_URL: stack.stores.app.url,
         TENANT_DATABASE_URL: c.TENANT_DATABASE_URL!,
         SEED_ANCHOR_DATE: c.SEED_ANCHOR_DATE!,
-        // Slow enough that the kill lands mid-answer.
-        OFFLINE_MODEL_PROFILES: JSON.stringify({ anthropic: { ttftMs: 0, tokensPerSec: 12, jitterMs: 0 }, openai: { ttftMs: 0, tokensPerSec: 12, jitterMs: 0 } }),
+        METRICS_PORT: '0',
+        OFFLINE_MODEL_PROFILES: JSON.stringify(profiles),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -62,30 +63,54 @@ describe('worker killed mid-turn', () => {
     });
   }
 
-  it('finishes the turn on a new worker with nothing lost', async () => {
-    const first = startWorker();
-    await waitForLine(first, /worker polling/);
+  /** Two workers polling the same task queue. */
+  async function twoWorkers(profiles: object): Promise<ChildProcess[]> {
+    const workers = [startWorker(profiles), startWorker(profiles)];
+    await Promise.all(workers.map((w) => waitForLine(w, /worker polling/)));
+    return workers;
+  }
 
+  /** The worker process a Temporal identity (`pid@host`) names. */
+  const byIdentity = (workers: ChildProcess[], identity: string | undefined) => workers.find((w) => identity?.startsWith(`${w.pid}@`));
+
+  async function postTurn(message: string): Promise<{ turnId: string; workflowId: string; eventsUrl: string }> {
     const res = await fetch(`${stack.apiUrl}/v1/turns`, {
       method: 'POST',
       headers: { ...ACME, 'content-type': 'application/json' },
-      body: JSON.stringify({ sessionId: 'crash', message: fresh('Hello! What can you do?') }),
+      body: JSON.stringify({ sessionId: 'crash', message }),
     });
-    const { turnId, eventsUrl } = (await res.json()) as { turnId: string; eventsUrl: string };
+    assert.equal(res.status, 202);
+    return (await res.json()) as { turnId: string; workflowId: string; eventsUrl: string };
+  }
 
-    // Read until a few tokens have arrived, then kill the worker and drop the connection.
+  it('killed mid-answer: the other worker retries the answer after about 2 s, and nothing is lost', async () => {
+    // Slow enough that the kill lands mid-answer.
+    const workers = await twoWorkers({ anthropic: { ttftMs: 0, tokensPerSec: 12, jitterMs: 0 }, openai: { ttftMs: 0, tokensPerSec: 12, jitterMs: 0 } });
+    const { turnId, workflowId, eventsUrl } = await postTurn(fresh('Hello! What can you do?'));
+
+    // Read until a few tokens have arrived, then kill the worker running the answer and drop the connection.
     const abort = new AbortController();
     const before = await readSse(await fetch(stack.apiUrl + eventsUrl, { headers: ACME, signal: abort.signal }), {
       abort,
       stopAfter: (_e, all) => all.filter((x) => x.event === 'token').length >= 3,
     });
-    first.kill('SIGKILL');
+    const pending = (await stack.client.workflow.getHandle(workflowId).describe()).raw.pendingActivities ?? [];
+    const victim = byIdentity(workers, pending.find((a) => a.activityType?.name === 'generateAnswer')?.lastWorkerIdentity ?? undefined);
+    assert.ok(victim, 'found the worker running the answer');
+    victim.kill('SIGKILL');
+    const killedAt = Date.now();
     assert.ok(!before.some((e) => e.event === 'done'), 'the kill landed before the answer finished');
 
-    const second = startWorker();
-    await waitForLine(second, /worker polling/);
-    const lastId = before.at(-1)!.id!;
-    const rest: SseEvent[] = await readSse(await fetch(stack.apiUrl + eventsUrl, { headers: { ...ACME, 'last-event-id': lastId } }));
+    // Reconnect at once, as a client would, and time when the retried answer's first token arrives.
+    let firstRetryToken: number | null = null;
+    const rest: SseEvent[] = await readSse(await fetch(stack.apiUrl + eventsUrl, { headers: { ...ACME, 'last-event-id': before.at(-1)!.id! } }), {
+      stopAfter: (e) => {
+        if (e.event === 'token' && e.data.attempt === 2) firstRetryToken ??= Date.now();
+        return false;
+      },
+    });
+    const doneAt = Date.now();
+    console.log(`# worker killed mid-answer: the retry's first token arrived ${firstRetryToken! - killedAt} ms after the kill; done ${doneAt - killedAt} ms after`);
 
     const all = [...before, ...rest];
     const terminal = all.filter((e) => e.event === 'done' || e.event === 'error');
@@ -94,14 +119,43 @@ describe('worker killed mid-turn', () => {
     const done = terminal[0]!.data as { answer: string; fallbacks: string[] };
     assert.ok(
       rest.some((e) => e.event === 'step' && e.data.name === 'generateAnswer' && e.data.status === 'started' && e.data.attempt === 2),
-      'the answer was regenerated by a retry on the new worker',
+      'the answer was regenerated by a retry on the other worker',
     );
+    assert.ok(firstRetryToken !== null, 'the retried answer streamed');
     assert.equal(answerFromTokens(all), done.answer);
     assert.deepEqual(done.fallbacks, [], 'a retry is not a fallback');
 
     const result = await fetch(`${stack.apiUrl}/v1/turns/${turnId}`, { headers: ACME });
     assert.equal(result.status, 200);
     assert.equal(((await result.json()) as { answer: string }).answer, done.answer);
-    second.kill('SIGTERM');
+    for (const w of workers) if (w.exitCode === null) w.kill('SIGTERM');
+  });
+
+  it('killed during a workflow task (local activities running): the other worker takes the task over after about 2 s', async () => {
+    // Capture and detect (local activities, inside a workflow task) take 1.5 s, so the kill lands in them.
+    const workers = await twoWorkers({ anthropic: { ttftMs: 1500, tokensPerSec: 0, jitterMs: 0 }, openai: { ttftMs: 1500, tokensPerSec: 0, jitterMs: 0 } });
+    const { workflowId, eventsUrl } = await postTurn(fresh('What is your shipping policy for orders abroad?'));
+    const handle = stack.client.workflow.getHandle(workflowId);
+    let identity: string | undefined;
+    while (!identity) {
+      const history = await handle.fetchHistory();
+      identity = history.events?.find((e) => e.workflowTaskStartedEventAttributes)?.workflowTaskStartedEventAttributes?.identity ?? undefined;
+      if (!identity) await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 300)); // into the understanding calls
+    const victim = byIdentity(workers, identity)!;
+    victim.kill('SIGKILL');
+    const killedAt = Date.now();
+
+    const events = await readSse(await fetch(stack.apiUrl + eventsUrl, { headers: ACME }));
+    const done = events.find((e) => e.event === 'done');
+    assert.ok(done, 'the turn finished on the other worker');
+    const history = await handle.fetchHistory();
+    const timedOut = history.events?.filter((e) => e.workflowTaskTimedOutEventAttributes).length ?? 0;
+    assert.ok(timedOut >= 1, 'the dead worker’s task timed out and was handed over');
+    const takenOver = history.events?.find((e) => e.workflowTaskStartedEventAttributes && e.workflowTaskStartedEventAttributes.identity !== identity);
+    const takenOverAt = Number(takenOver?.eventTime?.seconds ?? 0) * 1000 + Math.round((takenOver?.eventTime?.nanos ?? 0) / 1e6);
+    console.log(`# worker killed in a workflow task: another worker started it ${takenOverAt - killedAt} ms after the kill; done ${Date.now() - killedAt} ms after`);
+    for (const w of workers) if (w.exitCode === null) w.kill('SIGTERM');
   });
 });

@@ -59,14 +59,15 @@ export const charts = proxyLocalActivities<Pick<Activities, 'renderChart'>>({
 
 /**
  * The answer: a regular activity, so a crashed worker's call is retried on another. It heartbeats on a
- * timer (every 400 ms), so a 2 s heartbeat timeout notices a dead worker in about 2 s without taking
- * over from a live one whose provider is slow to its first token. Retries wait the jittered delay the
- * activity asks for (at least the providers' Retry-After).
+ * timer (every 400 ms), so a 1.5 s heartbeat timeout notices a dead worker quickly without taking over
+ * from a live one whose provider is slow to its first token. A provider failure retries after the
+ * jittered delay the activity asks for (at least the providers' Retry-After); the short initial
+ * interval is what a dead worker's attempt waits before another worker takes it.
  */
 export const llm = proxyActivities<Pick<Activities, 'generateAnswer'>>({
   startToCloseTimeout: '60 seconds',
   heartbeatTimeout: ANSWER_HEARTBEAT_TIMEOUT,
-  retry: { maximumAttempts: 3, initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '5 seconds', nonRetryableErrorTypes: NON_RETRYABLE_FAILURES },
+  retry: { maximumAttempts: 3, initialInterval: '100 ms', backoffCoefficient: 2, maximumInterval: '5 seconds', nonRetryableErrorTypes: NON_RETRYABLE_FAILURES },
 });
 
 /** The fallback branches (a tier downgrade, the simplified flow; before racing: the second provider) get one try. */
