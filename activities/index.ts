@@ -8,6 +8,7 @@ import { createKnowledgeActivities } from './knowledge/activities.ts';
 import { createOpenTurnActivities } from './open-turn/activities.ts';
 import { createSessionActivities } from './session/activities.ts';
 import { createSqlActivities } from './sql/activities.ts';
+import { createProvisioningActivities } from './tenant/provision.ts';
 import { createTurnEventActivities } from './turn-events/activities.ts';
 import { createUnderstandingActivities } from './understanding/activities.ts';
 
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createGenerateAnswerActivities(deps),
     ...createSessionActivities(deps),
     ...createTurnEventActivities(deps),
+    ...createProvisioningActivities(deps),
   };
 }
 

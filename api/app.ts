@@ -8,6 +8,7 @@ import type { KvCache } from '../infra/kv-cache.ts';
 import { metricsAuthorized, type Metrics } from '../infra/metrics.ts';
 import { requireApiKey, type TenantKeyStore } from './auth.ts';
 import { ApiError, errorHandler, notFound } from './errors.ts';
+import { adminRoutes } from './admin.ts';
 import { chartRoutes } from './charts.ts';
 import { knowledgeRoutes } from './knowledge.ts';
 import { settingsRoutes } from './settings.ts';
@@ -29,10 +30,14 @@ export interface AppDeps {
   bodyLimit?: string;
   sseIdleMs?: number;
   taskQueue?: string;
+  /** Start turns with `requestEagerStart` (the client is on a worker's connection in this process: `npm start`). */
+  eagerStart?: boolean;
   /** The process's metrics: HTTP requests are counted and GET /metrics serves the registry (absent: no /metrics). */
-  metrics?: Pick<Metrics, 'httpMiddleware' | 'render' | 'contentType'>;
+  metrics?: Pick<Metrics, 'httpMiddleware' | 'render' | 'contentType' | 'recordTurn'>;
   /** When set, GET /metrics requires `Authorization: Bearer <token>` (METRICS_TOKEN). */
   metricsToken?: string;
+  /** Last day of a template's demo orders for tenants created through the admin API (SEED_ANCHOR_DATE); default today. */
+  seedAnchorDate?: string;
 }
 
 /** The Express app: auth, validation, turn routes, one error handler. */
@@ -83,8 +88,9 @@ export function createApp(deps: AppDeps): express.Express {
   // Documents may be larger than a chat message; their parser runs first (a parsed body is not parsed again).
   app.use('/v1/knowledge', express.json({ limit: '256kb', type: 'application/json' }));
   app.use(express.json({ limit: deps.bodyLimit ?? '32kb', type: 'application/json' }));
-  app.use(turnRoutes({ temporal: deps.temporal, events: deps.events, appDb: deps.appDb, sseIdleMs: deps.sseIdleMs, taskQueue: deps.taskQueue }));
+  app.use(turnRoutes({ temporal: deps.temporal, events: deps.events, appDb: deps.appDb, sseIdleMs: deps.sseIdleMs, taskQueue: deps.taskQueue, eagerStart: deps.eagerStart, kv: deps.kv, metrics: deps.metrics }));
   app.use(settingsRoutes({ appDb: deps.appDb, kv: deps.kv }));
+  app.use(adminRoutes({ appDb: deps.appDb, kv: deps.kv, temporal: deps.temporal, taskQueue: deps.taskQueue, anchorDate: deps.seedAnchorDate }));
   app.use(knowledgeRoutes({ appDb: deps.appDb, kv: deps.kv }));
   app.use(chartRoutes({ appDb: deps.appDb }));
   app.use(statsRoutes({ appDb: deps.appDb }));

@@ -35,6 +35,7 @@ try {
     log,
     pingEvents: () => redis.ping(),
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    seedAnchorDate: config.SEED_ANCHOR_DATE,
     // This process's own registry: HTTP and process metrics (turns are counted by the workers, on METRICS_PORT).
     metrics: createMetrics(),
     metricsToken: config.METRICS_TOKEN,

@@ -29,6 +29,8 @@ export interface RelayOptions {
   idleMs?: number;
   /** Called on idle periods: returns a terminal event when the turn ended without one (e.g. terminated by an operator). */
   onIdle?: () => Promise<TurnEvent | null>;
+  /** Keeps the response open (after the terminal event) until this settles: e.g. until the turn is recorded. */
+  holdOpenUntil?: Promise<unknown>;
 }
 
 /** Relays a turn's stream to the client until `done`/`error` or disconnect; heartbeats while idle. */
@@ -56,6 +58,7 @@ export async function relay(req: Request, res: Response, opts: RelayOptions): Pr
     req.log?.warn({ err }, 'relay ended with an error');
   } finally {
     res.off('close', onClose);
+    await opts.holdOpenUntil?.catch(() => {});
     if (!res.writableEnded) res.end();
     ac.abort();
   }

@@ -7,8 +7,13 @@ import {
   WorkflowNotFoundError,
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { redactPii } from '../activities/guardrails/rules.ts';
+import { openTurnContext } from '../activities/open-turn/open.ts';
+import { chunkAnswer } from '../activities/turn-events/answer-chunks.ts';
 import type { TurnEventBus } from '../activities/turn-events/bus.ts';
 import { EVENT_ID_PATTERN } from '../activities/turn-events/bus.ts';
+import type { KvCache } from '../infra/kv-cache.ts';
+import { cachedTurnResult } from '../workflows/shared/cached-result.ts';
 import type { chatTurn } from '../workflows/chat-turn.ts';
 import {
   type ChatTurnInput,
@@ -34,6 +39,12 @@ export interface TurnRoutesDeps {
   sseIdleMs?: number;
   /** Task queue the turn workflows go to. */
   taskQueue?: string;
+  /** Request eager start (only useful with a client on a worker's connection in this process). */
+  eagerStart?: boolean;
+  /** The shared cache: with it, the API answers exact-cache hits itself (no Temporal round trip before the answer). */
+  kv?: Pick<KvCache, 'get' | 'set'>;
+  /** Counts turns the API answered itself (the workers count the rest). */
+  metrics?: { recordTurn(tenantId: string, result: TurnResult): void };
 }
 
 /** Turn id for an Idempotency-Key: the same tenant and key always name the same turn. */
@@ -60,6 +71,24 @@ function turnIdParam(req: Request): string {
 export function turnRoutes(deps: TurnRoutesDeps): Router {
   const router = Router();
 
+  /** Starts a turn's workflow; the body's hash (not the body) goes in the memo, for idempotency checks. */
+  const startTurn = (input: ChatTurnInput, hash?: string) =>
+    deps.temporal.workflow.start<typeof chatTurn>('chatTurn', {
+      taskQueue: deps.taskQueue ?? TURN_TASK_QUEUE,
+      workflowId: turnWorkflowId(input.tenantId, input.turnId),
+      args: [input],
+      // A key names one turn forever (within retention): a retried POST never runs it twice.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      // A worker that dies mid-task costs the user this long, not Temporal's default 10 s.
+      workflowTaskTimeout: TURN_WORKFLOW_TASK_TIMEOUT,
+      ...(deps.eagerStart ? { requestEagerStart: true } : {}),
+      typedSearchAttributes: [
+        { key: TenantIdKey, value: input.tenantId },
+        { key: SessionIdKey, value: input.sessionId },
+      ],
+      ...(hash ? { memo: { bodyHash: hash } } : {}),
+    });
+
   router.post('/v1/turns', async (req, res) => {
     const tenantId = tenantOf(req);
     if (!req.is('application/json')) throw new ApiError(415, 'unsupported_media_type', 'Send the body as Content-Type: application/json');
@@ -73,22 +102,31 @@ export function turnRoutes(deps: TurnRoutesDeps): Router {
     const input: ChatTurnInput = { turnId, tenantId, sessionId: body.sessionId, message: body.message, receivedAt: Date.now() };
     if (body.userId) input.userId = body.userId;
 
+    // An exact hit is answered here, before and beside the workflow that records it: a hit must not wait
+    // for a workflow task (tens of ms). With an Idempotency-Key the workflow start decides first whether
+    // this turn already ran, so those requests take the normal path.
+    if (!key && deps.kv) {
+      const answered = await answerExactHit(deps, input, workflowId, req.log);
+      if (answered) {
+        const ids = { turnId, workflowId, ...links(turnId) };
+        const recorded = startTurn({ ...input, message: redactPii(input.message).text, delivered: answered }).catch((err) => {
+          req.log?.error({ err, turnId }, 'could not start the workflow recording an exact hit (the answer was delivered)');
+        });
+        if (req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream') {
+          openSse(res);
+          // The stream ends once the turn is recorded, so a GET right after it finds the turn.
+          await relay(req, res, { events: deps.events, stream: turnStreamKey(workflowId), afterId: '0', idleMs: deps.sseIdleMs, holdOpenUntil: recorded });
+          return;
+        }
+        // Recorded before the 202, so GET /v1/turns/:id finds the turn at once.
+        await recorded;
+        res.status(202).location(ids.resultUrl).json(ids);
+        return;
+      }
+    }
+
     try {
-      await deps.temporal.workflow.start<typeof chatTurn>('chatTurn', {
-        taskQueue: deps.taskQueue ?? TURN_TASK_QUEUE,
-        workflowId,
-        args: [input],
-        // A key names one turn forever (within retention): a retried POST never runs it twice.
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        // A worker that dies mid-task costs the user this long, not Temporal's default 10 s.
-        workflowTaskTimeout: TURN_WORKFLOW_TASK_TIMEOUT,
-        typedSearchAttributes: [
-          { key: TenantIdKey, value: tenantId },
-          { key: SessionIdKey, value: body.sessionId },
-        ],
-        // The body's hash, not the body: the message stays out of the memo.
-        memo: { bodyHash: hash },
-      });
+      await startTurn(input, hash);
       req.log?.info({ turnId, workflowId, idempotent: Boolean(key) }, 'turn started');
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -205,4 +243,50 @@ function endedWithoutEvent(deps: TurnRoutesDeps, workflowId: string): () => Prom
       return null;
     }
   };
+}
+
+/**
+ * Answers a turn from the exact cache when it has the answer: the same lookup as the workflow's first step
+ * (tenant settings, a follow-up's inherited slots, the rules' slot signature), then the turn's whole
+ * stream (turn, step, the answer in chunks, one `done`) written at once. Null on a miss.
+ */
+async function answerExactHit(deps: TurnRoutesDeps, input: ChatTurnInput, workflowId: string, log?: Request['log']): Promise<TurnResult | null> {
+  const t0 = performance.now();
+  let opened;
+  try {
+    opened = await openTurnContext({ appDb: deps.appDb, kv: deps.kv!, now: Date.now }, input);
+  } catch (err) {
+    // The workflow looks again (with retries); the API's shortcut must never fail a turn.
+    log?.warn({ err }, 'exact-cache lookup in the API failed; the workflow will look');
+    return null;
+  }
+  if (!opened.hit) return null;
+  const lookupMs = Math.round(performance.now() - t0);
+  const base: TurnResult = {
+    turnId: input.turnId,
+    workflowId,
+    answer: '',
+    cache: 'none',
+    intent: 'unknown',
+    complexity: 'simple',
+    slots: {},
+    understanding: { confidence: 0, language: opened.language, reconciled: false, reconcileReasons: [], source: { capture: 'none', detect: 'none' } },
+    usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
+    costUsd: 0,
+    listCostUsd: 0,
+    calls: [],
+    timings: { totalMs: 0, ttftMs: null, steps: { lookupExactCache: lookupMs } },
+    fallbacks: [],
+  };
+  const result = cachedTurnResult(base, opened.hit, 'exact', Math.max(0, Date.now() - input.receivedAt));
+  const stream = turnStreamKey(workflowId);
+  // Appended in call order on one connection; the terminal event last, by the one-terminal-event script.
+  await Promise.all([
+    deps.events.publish(stream, { type: 'turn', data: { turnId: input.turnId, workflowId } }),
+    deps.events.publish(stream, { type: 'step', data: { name: 'lookupExactCache', status: 'completed', ms: lookupMs } }),
+    ...chunkAnswer(result.answer).map((text) => deps.events.publish(stream, { type: 'token', data: { text } })),
+  ]);
+  await deps.events.publishTerminal(stream, { type: 'done', data: result });
+  deps.metrics?.recordTurn(input.tenantId, result);
+  return result;
 }

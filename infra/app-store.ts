@@ -1,10 +1,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { stopChild } from './child-process.ts';
 import type { Config } from './config.ts';
+import type { Queryable } from './db.ts';
 import type { Logger } from './logger.ts';
 import type { PgliteReady } from './pglite-server.ts';
 
@@ -110,6 +111,18 @@ export async function migrate(pool: pg.Pool, log: Logger): Promise<string[]> {
 }
 
 /** SHA-256 of an API key, as stored. */
+/** A new API key: `tf_` (tenant) or `tfa_` (admin) and 24 random bytes, recognisable by secret scanners; never `dev-`, which production refuses. */
+export function newApiKey(kind: 'tenant' | 'admin'): string {
+  return `${kind === 'admin' ? 'tfa_' : 'tf_'}${randomBytes(24).toString('base64url')}`;
+}
+
+/** Stores a new key for a tenant (only its hash) and returns it: shown once. */
+export async function createTenantKey(db: Queryable, tenantId: string, label: string): Promise<string> {
+  const key = newApiKey('tenant');
+  await db.query('INSERT INTO api_keys (key_hash, tenant_id, label) VALUES ($1, $2, $3)', [hashApiKey(key), tenantId, label]);
+  return key;
+}
+
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }

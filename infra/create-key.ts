@@ -1,7 +1,6 @@
 // `npm run create-key -- <tenant> [label]`: creates an API key for a tenant; prints it once, stores its hash.
 // `npm run create-key -- --admin [label]`: creates an admin key (every tenant's GET /v1/stats, no tenant route).
-import { randomBytes } from 'node:crypto';
-import { hashApiKey, migrate, openAppStore } from './app-store.ts';
+import { createTenantKey, hashApiKey, migrate, newApiKey, openAppStore } from './app-store.ts';
 import { loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 
@@ -17,9 +16,8 @@ const log = createLogger('warn');
 const store = await openAppStore(config, log);
 try {
   await migrate(store.pool, log);
-  // Prefix "tf_" (admin: "tfa_") so keys are recognisable in secret scanners; never "dev-", which production refuses.
   if (admin) {
-    const key = `tfa_${randomBytes(24).toString('base64url')}`;
+    const key = newApiKey('admin');
     await store.pool.query('INSERT INTO admin_keys (key_hash, label) VALUES ($1, $2)', [hashApiKey(key), label]);
     console.log(key);
   } else {
@@ -28,9 +26,7 @@ try {
       console.error(`unknown tenant "${tenantId}"`);
       process.exitCode = 1;
     } else {
-      const key = `tf_${randomBytes(24).toString('base64url')}`;
-      await store.pool.query('INSERT INTO api_keys (key_hash, tenant_id, label) VALUES ($1, $2, $3)', [hashApiKey(key), tenantId, label]);
-      console.log(key);
+      console.log(await createTenantKey(store.pool, tenantId!, label));
     }
   }
 } finally {

@@ -45,13 +45,15 @@ const INDEXED_VALUE_TYPE = { Keyword: 2, Bool: 5 } as const;
 
 /**
  * Server settings for chat latency: one task-queue partition (no forwarding hops between a task and
- * its poller) and eager activity dispatch (the worker that completes a workflow task starts the
- * activity it scheduled without a round trip through matching). Recommended for clusters too (README).
+ * its poller), eager activity dispatch (the worker that completes a workflow task starts the activity it
+ * scheduled without a round trip through matching) and eager workflow start (a start request from a
+ * client on a worker's connection gets the first workflow task in its reply). Recommended for clusters too (README).
  */
 export const LOW_LATENCY_DYNAMIC_CONFIG = [
   'matching.numTaskqueueReadPartitions=1',
   'matching.numTaskqueueWritePartitions=1',
   'system.enableActivityEagerExecution=true',
+  'system.enableEagerWorkflowStart=true',
 ];
 
 /** A TCP port that is free right now. */

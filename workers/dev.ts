@@ -1,6 +1,6 @@
 // `npm start`: the whole product in one process tree for a newcomer: Temporal dev server (with Web UI),
 // embedded PGlite store, in-process cache and event bus (or Redis with REDIS_URL), offline model, worker, API.
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { createApp } from '../api/app.ts';
 import { createTenantKeyStore } from '../api/auth.ts';
 import { listen } from '../api/server.ts';
@@ -44,9 +44,9 @@ try {
     void stop(1);
   });
 
-  const connection = await Connection.connect({ address: temporal.address });
-  closers.push(() => connection.close());
-  const client = new Client({ connection, namespace: temporal.namespace });
+  // The API's client rides on the worker's connection, so turns start eagerly: the server hands the first
+  // workflow task back in the start reply instead of dispatching it (about 25 ms less per turn, measured).
+  const client = new Client({ connection: worker.connection, namespace: temporal.namespace });
   const app = createApp({
     temporal: client,
     events: messaging.events,
@@ -56,6 +56,8 @@ try {
     log,
     pingEvents: messaging.ping,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    eagerStart: true,
+    seedAnchorDate: config.SEED_ANCHOR_DATE,
     metrics,
     metricsToken: config.METRICS_TOKEN,
   });

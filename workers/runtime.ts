@@ -145,6 +145,8 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 /** A running worker and how to stop it. */
 export interface RunningWorker {
   worker: Worker;
+  /** The worker's connection: a client on it can start turns eagerly (the first workflow task runs here, no dispatch round trip). */
+  connection: NativeConnection;
   /** Resolves when the worker stops. */
   done: Promise<void>;
   shutdown(): Promise<void>;
@@ -179,6 +181,7 @@ export async function runWorker(opts: {
   opts.log.info({ taskQueue: opts.taskQueue ?? TURN_TASK_QUEUE }, 'worker polling');
   return {
     worker,
+    connection,
     done,
     shutdown: async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();

@@ -19,6 +19,8 @@ export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
   // Turns started by v1 workers replay (and finish) on the v1 code; the v1 result lacks the slots.
   if (!patched('understanding-v2')) return (await chatTurnV1(input)) as unknown as TurnResult;
   const turn = new Turn(input);
+  // The API answered it already (an exact hit): record it, deliver nothing again.
+  if (input.delivered) return turn.finish({ kind: 'delivered', result: input.delivered });
   try {
     return await answerTurn(turn);
   } catch (err) {
@@ -74,7 +76,7 @@ async function answerTurn(turn: Turn): Promise<TurnResult> {
   const wantsData = intent === 'analytics' && Boolean(slots.metric || slots.dimension);
   if (intent === 'analytics' && !wantsData) turn.step('runSqlAgent', 'skipped', { reason: 'no metric or dimension' });
   if (wantsDocs && effort.topK === 0) turn.step('retrieveKnowledge', 'skipped', { reason: 'trivial' });
-  const [data, knowledge] = await Promise.all([
+  const fetchData = () =>
     wantsData
       ? turn.orFallback(
           'runSqlAgent',
@@ -91,7 +93,8 @@ async function answerTurn(turn: Turn): Promise<TurnResult> {
             }),
           null,
         )
-      : Promise.resolve(null),
+      : Promise.resolve(null);
+  const fetchDocs = () =>
     wantsDocs && effort.topK > 0
       ? turn.orFallback(
           'retrieveKnowledge',
@@ -107,8 +110,9 @@ async function answerTurn(turn: Turn): Promise<TurnResult> {
             }),
           null,
         )
-      : Promise.resolve(null),
-  ]);
+      : Promise.resolve(null);
+  // A benchmark's baseline runs them one after another (tenant setting `pipeline.parallel`).
+  const [data, knowledge] = settings.pipeline.parallel ? await Promise.all([fetchData(), fetchDocs()]) : [await fetchData(), await fetchDocs()];
   if (wantsData) turn.step('runSqlAgent', data ? 'completed' : 'failed');
   turn.addCalls(data?.calls);
   // The agent's stages and its self-corrections, for `done.timings.steps` and the operator.

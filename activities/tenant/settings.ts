@@ -50,6 +50,7 @@ export const tenantSettingsPatch = z
       })
       .partial()
       .strict(),
+    pipeline: z.object({ parallel: z.boolean() }).partial().strict(),
     deadlines: z
       .object({
         turnMs: z.number().int().min(1000).max(120_000),
@@ -73,6 +74,7 @@ export function mergeSettings(base: TenantSettings, patch: TenantSettingsPatch):
     semanticCache: { ...base.semanticCache, ...patch.semanticCache },
     understanding: { ...base.understanding, ...patch.understanding },
     generation: { ...base.generation, ...patch.generation },
+    pipeline: { ...base.pipeline, ...patch.pipeline },
     deadlines: { ...base.deadlines, ...patch.deadlines },
   };
   if (merged.semanticCache.suggestThreshold > merged.semanticCache.threshold) {

@@ -1,14 +1,9 @@
 import type { TurnEvent, TurnResult } from '../../workflows/shared/contract.ts';
 import type { ActivityDeps } from '../deps.ts';
+import { chunkAnswer } from './answer-chunks.ts';
 import type { TurnEventBus } from './bus.ts';
 
-/** Splits a cached answer into word-sized pieces so it streams like a generated one. */
-export function chunkAnswer(answer: string, wordsPerChunk = 4): string[] {
-  const words = answer.match(/\S+\s*/g) ?? [];
-  const chunks: string[] = [];
-  for (let i = 0; i < words.length; i += wordsPerChunk) chunks.push(words.slice(i, i + wordsPerChunk).join(''));
-  return chunks;
-}
+export { chunkAnswer } from './answer-chunks.ts';
 
 /** Appends events in order (one connection keeps the order of calls). */
 export async function publishAll(events: Pick<TurnEventBus, 'publish'>, stream: string, list: TurnEvent[] | undefined): Promise<void> {

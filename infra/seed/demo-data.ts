@@ -36,6 +36,8 @@ export interface SeedProgress {
 export interface SeedOptions {
   anchorDate: Date;
   baseSeed?: number;
+  /** Generate the data of this demo tenant (e.g. `acme`) instead of the tenant's own: identical shops for a benchmark. */
+  template?: string;
   onProgress?: (p: SeedProgress) => void;
 }
 
@@ -817,7 +819,7 @@ async function insertTable(
 /** Seeds inside the caller's open transaction; replaces whatever rows the six tables held. */
 async function seedWithin(client: pg.PoolClient, tenantId: string, opts: SeedOptions, started: number): Promise<SeedSummary> {
   const s = schemaOf(tenantId);
-  const data = generateTenantData(tenantId, opts);
+  const data = generateTenantData(opts.template ?? tenantId, opts);
   await client.query(tablesSql(s));
   await client.query(`TRUNCATE ${TABLE_TYPES.map(([t]) => `${s}.${t}`).join(', ')}`);
   for (const [table, types] of TABLE_TYPES) {
@@ -838,7 +840,7 @@ async function seedWithin(client: pg.PoolClient, tenantId: string, opts: SeedOpt
   };
 }
 
-async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+async function inTransaction<T>(pool: Pick<pg.Pool, 'connect'>, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -856,7 +858,7 @@ async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Pr
 }
 
 /** Creates the tenant's schema and (re)places its demo data in one transaction: all or nothing. */
-export async function seedTenant(pool: pg.Pool, tenantId: string, opts: SeedOptions): Promise<SeedSummary> {
+export async function seedTenant(pool: Pick<pg.Pool, 'connect'>, tenantId: string, opts: SeedOptions): Promise<SeedSummary> {
   const started = Date.now();
   schemaOf(tenantId); // a bad id fails before a connection is taken
   return inTransaction(pool, (client) => seedWithin(client, tenantId, opts, started));

@@ -276,9 +276,9 @@ export function kbDocumentsFor(tenantId: string): KbDocument[] {
   return [shipping(p), returns(p), warranty(p), payments(p), loyalty(p), privacy(p)];
 }
 
-/** Upserts a tenant's documents into the app store's `kb_documents` in one statement; returns how many. */
-export async function seedKnowledgeBase(pool: Queryable, tenantId: string): Promise<number> {
-  const docs = kbDocumentsFor(tenantId);
+/** Upserts a tenant's documents (or those of the demo tenant `template`) into `kb_documents` in one statement; returns how many. */
+export async function seedKnowledgeBase(pool: Queryable, tenantId: string, template: string = tenantId): Promise<number> {
+  const docs = kbDocumentsFor(template);
   if (docs.length === 0) return 0;
   await pool.query(
     `INSERT INTO kb_documents (tenant_id, slug, title, body)

@@ -127,6 +127,7 @@ export async function startStack(
       log,
       pingEvents: messaging.ping,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
+      seedAnchorDate: config.SEED_ANCHOR_DATE,
       sseIdleMs: 1000,
       metrics,
     });

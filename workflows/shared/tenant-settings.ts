@@ -41,6 +41,10 @@ export interface TenantSettings {
     /** Model tier by complexity (fast for simple questions); false: every answer on the strong tier. */
     tiered: boolean;
   };
+  pipeline: {
+    /** Independent steps at once (guardrail | gathering | capture | detect | search; data | documents); false: one after another (a benchmark's baseline). */
+    parallel: boolean;
+  };
   deadlines: {
     /** Whole-turn deadline: past it, the turn switches to the simplified flow (no retrieval, fast tier). */
     turnMs: number;
@@ -62,6 +66,7 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
   semanticCache: { enabled: true, threshold: 0.92, suggestThreshold: 0.7, analyticsTtlSeconds: 36_000, ttlSeconds: 3600 },
   understanding: { minConfidence: 0.7, criticalSlots: ['orderIds', 'complaint'], maxNewSlots: 3 },
   generation: { providers: ['anthropic', 'openai'], strategy: 'race', hedgeDelayMs: 'auto', stallTimeoutMs: 4000, tiered: true },
+  pipeline: { parallel: true },
   deadlines: { turnMs: 25_000, simplifiedMs: 8000, dataMs: 12_000 },
 };
 

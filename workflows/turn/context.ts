@@ -6,6 +6,7 @@ import type { GenerateAnswerOutput } from '../../activities/generate-answer/acti
 import type { InputGuardrailResult, OutputGuardrailResult } from '../../activities/guardrails/activities.ts';
 import type { OpenTurnOutput } from '../../activities/open-turn/activities.ts';
 import { BLOCKED_ANSWER, cannedAnswer } from '../shared/answers.ts';
+import { cachedTurnResult } from '../shared/cached-result.ts';
 import { addUsage, type ChatTurnInput, type ModelCall, type TurnEvent, type TurnResult, turnStreamKey, ZERO_USAGE } from '../shared/contract.ts';
 import { FAILURE_TYPES } from '../shared/failures.ts';
 import { turnResultQuery } from '../shared/messages.ts';
@@ -23,7 +24,9 @@ export type Outcome =
   | { kind: 'answered'; generated: GenerateAnswerOutput; output: OutputGuardrailResult }
   | { kind: 'blocked'; guard: InputGuardrailResult }
   | { kind: 'canned' }
-  | { kind: 'cancelled' };
+  | { kind: 'cancelled' }
+  /** Answered before the workflow ran (the API served an exact hit): recorded, not delivered again. */
+  | { kind: 'delivered'; result: TurnResult };
 
 /** What `finish` needs to write the semantic cache after delivery. */
 export interface SemanticWrite {
@@ -124,17 +127,20 @@ export class Turn {
   /** The one way out: result, search attributes, delivery, then persistence and caches. */
   async finish(outcome: Outcome): Promise<TurnResult> {
     const result = this.resultFor(outcome);
+    const cacheOutcome = outcome.kind === 'cached' ? outcome.cache : outcome.kind === 'delivered' ? result.cache : outcome.kind === 'answered' ? 'none' : outcome.kind === 'canned' ? 'fallback' : outcome.kind;
     upsertSearchAttributes([
-      { key: CacheOutcomeKey, value: outcome.kind === 'cached' ? outcome.cache : outcome.kind === 'answered' ? 'none' : outcome.kind === 'canned' ? 'fallback' : outcome.kind },
+      { key: CacheOutcomeKey, value: cacheOutcome },
       { key: IntentKey, value: result.intent },
       { key: FallbackUsedKey, value: result.fallbacks.length > 0 },
     ]);
-    try {
-      await turnIo.finishTurn({ stream: this.stream, result, streamAnswer: outcome.kind !== 'answered', progress: this.takeProgress(), tenantId: this.input.tenantId });
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      // The stream is unreachable: the result is still the workflow's, and GET /v1/turns/:id serves it.
-      log.error('could not publish the terminal event', { error: String(err) });
+    if (outcome.kind !== 'delivered') {
+      try {
+        await turnIo.finishTurn({ stream: this.stream, result, streamAnswer: outcome.kind !== 'answered', progress: this.takeProgress(), tenantId: this.input.tenantId });
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        // The stream is unreachable: the result is still the workflow's, and GET /v1/turns/:id serves it.
+        log.error('could not publish the terminal event', { error: String(err) });
+      }
     }
     this.delivered = result;
 
@@ -213,26 +219,12 @@ export class Turn {
     const totalMs = Math.max(0, Date.now() - this.input.receivedAt);
     let result: TurnResult;
     switch (outcome.kind) {
-      case 'cached': {
-        const c = outcome.cached;
-        result = {
-          ...base,
-          answer: c.answer,
-          cache: outcome.cache,
-          // A hit answers as the cached turn was understood, so the reported intent matches the answer.
-          intent: c.intent,
-          complexity: c.complexity,
-          slots: c.slots ?? base.slots,
-          provider: c.provider,
-          model: c.model,
-          ...(c.sources?.length ? { sources: c.sources } : {}),
-          ...(c.chart ? { chart: c.chart } : {}),
-          timings: { totalMs, ttftMs: totalMs, steps: this.steps },
-          ...(outcome.similarity !== undefined ? { similarity: outcome.similarity } : {}),
-        };
-        delete result.suggestion;
+      case 'cached':
+        result = cachedTurnResult(base, outcome.cached, outcome.cache, totalMs, outcome.similarity);
         break;
-      }
+      case 'delivered':
+        result = outcome.result;
+        break;
       case 'answered': {
         const { generated: g, output } = outcome;
         const redactions = g.redactions + output.redactions + (this.guardRedactions ?? 0);
@@ -269,7 +261,7 @@ export class Turn {
         result = { ...base, answer: '', timings: { totalMs, ttftMs: null, steps: this.steps }, error: { code: 'cancelled', message: 'The turn was cancelled' } };
         break;
     }
-    result.timings.steps = { ...this.steps };
+    if (outcome.kind !== 'delivered') result.timings.steps = { ...this.steps };
     return result;
   }
 }

@@ -4,6 +4,7 @@ import { isCancellation, log } from '@temporalio/workflow';
 import type { SemanticCandidate } from '../../activities/caches/semantic-store.ts';
 import type { GatheredContext } from '../../activities/gather/activities.ts';
 import type { InputGuardrailResult } from '../../activities/guardrails/activities.ts';
+import type { ModelCall } from '../shared/contract.ts';
 import type { CaptureResult, DetectResult, ReconcileReason } from '../shared/understanding.ts';
 import type { Turn } from './context.ts';
 import { checks, lookups, understanding } from './proxies.ts';
@@ -38,29 +39,46 @@ export async function understand(turn: Turn): Promise<Understood> {
         return { ok: false as const };
       },
     );
-  // Everything that can start at once does. A deny stops this work inside the worker (the guard aborts the
-  // turn's running model calls, see activities/turn-aborts.ts), so waiting for it below costs next to nothing.
-  const running = Promise.all([
-    settle('gatherContext', () => lookups.gatherContext({ tenantId: input.tenantId, sessionId: input.sessionId, userId: input.userId })),
-    settle('captureSlots', () => understanding.captureSlots({ message: input.message, today, timeZone, previous: opened.previous })),
-    settle('detectIntent', () => understanding.detectIntent({ message: input.message, pass: 1 })),
-    settings.semanticCache.enabled
-      ? settle('searchSemanticCache', () =>
-          understanding.searchSemanticCache({
-            text: input.message,
-            tenantId: input.tenantId,
-            generation: opened.tenant.generation,
-            threshold: settings.semanticCache.threshold,
-            suggestThreshold: settings.semanticCache.suggestThreshold,
-          }),
-        )
-      : Promise.resolve({ ok: false as const }),
-  ]);
+  const steps = [
+    () => settle('gatherContext', () => lookups.gatherContext({ tenantId: input.tenantId, sessionId: input.sessionId, userId: input.userId })),
+    () => settle('captureSlots', () => understanding.captureSlots({ message: input.message, today, timeZone, previous: opened.previous })),
+    () => settle('detectIntent', () => understanding.detectIntent({ message: input.message, pass: 1 })),
+    () =>
+      settings.semanticCache.enabled
+        ? settle('searchSemanticCache', () =>
+            understanding.searchSemanticCache({
+              text: input.message,
+              tenantId: input.tenantId,
+              generation: opened.tenant.generation,
+              threshold: settings.semanticCache.threshold,
+              suggestThreshold: settings.semanticCache.suggestThreshold,
+            }),
+          )
+        : Promise.resolve({ ok: false as const }),
+  ] as const;
 
-  const guard = await checkInput(turn);
-  // After a deny the work ends at once (aborted). When the check itself failed and the tenant fails
-  // closed, nothing aborted it: the turn waits for it (bounded by the understanding timeouts).
-  const [gathered, captureStep, detectStep, searchStep] = await running;
+  let guard: InputGuardrailResult;
+  let settled: [Settled<GatheredContext>, Settled<CaptureResult & { calls?: ModelCall[] }>, Settled<DetectResult & { calls?: ModelCall[] }>, Settled<{ vector: number[]; model: string; candidates: SemanticCandidate[] }>];
+  if (settings.pipeline?.parallel === false) {
+    // One step after another (a benchmark's baseline): the guardrail first, and nothing else after a deny.
+    guard = await checkInput(turn);
+    if (!guard.allowed) {
+      turn.step('checkInputGuardrails', 'failed', { reason: guard.reasons.join(', ') });
+      return { blocked: guard, context: NO_CONTEXT, semantic: null };
+    }
+    const results: unknown[] = [];
+    for (const step of steps) results.push(await step());
+    settled = results as typeof settled;
+  } else {
+    // Everything that can start at once does. A deny stops this work inside the worker (the guard aborts the
+    // turn's running model calls, see activities/turn-aborts.ts), so waiting for it below costs next to nothing.
+    const running = Promise.all(steps.map((step) => step()));
+    guard = await checkInput(turn);
+    // After a deny the work ends at once (aborted). When the check itself failed and the tenant fails
+    // closed, nothing aborted it: the turn waits for it (bounded by the understanding timeouts).
+    settled = (await running) as typeof settled;
+  }
+  const [gathered, captureStep, detectStep, searchStep] = settled;
   if (!guard.allowed) {
     turn.step('checkInputGuardrails', 'failed', { reason: guard.reasons.join(', ') });
     return { blocked: guard, context: NO_CONTEXT, semantic: null };

@@ -1,0 +1,59 @@
+// What a turn knows before anything else: the tenant's settings and cache generation, what a follow-up
+// inherits from the session, and whether the exact cache already has the answer. Shared by the turn's
+// first activity and by the API, which answers an exact hit itself (no Temporal round trip in its way).
+import type { Queryable } from '../../infra/db.ts';
+import type { KvCache } from '../../infra/kv-cache.ts';
+import type { TenantSettings } from '../../workflows/shared/tenant-settings.ts';
+import { UNCACHEABLE_INTENTS } from '../../workflows/shared/tenant-settings.ts';
+import type { SessionContext } from '../../workflows/shared/understanding.ts';
+import { exactCacheKey, type CachedAnswer } from '../caches/exact-key.ts';
+import { readExact } from '../caches/exact-store.ts';
+import { ANSWER_PROMPT_VERSION } from '../generate-answer/prompt.ts';
+import { loadSessionContext } from '../session/store.ts';
+import { loadTenantContext } from '../tenant/store.ts';
+import { captureByRules, detectByRules, detectLanguage, isFollowUp, slotSignature } from '../understanding/rules.ts';
+
+/** What the turn knows after its first step. */
+export interface OpenTurnOutput {
+  tenant: { settings: TenantSettings; generation: number; today: string; timeZone: string };
+  language: string;
+  /** The session's latest intent and slots, only when the message reads as a follow-up. */
+  previous: SessionContext | null;
+  /** The exact-cache key of this question (null when the tenant turned the exact cache off). */
+  exactKey: string | null;
+  hit: CachedAnswer | null;
+}
+
+/** Today's date (YYYY-MM-DD) on the tenant's clock. */
+export function todayIn(timeZone: string, now: number): string {
+  // en-CA formats as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(now));
+}
+
+/** Loads the tenant's settings (and the session's context for a follow-up) and looks up the exact cache. */
+export async function openTurnContext(
+  deps: { appDb: Queryable; kv: Pick<KvCache, 'get' | 'set'>; now: () => number },
+  input: { tenantId: string; sessionId: string; message: string },
+): Promise<OpenTurnOutput> {
+  const followUp = isFollowUp(input.message);
+  const [tenant, previous] = await Promise.all([
+    loadTenantContext(deps.appDb, deps.kv, input.tenantId),
+    followUp ? loadSessionContext(deps.appDb, input.tenantId, input.sessionId) : Promise.resolve(null),
+  ]);
+  const { settings, generation } = tenant;
+  const today = todayIn(settings.timeZone, deps.now());
+  const language = detectLanguage(input.message);
+
+  let exactKey: string | null = null;
+  let hit: CachedAnswer | null = null;
+  if (settings.exactCache.enabled) {
+    // The key carries the slots resolved by the deterministic rules on the tenant's clock: "sales last
+    // week" asked next week, or "and last month?" after another question, is another key.
+    const { slots } = captureByRules(input.message, { today, previous });
+    const { intent } = detectByRules(input.message, { slots });
+    exactKey = exactCacheKey({ tenantId: input.tenantId, generation, language, promptVersion: ANSWER_PROMPT_VERSION, signature: slotSignature(intent, slots), message: input.message });
+    hit = await readExact(deps.kv, exactKey);
+    if (hit && UNCACHEABLE_INTENTS.includes(hit.intent)) hit = null;
+  }
+  return { tenant: { settings, generation, today, timeZone: settings.timeZone }, language, previous, exactKey, hit };
+}
