@@ -25,6 +25,7 @@ export interface AdminRoutesDeps {
   anchorDate?: string;
   /** How long POST /v1/admin/tenants waits for provisioning before answering 202. */
   provisionWaitMs?: number;
+  runtime?: { offlineModelUrl?: string; deployment: 'single-process' | 'split' };
 }
 
 /** Demo tenants whose data and documents a new tenant can start with. */
@@ -46,9 +47,15 @@ function requireAdmin(req: Request): void {
 
 const provisionId = (tenantId: string) => `provision-${tenantId}`;
 
-/** POST/GET /v1/admin/tenants, GET /v1/admin/tenants/:id, POST /v1/admin/tenants/:id/keys, PATCH /v1/admin/tenants/:id/settings. */
+/** POST/GET /v1/admin/tenants, GET /v1/admin/tenants/:id, POST /v1/admin/tenants/:id/keys, PATCH /v1/admin/tenants/:id/settings, GET /v1/admin/runtime. */
 export function adminRoutes(deps: AdminRoutesDeps): Router {
   const router = Router();
+
+  // How this deployment runs, and where its offline model answers (the benchmark sets its latency profiles there).
+  router.get('/v1/admin/runtime', (req, res) => {
+    requireAdmin(req);
+    res.json({ deployment: deps.runtime?.deployment ?? 'split', offlineModelUrl: deps.runtime?.offlineModelUrl ?? null });
+  });
 
   const tenantParam = async (req: Request): Promise<string> => {
     const id = String(req.params.tenantId ?? '');

@@ -38,6 +38,8 @@ export interface AppDeps {
   metricsToken?: string;
   /** Last day of a template's demo orders for tenants created through the admin API (SEED_ANCHOR_DATE); default today. */
   seedAnchorDate?: string;
+  /** What GET /v1/admin/runtime tells an operator (or the benchmark) about this deployment. */
+  runtime?: { offlineModelUrl?: string; deployment: 'single-process' | 'split' };
 }
 
 /** The Express app: auth, validation, turn routes, one error handler. */
@@ -90,7 +92,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(express.json({ limit: deps.bodyLimit ?? '32kb', type: 'application/json' }));
   app.use(turnRoutes({ temporal: deps.temporal, events: deps.events, appDb: deps.appDb, sseIdleMs: deps.sseIdleMs, taskQueue: deps.taskQueue, eagerStart: deps.eagerStart, kv: deps.kv, metrics: deps.metrics }));
   app.use(settingsRoutes({ appDb: deps.appDb, kv: deps.kv }));
-  app.use(adminRoutes({ appDb: deps.appDb, kv: deps.kv, temporal: deps.temporal, taskQueue: deps.taskQueue, anchorDate: deps.seedAnchorDate }));
+  app.use(adminRoutes({ appDb: deps.appDb, kv: deps.kv, temporal: deps.temporal, taskQueue: deps.taskQueue, anchorDate: deps.seedAnchorDate, runtime: deps.runtime }));
   app.use(knowledgeRoutes({ appDb: deps.appDb, kv: deps.kv }));
   app.use(chartRoutes({ appDb: deps.appDb }));
   app.use(statsRoutes({ appDb: deps.appDb }));

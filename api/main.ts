@@ -36,6 +36,7 @@ try {
     pingEvents: () => redis.ping(),
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     seedAnchorDate: config.SEED_ANCHOR_DATE,
+    runtime: { deployment: 'split', ...(config.OFFLINE_MODEL_URL ? { offlineModelUrl: config.OFFLINE_MODEL_URL } : {}) },
     // This process's own registry: HTTP and process metrics (turns are counted by the workers, on METRICS_PORT).
     metrics: createMetrics(),
     metricsToken: config.METRICS_TOKEN,

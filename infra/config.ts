@@ -90,6 +90,8 @@ const schema = z.object({
   EMBEDDING_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(50).max(30_000).default(2000)),
   /** Offline model latency/fault profiles as JSON (see README). */
   OFFLINE_MODEL_PROFILES: optionalString,
+  /** A running offline model to use (`npm run offline-model`) instead of starting one in this process: one shared by split workers and the benchmark. */
+  OFFLINE_MODEL_URL: optionalUrl,
   /** Port of the offline model server (0: any free port). */
   OFFLINE_MODEL_PORT: port(0),
   /** Embedded state: PGlite files, the dev server's database. */

@@ -58,6 +58,7 @@ try {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     eagerStart: true,
     seedAnchorDate: config.SEED_ANCHOR_DATE,
+    runtime: { deployment: 'single-process', ...(providers.offlineUrl ? { offlineModelUrl: providers.offlineUrl } : {}) },
     metrics,
     metricsToken: config.METRICS_TOKEN,
   });
@@ -72,7 +73,7 @@ try {
     `  Temporal UI    ${temporal.uiUrl ?? '(external cluster: use its own UI)'}   (gRPC ${temporal.address})`,
     `  App store      ${stores.app.embedded ? `PGlite + pgvector at ${stores.app.url}` : 'DATABASE_URL'}`,
     `  Cache, events  ${messaging.redis ? 'Redis (REDIS_URL)' : 'in-process'}`,
-    `  Models         ${providers.offline ? `OFFLINE MODEL at ${providers.offline.url} (rule engine, not an LLM)` : Object.keys(providers.providers).join(', ')}`,
+    `  Models         ${providers.offlineUrl ? `OFFLINE MODEL at ${providers.offlineUrl} (rule engine, not an LLM)` : Object.keys(providers.providers).join(', ')}`,
     ...(config.NODE_ENV !== 'production' ? [`  Dev keys       acme: ${DEV_KEYS.acme}   globex: ${DEV_KEYS.globex}   admin (GET /v1/stats): ${DEV_ADMIN_KEY}`] : []),
     '',
     '  Try:',

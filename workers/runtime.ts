@@ -82,7 +82,10 @@ async function seedDemoSettings(pool: pg.Pool): Promise<void> {
 export interface Providers {
   providers: Partial<Record<ProviderName, ChatProvider>>;
   embedder: Embedder;
+  /** The offline model this process started (absent with keys, or with OFFLINE_MODEL_URL). */
   offline?: OfflineModel;
+  /** Where the offline model answers (this process's, or OFFLINE_MODEL_URL). */
+  offlineUrl?: string;
   close(): Promise<void>;
 }
 
@@ -94,23 +97,24 @@ function inProcessEmbedder(): Embedder {
 /** Real providers for the keys that are set; with none, the offline model behind both SDKs. */
 export async function openProviders(config: Config, log: Logger): Promise<Providers> {
   if (config.offline) {
-    const offline = await startOfflineModel({
-      port: config.OFFLINE_MODEL_PORT,
-      profiles: parseProfilesEnv(config.OFFLINE_MODEL_PROFILES),
-      logger: log,
-    });
-    log.warn({ url: offline.url }, 'no ANTHROPIC_API_KEY or OPENAI_API_KEY: answers come from the built-in OFFLINE MODEL (a deterministic rule engine, not an LLM)');
+    // A shared offline model (split workers, the benchmark), or one of this process's own.
+    const offline = config.OFFLINE_MODEL_URL
+      ? undefined
+      : await startOfflineModel({ port: config.OFFLINE_MODEL_PORT, profiles: parseProfilesEnv(config.OFFLINE_MODEL_PROFILES), logger: log });
+    const url = config.OFFLINE_MODEL_URL?.replace(/\/+$/, '') ?? offline!.url;
+    log.warn({ url }, 'no ANTHROPIC_API_KEY or OPENAI_API_KEY: answers come from the built-in OFFLINE MODEL (a deterministic rule engine, not an LLM)');
     return {
       // Tier names as configured, so the offline model sees (and counts) what a real provider would be asked for.
       providers: {
         // Priced as what it is: a local rule engine costs nothing (done.listCostUsd prices the same tokens at the tier's list price).
-        anthropic: createAnthropicProvider({ apiKey: 'offline', baseURL: `${offline.url}/anthropic`, models: { fast: config.ANTHROPIC_FAST_MODEL, strong: config.ANTHROPIC_STRONG_MODEL }, priceAs: OFFLINE_MODEL_NAME }),
-        openai: createOpenAIProvider({ apiKey: 'offline', baseURL: `${offline.url}/openai/v1`, models: { fast: config.OPENAI_FAST_MODEL, strong: config.OPENAI_STRONG_MODEL }, priceAs: OFFLINE_MODEL_NAME }),
+        anthropic: createAnthropicProvider({ apiKey: 'offline', baseURL: `${url}/anthropic`, models: { fast: config.ANTHROPIC_FAST_MODEL, strong: config.ANTHROPIC_STRONG_MODEL }, priceAs: OFFLINE_MODEL_NAME }),
+        openai: createOpenAIProvider({ apiKey: 'offline', baseURL: `${url}/openai/v1`, models: { fast: config.OPENAI_FAST_MODEL, strong: config.OPENAI_STRONG_MODEL }, priceAs: OFFLINE_MODEL_NAME }),
       },
       // The same product path as with OpenAI: the SDK's embeddings call, answered by the offline model's local embedder.
-      embedder: createOpenAIEmbedder({ apiKey: 'offline', baseURL: `${offline.url}/openai/v1`, model: LOCAL_EMBEDDING_MODEL, dimensions: LOCAL_EMBEDDING_DIMENSIONS }),
-      offline,
-      close: () => offline.close(),
+      embedder: createOpenAIEmbedder({ apiKey: 'offline', baseURL: `${url}/openai/v1`, model: LOCAL_EMBEDDING_MODEL, dimensions: LOCAL_EMBEDDING_DIMENSIONS }),
+      ...(offline ? { offline } : {}),
+      offlineUrl: url,
+      close: async () => offline?.close(),
     };
   }
   const providers: Partial<Record<ProviderName, ChatProvider>> = {};

@@ -48,6 +48,12 @@ async function answerTurn(turn: Turn): Promise<TurnResult> {
   // 2. Understand: input guardrail | gather | capture | detect | semantic search, then reconcile. A deny stops the rest.
   const understood = await understand(turn);
   if (understood.blocked) return turn.finish({ kind: 'blocked', guard: understood.blocked });
+  if (understood.early) {
+    // A semantic hit on the rules' signature: answered now; the model calls still running are stopped.
+    const result = await turn.finish({ kind: 'cached', cache: 'semantic', cached: understood.early.hit, similarity: understood.early.hit.similarity, stopWork: true });
+    await understood.early.rest;
+    return result;
+  }
 
   // 3. Semantic cache: the nearest cached questions came with the embedding; a hit needs the threshold and
   // the same slot signature ("sales last week" never answers "last month"); a close miss is a suggestion.
@@ -121,10 +127,14 @@ async function answerTurn(turn: Turn): Promise<TurnResult> {
   if (wantsDocs && effort.topK > 0) turn.step('retrieveKnowledge', knowledge ? 'completed' : 'failed');
   const knowledgeChunkIds = knowledge?.chunks.map((c) => c.id) ?? [];
 
-  // 5. Generate, streamed; effort (answer length, model tier) by complexity. A chart renders meanwhile.
-  const chart = data
-    ? turn.orFallback('renderChart', () => charts.renderChart({ stream: turn.stream, tenantId: input.tenantId, resultRef: data.resultRef, slots }), null)
-    : Promise.resolve(null);
+  // 5. Generate, streamed; effort (answer length, model tier) by complexity. A chart renders meanwhile. The
+  // answer activity delivers the turn itself (output check, chart, `done`) the moment the answer is
+  // complete: `done` does not wait for the workflow task that follows it.
+  const deliverFromAnswer = patched('deliver-from-answer');
+  const chart =
+    data && !deliverFromAnswer
+      ? turn.orFallback('renderChart', () => charts.renderChart({ stream: turn.stream, tenantId: input.tenantId, resultRef: data.resultRef, slots }), null)
+      : Promise.resolve(null);
   const generated = await generate(
     turn,
     {
@@ -141,15 +151,19 @@ async function answerTurn(turn: Turn): Promise<TurnResult> {
     },
     settings,
     deadlineAt,
+    deliverFromAnswer ? (data ? { chart: { resultRef: data.resultRef, slots } } : {}) : undefined,
   );
-  turn.chart = (await chart) ?? undefined;
+  turn.chart = (generated?.chart ?? (await chart)) ?? undefined;
   if (!generated) return turn.finish({ kind: 'canned' });
+  if (generated.delivered) return turn.finish({ kind: 'answered', generated, output: generated.output!, delivered: generated.delivered });
 
   // 6. Output guardrail on the whole answer (the stream was redacted token by token), then out.
-  const output = await turn.orFallback('checkOutputGuardrails', () => checks.checkOutputGuardrails({ tenantId: input.tenantId, answer: generated.answer }), {
-    answer: generated.answer,
-    redactions: 0,
-    violations: [] as string[],
-  });
+  const output =
+    generated.output ??
+    (await turn.orFallback('checkOutputGuardrails', () => checks.checkOutputGuardrails({ tenantId: input.tenantId, answer: generated.answer }), {
+      answer: generated.answer,
+      redactions: 0,
+      violations: [] as string[],
+    }));
   return turn.finish({ kind: 'answered', generated, output });
 }

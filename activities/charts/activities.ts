@@ -19,24 +19,38 @@ export function chartLinks(id: string): ChartLinks {
   return { id, svgUrl: `/v1/charts/${id}.svg`, pngUrl: `/v1/charts/${id}.png` };
 }
 
+/** What a chart is drawn from: the stored result by reference, and the slots that say what it measures. */
+export interface ChartRequest {
+  stream: string;
+  tenantId: string;
+  resultRef: string;
+  slots: Slots;
+  title?: string;
+}
+
+/** Renders the chart a result calls for (identical charts are rendered once) and announces it; null when none fits. */
+export async function renderChartFor(deps: Pick<ActivityDeps, 'appDb' | 'kv' | 'events'>, input: ChartRequest): Promise<ChartLinks | null> {
+  const result = await readResult(deps.kv, input.tenantId, input.resultRef);
+  if (!result || !chartWanted(input.slots, result.rowCount)) return null;
+  const chart = await ensureChart(deps.appDb, input.tenantId, {
+    columns: result.columns,
+    rows: result.rows,
+    metric: input.slots.metric,
+    dimension: input.slots.dimension,
+    title: input.title,
+  });
+  if (!chart) return null;
+  const links = chartLinks(chart.id);
+  await deps.events.publish(input.stream, { type: 'chart', data: { ...links, spec: chart.spec } });
+  return links;
+}
+
 /** The chart activity. */
 export function createChartActivities(deps: Pick<ActivityDeps, 'appDb' | 'kv' | 'events'>) {
   return {
-    /** Renders the chart a result calls for (identical charts are rendered once) and announces it; null when none fits. */
-    async renderChart(input: { stream: string; tenantId: string; resultRef: string; slots: Slots; title?: string }): Promise<ChartLinks | null> {
-      const result = await readResult(deps.kv, input.tenantId, input.resultRef);
-      if (!result || !chartWanted(input.slots, result.rowCount)) return null;
-      const chart = await ensureChart(deps.appDb, input.tenantId, {
-        columns: result.columns,
-        rows: result.rows,
-        metric: input.slots.metric,
-        dimension: input.slots.dimension,
-        title: input.title,
-      });
-      if (!chart) return null;
-      const links = chartLinks(chart.id);
-      await deps.events.publish(input.stream, { type: 'chart', data: { ...links, spec: chart.spec } });
-      return links;
+    /** Renders the chart a result calls for and announces it; null when none fits. */
+    async renderChart(input: ChartRequest): Promise<ChartLinks | null> {
+      return renderChartFor(deps, input);
     },
   };
 }

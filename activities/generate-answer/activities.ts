@@ -1,10 +1,13 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ProviderName } from '../../infra/llm/provider.ts';
-import { addUsage, type GenerationSummary, type HistoryMessage, type ModelCall, type TurnEvent, type Usage, ZERO_USAGE } from '../../workflows/shared/contract.ts';
+import { answeredTurnResult } from '../../workflows/shared/answered-result.ts';
+import { addUsage, type GenerationSummary, type HistoryMessage, type ModelCall, type TurnEvent, type TurnResult, type Usage, ZERO_USAGE } from '../../workflows/shared/contract.ts';
 import type { Slots } from '../../workflows/shared/understanding.ts';
 import { FAILURE_TYPES } from '../../workflows/shared/failures.ts';
+import { renderChartFor, type ChartLinks } from '../charts/activities.ts';
 import type { ActivityDeps } from '../deps.ts';
+import { checkOutput, type OutputGuardrailResult } from '../guardrails/activities.ts';
 import { redactPii, StreamingRedactor } from '../guardrails/rules.ts';
 import { priceCall } from '../model-calls.ts';
 import { jitteredDelayMs } from '../retry.ts';
@@ -47,6 +50,12 @@ export interface GenerateAnswerInput {
   data?: { ref: string; slots: Slots };
   /** Step events the workflow queued; published before the answer starts. */
   progress?: TurnEvent[];
+  /**
+   * Deliver the turn from here: run the output check, render the chart beside the answer, and publish the
+   * one `done` as soon as the answer is complete, instead of after the workflow task that follows this
+   * activity (tens of ms). `draft` is the turn's result so far (understanding, slots, fallbacks, steps, calls).
+   */
+  deliver?: { draft: TurnResult; inputRedactions: number; failOpen: boolean; chart?: { resultRef: string; slots: Slots } };
 }
 
 /** What the workflow keeps of a generated answer. */
@@ -69,6 +78,12 @@ export interface GenerateAnswerOutput {
   redactions: number;
   /** The documents whose passages the model was given. */
   sources: { slug: string; title: string }[];
+  /** With `deliver`: the result published as the turn's `done` (absent when publishing failed: the workflow delivers). */
+  delivered?: TurnResult;
+  /** With `deliver`: the output check's verdict on the answer. */
+  output?: OutputGuardrailResult;
+  /** With `deliver`: the chart rendered beside the answer. */
+  chart?: ChartLinks | null;
 }
 
 /** Details of a failed answer: the calls it made (they cost tokens too); read by the workflow from the failure. */
@@ -81,8 +96,8 @@ export interface GenerateAnswerFailureDetails {
 export const HEARTBEAT_EVERY_MS = 400;
 
 /** The answer-generation activity: races the providers, streams the winner's tokens to the turn's event stream. */
-export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'providers' | 'events' | 'appDb' | 'kv' | 'prices'>, health: ProviderHealth = createProviderHealth()) {
-  return {
+export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'providers' | 'events' | 'appDb' | 'kv' | 'prices' | 'metrics'>, health: ProviderHealth = createProviderHealth()) {
+  const activities = {
     /** Generates the answer: hedged race on the first content token, stall failover, tokens streamed redacted and tagged with the attempt. */
     async generateAnswer(input: GenerateAnswerInput): Promise<GenerateAnswerOutput> {
       const ctx = Context.current();
@@ -126,6 +141,14 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
         ]);
         const dataBlock = stored && input.data ? buildDataBlock(describeResult(stored, input.data.slots)) : '';
         const sources = [...new Map(passages.map((p) => [p.slug, { slug: p.slug, title: p.title }])).values()];
+        // The chart renders while the answer streams; a failed chart only loses the chart.
+        const chartStarted = Date.now();
+        const chartJob = input.deliver?.chart
+          ? renderChartFor(deps, { stream: input.stream, tenantId: input.tenantId, ...input.deliver.chart }).catch((err: unknown) => {
+              ctx.log.warn('chart rendering failed; the answer goes without it', { error: String(err) });
+              return null;
+            })
+          : null;
         const redactor = new StreamingRedactor();
         const pending: Promise<unknown>[] = [];
         let firstTokenAt: number | null = null;
@@ -168,7 +191,7 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
         health.learn(race.calls);
         const ms = Date.now() - started;
         await deps.events.publish(input.stream, { type: 'step', data: { name: 'generateAnswer', status: 'completed', ms, attempt } });
-        return {
+        const out: GenerateAnswerOutput = {
           answer: race.text,
           provider: race.winner,
           model: race.model,
@@ -183,6 +206,12 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
           redactions: redactor.redactions,
           sources,
         };
+        if (input.deliver) {
+          const chartMs = Date.now() - chartStarted;
+          const chart = chartJob ? await chartJob : null;
+          Object.assign(out, await deliver(input, input.deliver, out, chart, { generateAnswer: ms, ...(chartJob ? { renderChart: chartMs } : {}) }));
+        }
+        return out;
       } catch (err) {
         // Cancelled: reported as a cancellation (the signal's own CancelledFailure), never as a failure.
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
@@ -207,6 +236,47 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
       }
     },
   };
+
+
+  /** Output check, the result, and the one `done`: what the workflow would otherwise do after its next task. */
+  async function deliver(
+    input: GenerateAnswerInput,
+    d: NonNullable<GenerateAnswerInput['deliver']>,
+    g: GenerateAnswerOutput,
+    chart: ChartLinks | null,
+    steps: Record<string, number>,
+  ): Promise<Pick<GenerateAnswerOutput, 'delivered' | 'output' | 'chart'>> {
+    let output: OutputGuardrailResult;
+    const draft = { ...d.draft, fallbacks: [...d.draft.fallbacks] };
+    try {
+      output = checkOutput(input.tenantId, g.answer);
+    } catch (err) {
+      Context.current().log.warn('output check failed; the answer goes as streamed', { error: String(err) });
+      output = { answer: g.answer, redactions: 0, violations: [] };
+      draft.fallbacks.push('checkOutputGuardrails');
+    }
+    const result = answeredTurnResult(draft, g, output, { inputRedactions: d.inputRedactions, failOpen: d.failOpen, ...(chart ? { chart } : {}) }, {
+      totalMs: Math.max(0, Date.now() - input.receivedAt),
+      steps: { ...d.draft.timings.steps, ...steps },
+    });
+    try {
+      const id = await deps.events.publishTerminal(input.stream, { type: 'done', data: result });
+      if (id !== null) {
+        try {
+          deps.metrics?.recordTurn(input.tenantId, result);
+        } catch {
+          // Metrics never fail a turn.
+        }
+      }
+      return { delivered: result, output, chart };
+    } catch (err) {
+      // The stream is unreachable: the workflow tries again with its own finish.
+      Context.current().log.warn('could not publish done from the answer; the workflow will', { error: String(err) });
+      return { output, chart };
+    }
+  }
+
+  return activities;
 }
 
 function sum(values: number[]): number {

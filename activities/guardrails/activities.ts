@@ -19,14 +19,25 @@ export interface OutputGuardrailResult {
   violations: string[];
 }
 
+const fingerprints = new Map<string, Set<string>>();
+function fingerprintsOf(tenantId: string): Set<string> {
+  let f = fingerprints.get(tenantId);
+  if (!f) {
+    fingerprints.set(tenantId, (f = promptFingerprints(buildSystemPrompt(tenantId))));
+    if (fingerprints.size > 10_000) fingerprints.delete(fingerprints.keys().next().value as string);
+  }
+  return f;
+}
+
+/** The output check on a whole answer: PII redaction and the policy check against the tenant's real prompt. */
+export function checkOutput(tenantId: string, answer: string): OutputGuardrailResult {
+  const r = redactPii(answer);
+  const violations = outputPolicyFindings(r.text, fingerprintsOf(tenantId));
+  return { answer: violations.length ? POLICY_FALLBACK_ANSWER : r.text, redactions: r.redactions, violations };
+}
+
 /** Guardrail activities: pure rules, no dependencies (they run as local activities). */
 export function createGuardrailActivities() {
-  const fingerprints = new Map<string, Set<string>>();
-  const fingerprintsOf = (tenantId: string) => {
-    let f = fingerprints.get(tenantId);
-    if (!f) fingerprints.set(tenantId, (f = promptFingerprints(buildSystemPrompt(tenantId))));
-    return f;
-  };
   return {
     /** Input guardrail: length, prompt-injection rules, the tenant's denied topics, PII redaction. */
     async checkInputGuardrails(input: { message: string; deniedTopics?: DeniedTopic[] }): Promise<InputGuardrailResult> {
@@ -43,9 +54,7 @@ export function createGuardrailActivities() {
 
     /** Output guardrail: PII redaction on the whole answer (the stream was redacted already) and the policy check against the tenant's real prompt. */
     async checkOutputGuardrails(input: { tenantId: string; answer: string }): Promise<OutputGuardrailResult> {
-      const r = redactPii(input.answer);
-      const violations = outputPolicyFindings(r.text, fingerprintsOf(input.tenantId));
-      return { answer: violations.length ? POLICY_FALLBACK_ANSWER : r.text, redactions: r.redactions, violations };
+      return checkOutput(input.tenantId, input.answer);
     },
   };
 }

@@ -22,6 +22,8 @@ export interface OpenTurnOutput {
   /** The exact-cache key of this question (null when the tenant turned the exact cache off). */
   exactKey: string | null;
   hit: CachedAnswer | null;
+  /** What the deterministic rules make of the question: the semantic cache can decide on it before the model calls return. */
+  rules?: { intent: string; signature: string };
 }
 
 /** Today's date (YYYY-MM-DD) on the tenant's clock. */
@@ -44,16 +46,17 @@ export async function openTurnContext(
   const today = todayIn(settings.timeZone, deps.now());
   const language = detectLanguage(input.message);
 
+  // The slots resolved by the deterministic rules on the tenant's clock: "sales last week" asked next week,
+  // or "and last month?" after another question, is another key (and another semantic signature).
+  const { slots } = captureByRules(input.message, { today, previous });
+  const { intent } = detectByRules(input.message, { slots });
+  const signature = slotSignature(intent, slots);
   let exactKey: string | null = null;
   let hit: CachedAnswer | null = null;
   if (settings.exactCache.enabled) {
-    // The key carries the slots resolved by the deterministic rules on the tenant's clock: "sales last
-    // week" asked next week, or "and last month?" after another question, is another key.
-    const { slots } = captureByRules(input.message, { today, previous });
-    const { intent } = detectByRules(input.message, { slots });
-    exactKey = exactCacheKey({ tenantId: input.tenantId, generation, language, promptVersion: ANSWER_PROMPT_VERSION, signature: slotSignature(intent, slots), message: input.message });
+    exactKey = exactCacheKey({ tenantId: input.tenantId, generation, language, promptVersion: ANSWER_PROMPT_VERSION, signature, message: input.message });
     hit = await readExact(deps.kv, exactKey);
     if (hit && UNCACHEABLE_INTENTS.includes(hit.intent)) hit = null;
   }
-  return { tenant: { settings, generation, today, timeZone: settings.timeZone }, language, previous, exactKey, hit };
+  return { tenant: { settings, generation, today, timeZone: settings.timeZone }, language, previous, exactKey, hit, rules: { intent, signature } };
 }

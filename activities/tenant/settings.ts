@@ -29,7 +29,7 @@ export const tenantSettingsPatch = z
       .strict(),
     exactCache: z.object({ enabled: z.boolean(), ttlSeconds: ttl }).partial().strict(),
     semanticCache: z
-      .object({ enabled: z.boolean(), threshold: probability, suggestThreshold: probability, analyticsTtlSeconds: ttl, ttlSeconds: ttl })
+      .object({ enabled: z.boolean(), threshold: probability, suggestThreshold: probability, analyticsTtlSeconds: ttl, ttlSeconds: ttl, decideEarly: z.boolean() })
       .partial()
       .strict(),
     understanding: z

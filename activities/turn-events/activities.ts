@@ -1,5 +1,6 @@
 import type { TurnEvent, TurnResult } from '../../workflows/shared/contract.ts';
 import type { ActivityDeps } from '../deps.ts';
+import { abortTurnWork } from '../turn-aborts.ts';
 import { chunkAnswer } from './answer-chunks.ts';
 import type { TurnEventBus } from './bus.ts';
 
@@ -33,7 +34,9 @@ export function createTurnEventActivities(deps: Pick<ActivityDeps, 'events' | 'm
      * hit, canned answer), then the one terminal event: `done`, or `error` when the result carries one.
      * The turn is counted in the metrics when that terminal event is written (`tenantId`: the metrics' label).
      */
-    async finishTurn(input: { stream: string; result: TurnResult; streamAnswer: boolean; progress?: TurnEvent[]; tenantId?: string }): Promise<{ published: boolean }> {
+    async finishTurn(input: { stream: string; result: TurnResult; streamAnswer: boolean; progress?: TurnEvent[]; tenantId?: string; stopWork?: boolean }): Promise<{ published: boolean }> {
+      // An early semantic hit: the capture and detect calls still running for this turn are not needed any more.
+      if (input.stopWork) abortTurnWork();
       await publishAll(deps.events, input.stream, input.progress);
       const { result } = input;
       if (result.error) {

@@ -53,6 +53,11 @@ export interface ProviderProfile {
   stallAfterTokens: number;
   /** Uniform extra 0..jitterMs added to the TTFT, drawn from the seeded PRNG. */
   jitterMs: number;
+  /**
+   * Per model asked for: its TTFT multiplied by `ttftFactor` and its pace by `tpsFactor` (a strong tier
+   * slower than the fast one, as with the real models). Models not listed run at the profile's pace.
+   */
+  models?: Record<string, { ttftFactor?: number; tpsFactor?: number }>;
 }
 
 /** The fields added after the first profiles: no tails, no early headers, no retry-after, stalls after the first piece. */
@@ -154,6 +159,7 @@ const profileSchema = z
     stallMs: z.number().min(0),
     stallAfterTokens: z.number().int().min(1),
     jitterMs: z.number().min(0),
+    models: z.record(z.string().min(1), z.object({ ttftFactor: z.number().positive(), tpsFactor: z.number().positive() }).partial().strict()),
   })
   .partial()
   .strict();
@@ -558,7 +564,7 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
     truncated: boolean;
   }
 
-  function plan(provider: OfflineProvider, call: RuleCall, maxTokens: number | undefined): Plan | { failStatus: number; retryAfterSec: number | null } {
+  function plan(provider: OfflineProvider, call: RuleCall, maxTokens: number | undefined, model: string): Plan | { failStatus: number; retryAfterSec: number | null } {
     const profile = { ...profiles[provider] };
     // Always eight draws in the same order (error, jitter, stall, slow, two for the TTFT's normal, two for the
     // pace's), so request n sees the same numbers whatever the profile: σ = 0 or not, error or not.
@@ -570,8 +576,9 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
     const tpsZ = normal(random);
     if (errorRoll < profile.errorRate) return { failStatus: profile.errorStatus, retryAfterSec: profile.retryAfterSec };
 
-    const ttftMs = profile.ttftMs * Math.exp(profile.ttftSigma * ttftZ) * (slowRoll < profile.slowRate ? profile.slowFactor : 1) + jitter;
-    const tps = profile.tokensPerSec * Math.exp(profile.tpsSigma * tpsZ);
+    const perModel = profile.models?.[model] ?? {};
+    const ttftMs = profile.ttftMs * (perModel.ttftFactor ?? 1) * Math.exp(profile.ttftSigma * ttftZ) * (slowRoll < profile.slowRate ? profile.slowFactor : 1) + jitter;
+    const tps = profile.tokensPerSec * (perModel.tpsFactor ?? 1) * Math.exp(profile.tpsSigma * tpsZ);
     const answer = answerFor(call.rules);
     const { parts, truncated } = limitAnswer(call.partial === null ? answer : restOf(answer, call.partial), maxTokens);
     return {
@@ -635,7 +642,7 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
     const body = parsed.data;
     bump(counters.models, body.model);
 
-    const p = plan('anthropic', anthropicRuleCall(body), body.max_tokens);
+    const p = plan('anthropic', anthropicRuleCall(body), body.max_tokens, body.model);
     if ('failStatus' in p) {
       return fail(p.failStatus, `${INJECTED_MESSAGES[p.failStatus] ?? 'Error'} (injected by the offline model)`, injectedHeaders(p.retryAfterSec));
     }
@@ -710,7 +717,7 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
     const body = parsed.data;
     bump(counters.models, body.model);
 
-    const p = plan('openai', openaiRuleCall(body), body.max_completion_tokens ?? body.max_tokens ?? undefined);
+    const p = plan('openai', openaiRuleCall(body), body.max_completion_tokens ?? body.max_tokens ?? undefined, body.model);
     if ('failStatus' in p) {
       return fail(p.failStatus, `${INJECTED_MESSAGES[p.failStatus] ?? 'Error'} (injected by the offline model)`, injectedHeaders(p.retryAfterSec));
     }

@@ -8,7 +8,9 @@
 // Every strategy goes through the real SDKs to the offline model on loopback; calls of all strategies are
 // interleaved so machine noise hits them alike. Figures: medians over runs of each run's percentiles.
 //   npm run bench:racing -- [--calls 150] [--runs 3] [--concurrency 12] [--json FILE]
+// (`npm run bench` runs a smaller version of it for its racing figures.)
 import { writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
@@ -19,19 +21,6 @@ import { createOpenAIProvider } from '../../infra/llm/openai-provider.ts';
 import { createPriceTable } from '../../infra/llm/pricing.ts';
 import type { ChatProvider, ProviderName } from '../../infra/llm/provider.ts';
 import { startOfflineModel, type ProviderProfile } from '../../infra/offline-model/server.ts';
-
-const { values: args } = parseArgs({
-  options: {
-    calls: { type: 'string', default: '150' },
-    runs: { type: 'string', default: '3' },
-    concurrency: { type: 'string', default: '12' },
-    json: { type: 'string' },
-    quick: { type: 'boolean', default: false },
-  },
-});
-const CALLS = args.quick ? 40 : Number(args.calls);
-const RUNS = args.quick ? 1 : Number(args.runs);
-const CONCURRENCY = Number(args.concurrency);
 
 /** The stated profile: what hosted APIs feel like on a busy day. */
 export const RACING_PROFILE: Record<ProviderName, Partial<ProviderProfile>> = {
@@ -67,7 +56,16 @@ function quantile(xs: number[], q: number): number | null {
 }
 const median = (xs: (number | null)[]) => quantile(xs.filter((x): x is number => x !== null), 0.5);
 
-async function main() {
+/** The racing strategies, by name. */
+export const RACING_STRATEGIES = ['anthropic only', 'openai only', 'litellm-style', 'portkey-style', 'turnflow hedged (auto)', 'hedged at p60', 'hedged at p50', 'turnflow race at once'] as const;
+export type RacingStrategy = (typeof RACING_STRATEGIES)[number];
+
+/** Runs the strategies on the racing profile (own offline model on loopback) and returns a row per strategy. */
+export async function runRacing(opts: { calls: number; runs: number; concurrency: number; strategies?: readonly RacingStrategy[]; progress?: (line: string) => void }) {
+  const CALLS = opts.calls;
+  const RUNS = opts.runs;
+  const CONCURRENCY = opts.concurrency;
+  const progress = opts.progress ?? (() => {});
   const offline = await startOfflineModel({ profiles: RACING_PROFILE, seed: 7 });
   const providers: Record<ProviderName, ChatProvider> = {
     anthropic: createAnthropicProvider({ apiKey: 'offline', baseURL: `${offline.url}/anthropic`, models: MODELS.anthropic }),
@@ -164,8 +162,8 @@ async function main() {
     return { ttftMs: first, totalMs: performance.now() - t0, failed: true, calls, loserUsd: 0, loserTokens: 0 };
   };
 
-  const names = ['anthropic only', 'openai only', 'litellm-style', 'portkey-style', 'turnflow hedged (auto)', 'hedged at p60', 'hedged at p50', 'turnflow race at once'] as const;
-  type Name = (typeof names)[number];
+  const names = opts.strategies ?? RACING_STRATEGIES;
+  type Name = RacingStrategy;
   const perRun: Record<Name, ReturnType<typeof summarize>[]> = Object.fromEntries(names.map((n) => [n, []])) as never;
 
   function summarize(samples: Sample[]) {
@@ -185,7 +183,7 @@ async function main() {
 
   for (let run = 1; run <= RUNS; run++) {
     const health = createProviderHealth();
-    const strategies: Record<Name, Strategy> = {
+    const all: Record<Name, Strategy> = {
       'anthropic only': single('anthropic'),
       'openai only': single('openai'),
       'litellm-style': litellm,
@@ -195,6 +193,7 @@ async function main() {
       'hedged at p50': turnflow(createProviderHealth(Date.now, 0.5), 'auto'),
       'turnflow race at once': turnflow(createProviderHealth(), 0),
     };
+    const strategies = all;
     const tasks = names.flatMap((n) => Array.from({ length: CALLS }, (_, i) => ({ n, i })));
     // Interleaved: a fixed shuffle so each strategy's calls spread over the whole run.
     let seed = run * 7919;
@@ -210,7 +209,7 @@ async function main() {
       Array.from({ length: CONCURRENCY }, async () => {
         for (let t = tasks.shift(); t; t = tasks.shift()) {
           samples[t.n].push(await strategies[t.n](t.i));
-          if (++done % 100 === 0) process.stderr.write(`  run ${run}/${RUNS}: ${done}/${names.length * CALLS} calls, ${Math.round((Date.now() - started) / 1000)} s\n`);
+          if (++done % 100 === 0) progress(`  run ${run}/${RUNS}: ${done}/${names.length * CALLS} calls, ${Math.round((Date.now() - started) / 1000)} s`);
         }
       }),
     );
@@ -223,20 +222,37 @@ async function main() {
     const m = (k: keyof ReturnType<typeof summarize>) => median(runs.map((r) => r[k]));
     return { name: n, ttftP50Ms: m('ttftP50'), ttftP95Ms: m('ttftP95'), ttftP99Ms: m('ttftP99'), totalP95Ms: m('totalP95'), failed: runs.reduce((s, r) => s + r.failed, 0), callsPerAnswer: m('callsPerAnswer'), loserTokensPerAnswer: m('loserTokensPerAnswer'), loserUsdPer1kAnswers: m('loserUsdPer1k') };
   });
-  const best = Math.min(rows[0]!.ttftP95Ms ?? Infinity, rows[1]!.ttftP95Ms ?? Infinity);
-  const fmt = (x: number | null, d = 0) => (x === null ? '-' : x.toFixed(d));
-  console.log(`\nRacing, ${RUNS} run(s) x ${CALLS} calls per strategy, concurrency ${CONCURRENCY}, medians over runs (ms)`);
-  console.log(`profile: ${JSON.stringify(RACING_PROFILE)}; stall timeout ${STALL_TIMEOUT_MS} ms\n`);
-  console.log(['strategy'.padEnd(24), 'ttft p50', 'ttft p95', 'ttft p99', 'total p95', 'failed', 'calls/ans', 'loser tok/ans', 'loser $/1k ans', 'p95 vs best single'].join('  '));
-  for (const r of rows) {
-    console.log(
-      [r.name.padEnd(24), fmt(r.ttftP50Ms).padStart(8), fmt(r.ttftP95Ms).padStart(8), fmt(r.ttftP99Ms).padStart(8), fmt(r.totalP95Ms).padStart(9), String(r.failed).padStart(6), fmt(r.callsPerAnswer, 2).padStart(9), fmt(r.loserTokensPerAnswer).padStart(13), fmt(r.loserUsdPer1kAnswers, 4).padStart(14), r.ttftP95Ms === null ? '-' : (r.ttftP95Ms / best).toFixed(2).padStart(18)].join('  '),
-    );
-  }
-  const out = { profile: RACING_PROFILE, calls: CALLS, runs: RUNS, concurrency: CONCURRENCY, rows, bestSingleP95Ms: best, racedP95Ms: rows.find((r) => r.name === 'turnflow hedged (auto)')!.ttftP95Ms };
-  if (args.json) writeFileSync(args.json, JSON.stringify(out, null, 2));
-  return out;
+  const singles = rows.filter((r) => r.name.endsWith(' only')).map((r) => r.ttftP95Ms ?? Infinity);
+  const best = Math.min(...singles);
+  return { profile: RACING_PROFILE, calls: CALLS, runs: RUNS, concurrency: CONCURRENCY, stallTimeoutMs: STALL_TIMEOUT_MS, rows, bestSingleP95Ms: best, racedP95Ms: rows.find((r) => r.name === 'turnflow hedged (auto)')?.ttftP95Ms ?? null };
 }
 
-await main();
-process.exit(0);
+// CLI: `npm run bench:racing`.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values: args } = parseArgs({
+    options: {
+      calls: { type: 'string', default: '150' },
+      runs: { type: 'string', default: '3' },
+      concurrency: { type: 'string', default: '12' },
+      json: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+    },
+  });
+  const out = await runRacing({
+    calls: args.quick ? 40 : Number(args.calls),
+    runs: args.quick ? 1 : Number(args.runs),
+    concurrency: Number(args.concurrency),
+    progress: (line) => process.stderr.write(`${line}\n`),
+  });
+  const fmt = (x: number | null, d = 0) => (x === null ? '-' : x.toFixed(d));
+  console.log(`\nRacing, ${out.runs} run(s) x ${out.calls} calls per strategy, concurrency ${out.concurrency}, medians over runs (ms)`);
+  console.log(`profile: ${JSON.stringify(out.profile)}; stall timeout ${out.stallTimeoutMs} ms\n`);
+  console.log(['strategy'.padEnd(24), 'ttft p50', 'ttft p95', 'ttft p99', 'total p95', 'failed', 'calls/ans', 'loser tok/ans', 'loser $/1k ans', 'p95 vs best single'].join('  '));
+  for (const r of out.rows) {
+    console.log(
+      [r.name.padEnd(24), fmt(r.ttftP50Ms).padStart(8), fmt(r.ttftP95Ms).padStart(8), fmt(r.ttftP99Ms).padStart(8), fmt(r.totalP95Ms).padStart(9), String(r.failed).padStart(6), fmt(r.callsPerAnswer, 2).padStart(9), fmt(r.loserTokensPerAnswer).padStart(13), fmt(r.loserUsdPer1kAnswers, 4).padStart(14), r.ttftP95Ms === null ? '-' : (r.ttftP95Ms / out.bestSingleP95Ms).toFixed(2).padStart(18)].join('  '),
+    );
+  }
+  if (args.json) writeFileSync(args.json, JSON.stringify(out, null, 2));
+  process.exit(0);
+}

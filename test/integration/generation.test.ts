@@ -203,7 +203,8 @@ describe('generation: racing, failover, deadlines', () => {
   });
 
   it('when even the simplified flow gets no first token in time, the canned answer says so', async () => {
-    await settle({ deadlines: { turnMs: 1000, simplifiedMs: 600 } });
+    // Both providers at once, so both are named in what failed.
+    await settle({ deadlines: { turnMs: 1000, simplifiedMs: 600 }, generation: { hedgeDelayMs: 0 } });
     profiles({ ttftMs: 8000 }, { ttftMs: 8000 });
     try {
       const started = Date.now();

@@ -1,7 +1,8 @@
 // `npm run record-histories`: runs each turn scenario on a real stack and commits its event history
 // under test/replay/histories/, so CI replays them against the current workflow code.
 // Older workflow versions' histories stay where they were recorded and replay on their `patched` branches:
-// histories/v1/ (before `understanding-v2`), histories/v2/ (before `generation-v3`).
+// histories/v1/ (before `understanding-v2`), histories/v2/ (before `generation-v3`), histories/v3/ (before
+// `deliver-from-answer`).
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -51,6 +52,19 @@ try {
   await defaults();
   await record('miss', 'Hello! What can you do?');
   await record('exact-hit', 'Hello! What can you do?');
+  // An exact hit the API answered itself: the workflow only records it.
+  {
+    const turnId = randomUUID();
+    const workflowId = turnWorkflowId('acme', turnId);
+    const hit = await runTurn(stack, 'Hello! What can you do?', { sessionId: 'replay-api-hit' });
+    await stack.client.workflow.execute('chatTurn', {
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      workflowId,
+      workflowTaskTimeout: TURN_WORKFLOW_TASK_TIMEOUT,
+      args: [{ turnId, tenantId: 'acme', sessionId: 'replay-api-hit', message: 'Hello! What can you do?', receivedAt: Date.now(), delivered: { ...hit.result, turnId, workflowId } }],
+    });
+    await save('exact-hit-from-api', workflowId, 'recorded, delivered by the API');
+  }
   await record('knowledge', 'What is your return policy?');
   await record('analytics-chart', 'What was our revenue by category in March 2026?', { sessionId: 'replay-follow-up' });
   await record('follow-up-reconciled', 'and in Europe?', { sessionId: 'replay-follow-up' });

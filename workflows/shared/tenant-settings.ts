@@ -27,6 +27,11 @@ export interface TenantSettings {
     analyticsTtlSeconds: number;
     /** Lifetime of every other cacheable answer. */
     ttlSeconds: number;
+    /**
+     * Decide on the deterministic rules' slot signature as soon as the search returns, without waiting for
+     * the capture and detect model calls (they are stopped on a hit); false: decide on the model's slots.
+     */
+    decideEarly: boolean;
   };
   understanding: { minConfidence: number; criticalSlots: string[]; maxNewSlots: number };
   generation: {
@@ -63,7 +68,7 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
   timeZone: 'UTC',
   guardrails: { failMode: 'closed', deniedTopics: [] },
   exactCache: { enabled: true, ttlSeconds: 3600 },
-  semanticCache: { enabled: true, threshold: 0.92, suggestThreshold: 0.7, analyticsTtlSeconds: 36_000, ttlSeconds: 3600 },
+  semanticCache: { enabled: true, threshold: 0.92, suggestThreshold: 0.7, analyticsTtlSeconds: 36_000, ttlSeconds: 3600, decideEarly: true },
   understanding: { minConfidence: 0.7, criticalSlots: ['orderIds', 'complaint'], maxNewSlots: 3 },
   generation: { providers: ['anthropic', 'openai'], strategy: 'race', hedgeDelayMs: 'auto', stallTimeoutMs: 4000, tiered: true },
   pipeline: { parallel: true },

@@ -20,8 +20,10 @@ export const LIVE_DATA_TTL_SECONDS = 300;
 
 /** How a turn ended; `finish` turns it into the result. */
 export type Outcome =
-  | { kind: 'cached'; cache: 'exact' | 'semantic'; cached: CachedAnswer; similarity?: number }
-  | { kind: 'answered'; generated: GenerateAnswerOutput; output: OutputGuardrailResult }
+  /** `stopWork`: stop the turn's model calls still running (a hit decided before they returned). */
+  | { kind: 'cached'; cache: 'exact' | 'semantic'; cached: CachedAnswer; similarity?: number; stopWork?: boolean }
+  /** `delivered`: the answer activity already published this result as the turn's `done`. */
+  | { kind: 'answered'; generated: GenerateAnswerOutput; output: OutputGuardrailResult; delivered?: TurnResult }
   | { kind: 'blocked'; guard: InputGuardrailResult }
   | { kind: 'canned' }
   | { kind: 'cancelled' }
@@ -126,16 +128,24 @@ export class Turn {
 
   /** The one way out: result, search attributes, delivery, then persistence and caches. */
   async finish(outcome: Outcome): Promise<TurnResult> {
-    const result = this.resultFor(outcome);
+    const deliveredAlready = outcome.kind === 'delivered' || (outcome.kind === 'answered' && outcome.delivered !== undefined);
+    const result = outcome.kind === 'answered' && outcome.delivered ? outcome.delivered : this.resultFor(outcome);
     const cacheOutcome = outcome.kind === 'cached' ? outcome.cache : outcome.kind === 'delivered' ? result.cache : outcome.kind === 'answered' ? 'none' : outcome.kind === 'canned' ? 'fallback' : outcome.kind;
     upsertSearchAttributes([
       { key: CacheOutcomeKey, value: cacheOutcome },
       { key: IntentKey, value: result.intent },
       { key: FallbackUsedKey, value: result.fallbacks.length > 0 },
     ]);
-    if (outcome.kind !== 'delivered') {
+    if (!deliveredAlready) {
       try {
-        await turnIo.finishTurn({ stream: this.stream, result, streamAnswer: outcome.kind !== 'answered', progress: this.takeProgress(), tenantId: this.input.tenantId });
+        await turnIo.finishTurn({
+          stream: this.stream,
+          result,
+          streamAnswer: outcome.kind !== 'answered',
+          progress: this.takeProgress(),
+          tenantId: this.input.tenantId,
+          ...(outcome.kind === 'cached' && outcome.stopWork ? { stopWork: true } : {}),
+        });
       } catch (err) {
         if (isCancellation(err)) throw err;
         // The stream is unreachable: the result is still the workflow's, and GET /v1/turns/:id serves it.
@@ -159,7 +169,7 @@ export class Turn {
 
   private async cacheWrite(outcome: Outcome, result: TurnResult): Promise<void> {
     // Only a clean, first-choice answer is cached: no fallback of any kind, no policy replacement.
-    if (outcome.kind !== 'answered' || outcome.output.violations.length > 0 || this.fallbacks.length > 0) return;
+    if (outcome.kind !== 'answered' || outcome.output.violations.length > 0 || result.fallbacks.length > 0) return;
     const opened = this.opened;
     if (!opened) return;
     const settings = opened.tenant.settings;
@@ -200,9 +210,10 @@ export class Turn {
     };
   }
 
-  private resultFor(outcome: Outcome): TurnResult {
+  /** The turn's result so far, before its answer: what the answer activity completes when it delivers the turn. */
+  draft(): TurnResult {
     const u = this.understanding;
-    const base: TurnResult = {
+    return {
       turnId: this.input.turnId,
       workflowId: this.workflowId,
       answer: '',
@@ -212,10 +223,14 @@ export class Turn {
       slots: u.slots,
       understanding: { confidence: u.confidence, language: u.language, reconciled: u.reconciled, reconcileReasons: u.reconcileReasons, source: u.source },
       ...this.callTotals(),
-      timings: { totalMs: 0, ttftMs: null, steps: this.steps },
-      fallbacks: this.fallbacks,
+      timings: { totalMs: 0, ttftMs: null, steps: { ...this.steps } },
+      fallbacks: [...this.fallbacks],
       ...(this.suggestion ? { suggestion: this.suggestion.question } : {}),
     };
+  }
+
+  private resultFor(outcome: Outcome): TurnResult {
+    const base = this.draft();
     const totalMs = Math.max(0, Date.now() - this.input.receivedAt);
     let result: TurnResult;
     switch (outcome.kind) {

@@ -10,23 +10,37 @@ import type { ModelCall } from '../shared/contract.ts';
 import { EFFORT_BY_COMPLEXITY } from '../shared/effort.ts';
 import { FAILURE_TYPES } from '../shared/failures.ts';
 import type { TenantSettings } from '../shared/tenant-settings.ts';
+import type { Slots } from '../shared/understanding.ts';
 import type { Turn } from './context.ts';
 import { failureCalls, failureType } from './failure.ts';
 import { llm, llmFallback } from './proxies.ts';
 
 /** What the answer is about; the race's settings come from the tenant's. */
-export type AnswerRequest = Omit<GenerateAnswerInput, 'provider' | 'providers' | 'strategy' | 'hedgeDelayMs' | 'stallTimeoutMs' | 'firstTokenDeadline' | 'progress'>;
+export type AnswerRequest = Omit<GenerateAnswerInput, 'provider' | 'providers' | 'strategy' | 'hedgeDelayMs' | 'stallTimeoutMs' | 'firstTokenDeadline' | 'progress' | 'deliver'>;
+
+/** Have the answer activity deliver the turn (`done` the moment the answer is complete), with the chart to render beside it. */
+export interface DeliverFromAnswer {
+  chart?: { resultRef: string; slots: Slots };
+}
 
 /** The generated answer, or null when every way to one failed (`turn.cannedReason` says why). */
-export async function generate(turn: Turn, request: AnswerRequest, settings: Pick<TenantSettings, 'generation' | 'deadlines'>, deadlineAt: number): Promise<GenerateAnswerOutput | null> {
+export async function generate(
+  turn: Turn,
+  request: AnswerRequest,
+  settings: Pick<TenantSettings, 'generation' | 'deadlines'>,
+  deadlineAt: number,
+  deliver?: DeliverFromAnswer,
+): Promise<GenerateAnswerOutput | null> {
   // Turns started before racing replay (and finish) on the provider-by-provider loop.
   if (!patched('generation-v3')) return generateV2(turn, request);
   const g = settings.generation;
   const race = { providers: g.providers, strategy: g.strategy, hedgeDelayMs: g.hedgeDelayMs, stallTimeoutMs: g.stallTimeoutMs };
   const tier = g.tiered ? request.tier : 'strong';
-  const attempt = async (proxy: typeof llm, input: GenerateAnswerInput): Promise<{ ok: true; value: GenerateAnswerOutput } | { ok: false; type?: string; calls: ModelCall[] }> => {
+  const attempt = async (proxy: typeof llm, input: GenerateAnswerInput, chart?: DeliverFromAnswer['chart']): Promise<{ ok: true; value: GenerateAnswerOutput } | { ok: false; type?: string; calls: ModelCall[] }> => {
     try {
-      const value = await turn.timed('generateAnswer', () => proxy.generateAnswer({ ...input, progress: turn.takeProgress() }));
+      // The draft is taken now, so it carries every fallback so far (a tier downgrade, the simplified flow).
+      const delivery = deliver ? { deliver: { draft: turn.draft(), inputRedactions: turn.guardRedactions, failOpen: turn.failOpen, ...(chart ? { chart } : {}) } } : {};
+      const value = await turn.timed('generateAnswer', () => proxy.generateAnswer({ ...input, ...delivery, progress: turn.takeProgress() }));
       turn.addCalls(value.calls);
       noteFailedProviders(turn, value.calls ?? [], value.provider);
       return { ok: true, value };
@@ -42,13 +56,13 @@ export async function generate(turn: Turn, request: AnswerRequest, settings: Pic
 
   let failed: { type?: string; calls: ModelCall[] } | null = null;
   if (Date.now() < deadlineAt) {
-    const full = await attempt(llm, { ...request, ...race, tier, firstTokenDeadline: deadlineAt });
+    const full = await attempt(llm, { ...request, ...race, tier, firstTokenDeadline: deadlineAt }, deliver?.chart);
     if (full.ok) return full.value;
     failed = full;
     // A strong-tier model that keeps failing: its fast sibling is often still up (a tier downgrade).
     if (full.type !== FAILURE_TYPES.answerDeadline && tier === 'strong' && Date.now() < deadlineAt) {
       turn.fallback('generateAnswer:tier-downgrade');
-      const fast = await attempt(llmFallback, { ...request, ...race, tier: 'fast', firstTokenDeadline: deadlineAt });
+      const fast = await attempt(llmFallback, { ...request, ...race, tier: 'fast', firstTokenDeadline: deadlineAt }, deliver?.chart);
       if (fast.ok) return fast.value;
       failed = fast;
     }

@@ -1,6 +1,7 @@
 // Phase 2 of a turn: the input guardrail beside everything else that can start at once (gathering,
 // capture, detect, embedding); a deny stops that work. Then the reconcile pass.
 import { isCancellation, log } from '@temporalio/workflow';
+import type { CachedAnswer } from '../../activities/caches/exact-key.ts';
 import type { SemanticCandidate } from '../../activities/caches/semantic-store.ts';
 import type { GatheredContext } from '../../activities/gather/activities.ts';
 import type { InputGuardrailResult } from '../../activities/guardrails/activities.ts';
@@ -9,6 +10,8 @@ import type { CaptureResult, DetectResult, ReconcileReason } from '../shared/und
 import type { Turn } from './context.ts';
 import { checks, lookups, understanding } from './proxies.ts';
 import { reconcileReasons } from './reconcile.ts';
+import { decideSemantic } from './semantic.ts';
+import { UNCACHEABLE_INTENTS } from '../shared/tenant-settings.ts';
 
 /** What the understanding phase hands to the rest of the turn. */
 export interface Understood {
@@ -17,6 +20,11 @@ export interface Understood {
   context: GatheredContext;
   /** The question's embedding and the tenant's nearest cached questions (null when the search is off or failed). */
   semantic: { vector: number[]; model: string; candidates: SemanticCandidate[] } | null;
+  /**
+   * A semantic hit decided on the rules' slot signature as soon as the search returned: the turn answers it
+   * at once, stops the model calls still running, and waits for `rest` (them ending) before it ends.
+   */
+  early?: { hit: CachedAnswer & { similarity: number }; rest: Promise<unknown> };
 }
 
 const NO_CONTEXT: GatheredContext = { history: [], profile: null, schema: null, fallbacks: [] };
@@ -72,8 +80,21 @@ export async function understand(turn: Turn): Promise<Understood> {
   } else {
     // Everything that can start at once does. A deny stops this work inside the worker (the guard aborts the
     // turn's running model calls, see activities/turn-aborts.ts), so waiting for it below costs next to nothing.
-    const running = Promise.all(steps.map((step) => step()));
+    const started = steps.map((step) => step());
+    const running = Promise.all(started);
     guard = await checkInput(turn);
+    // The semantic cache decides on the rules' slot signature the moment the search is back, so a hit
+    // does not wait for the capture and detect model calls (which it then stops).
+    const rules = opened.rules;
+    if (guard.allowed && rules && settings.semanticCache.enabled && settings.semanticCache.decideEarly && !UNCACHEABLE_INTENTS.includes(rules.intent)) {
+      const search = (await started[3]) as Settled<{ vector: number[]; model: string; candidates: SemanticCandidate[] }>;
+      const early = search.ok ? decideSemantic(search.value.candidates, rules.signature, settings.semanticCache.threshold).hit : null;
+      if (early) {
+        turn.step('checkInputGuardrails', 'completed');
+        turn.step('searchSemanticCache', 'completed', { reason: 'hit on the rules’ slot signature' });
+        return { blocked: null, context: NO_CONTEXT, semantic: null, early: { hit: early, rest: running } };
+      }
+    }
     // After a deny the work ends at once (aborted). When the check itself failed and the tenant fails
     // closed, nothing aborted it: the turn waits for it (bounded by the understanding timeouts).
     settled = (await running) as typeof settled;
