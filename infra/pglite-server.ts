@@ -8,6 +8,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { loadConfig } from './config.ts';
+import { ProtocolExchangeQueue } from './pglite-protocol-queue.ts';
 
 /** Message the child sends its parent over IPC once it accepts connections. */
 export interface PgliteReady {
@@ -40,10 +41,13 @@ export async function servePglite(opts: { dataDir?: string; port?: number; maxCo
     db,
     host: '127.0.0.1',
     port: opts.port ?? 0,
-    // pglite-socket multiplexes connections onto the one PGlite session and keeps a transaction's
-    // statements together; session state (SET, prepared names) is shared, so the app never relies on it.
+    // pglite-socket multiplexes connections onto the one PGlite session; session state (SET, prepared
+    // names) is shared, so the app never relies on it.
     maxConnections: opts.maxConnections ?? 32,
   });
+  // Its own queue interleaves connections message by message; this one keeps each query's exchange whole
+  // (see pglite-protocol-queue.ts). Connections take the server's queue when they attach, after this.
+  (server as unknown as { queryQueue: ProtocolExchangeQueue }).queryQueue = new ProtocolExchangeQueue(db);
   await server.start();
   const port = (server as unknown as { port: number }).port;
   return {
