@@ -29,8 +29,8 @@ export interface RelayOptions {
   idleMs?: number;
   /** Called on idle periods: returns a terminal event when the turn ended without one (e.g. terminated by an operator). */
   onIdle?: () => Promise<TurnEvent | null>;
-  /** Keeps the response open (after the terminal event) until this settles: e.g. until the turn is recorded. */
-  holdOpenUntil?: Promise<unknown>;
+  /** Runs once the terminal event is written (and the client has it); the response ends when it settles. */
+  afterTerminal?: () => Promise<unknown>;
 }
 
 /** Relays a turn's stream to the client until `done`/`error` or disconnect; heartbeats while idle. */
@@ -49,7 +49,10 @@ export async function relay(req: Request, res: Response, opts: RelayOptions): Pr
         continue;
       }
       writeEvent(res, item as StoredTurnEvent);
-      if (isTerminal(item)) break;
+      if (isTerminal(item)) {
+        await opts.afterTerminal?.().catch(() => {});
+        break;
+      }
     }
   } catch (err) {
     if (!ac.signal.aborted && !res.writableEnded) {
@@ -58,7 +61,6 @@ export async function relay(req: Request, res: Response, opts: RelayOptions): Pr
     req.log?.warn({ err }, 'relay ended with an error');
   } finally {
     res.off('close', onClose);
-    await opts.holdOpenUntil?.catch(() => {});
     if (!res.writableEnded) res.end();
     ac.abort();
   }

@@ -109,17 +109,19 @@ export function turnRoutes(deps: TurnRoutesDeps): Router {
       const answered = await answerExactHit(deps, input, workflowId, req.log);
       if (answered) {
         const ids = { turnId, workflowId, ...links(turnId) };
-        const recorded = startTurn({ ...input, message: redactPii(input.message).text, delivered: answered }).catch((err) => {
-          req.log?.error({ err, turnId }, 'could not start the workflow recording an exact hit (the answer was delivered)');
-        });
+        const record = () =>
+          startTurn({ ...input, message: redactPii(input.message).text, delivered: answered }).catch((err) => {
+            req.log?.error({ err, turnId }, 'could not start the workflow recording an exact hit (the answer was delivered)');
+          });
         if (req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream') {
           openSse(res);
-          // The stream ends once the turn is recorded, so a GET right after it finds the turn.
-          await relay(req, res, { events: deps.events, stream: turnStreamKey(workflowId), afterId: '0', idleMs: deps.sseIdleMs, holdOpenUntil: recorded });
+          // Recorded once the client has its `done` (nothing in the way of the answer), and before the stream
+          // ends, so a GET right after it finds the turn.
+          await relay(req, res, { events: deps.events, stream: turnStreamKey(workflowId), afterId: '0', idleMs: deps.sseIdleMs, afterTerminal: record });
           return;
         }
         // Recorded before the 202, so GET /v1/turns/:id finds the turn at once.
-        await recorded;
+        await record();
         res.status(202).location(ids.resultUrl).json(ids);
         return;
       }
