@@ -294,7 +294,7 @@ async function main() {
   // Phase 2: exact hits, one at a time, warm.
   const all = CONFIGS.at(-1)!;
   const allKey = keys[all.name]!;
-  log('phase 2: exact-cache hits and semantic-cache hits, one at a time');
+  log('phase 2: exact-cache hits, semantic-cache hits and misses, one at a time');
   const exactQ = 'What was our revenue in March 2026 by channel?';
   await turn(allKey, 'bench-exact', exactQ, all.name, 'probe', false);
   const exact: Sample[] = [];
@@ -311,11 +311,28 @@ async function main() {
   for (const [i, q] of forms.entries()) semantic.push(await turn(allKey, `bench-semantic-${i}`, q, all.name, 'probe', false));
   const semanticHits = semantic.filter((s) => s.ok && s.cache === 'semantic').map((s) => s.e2eMs);
 
+  // Orchestration overhead without load: misses one at a time (each message new), the same profile.
+  const alone: Sample[] = [];
+  for (let i = 0; i < (QUICK ? 10 : 30); i++) {
+    const tag = Math.random().toString(36).slice(2, 8);
+    const message = i % 2 ? `Hello there, what can you do? (${tag})` : `What was our revenue on 2025-${String(1 + (i % 12)).padStart(2, '0')}-1${i % 10} in Europe? (${tag})`;
+    alone.push(await turn(allKey, `bench-alone-${i}`, message, all.name, 'probe', false));
+  }
+  const aloneMisses = alone.filter((s) => s.ok && s.cache === 'none');
+  const overheadAtOneUser = {
+    turns: aloneMisses.length,
+    p50Ms: round(quantile(aloneMisses.map((s) => s.overheadMs!), 0.5)),
+    p95Ms: round(quantile(aloneMisses.map((s) => s.overheadMs!), 0.95)),
+    ttftP50Ms: round(quantile(aloneMisses.map((s) => s.ttftOverheadMs).filter((x): x is number => x !== undefined), 0.5)),
+    ttftP95Ms: round(quantile(aloneMisses.map((s) => s.ttftOverheadMs).filter((x): x is number => x !== undefined), 0.95)),
+    e2eP50Ms: round(quantile(aloneMisses.map((s) => s.e2eMs), 0.5)),
+  };
+
   // Phase 3: racing, on the racing bench's own profile (with faults), through the real SDKs.
   log('phase 3: racing against single providers');
   const racing = await runRacing({ calls: QUICK ? 80 : 200, runs: QUICK ? 1 : 3, concurrency: 12, strategies: ['anthropic only', 'openai only', 'turnflow hedged (auto)'] });
-  const bestSingleP95Ms = Math.min(...racing.rows.filter((r) => r.name.endsWith('only')).map((r) => r.ttftP95Ms ?? Infinity));
-  const racedP95Ms = racing.rows.find((r) => r.name === 'turnflow hedged (auto)')!.ttftP95Ms;
+  const bestSingleP95Ms = round(Math.min(...racing.rows.filter((r) => r.name.endsWith('only')).map((r) => r.ttftP95Ms ?? Infinity)))!;
+  const racedP95Ms = round(racing.rows.find((r) => r.name === 'turnflow hedged (auto)')!.ttftP95Ms);
   await json(await fetch(`${offlineUrl}/_offline/profiles`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(BENCH_PROFILE) }), 'offline profiles');
 
   // Phase 4: 100 concurrent users on the all-on configuration, memory sampled from the processes' metrics.
@@ -350,6 +367,7 @@ async function main() {
     semanticHitP95Ms: round(quantile(semanticHits, 0.95), 1),
     semanticHitP50Ms: round(quantile(semanticHits, 0.5), 1),
     semanticHits: `${semanticHits.length}/${semantic.length}`,
+    overheadAtOneUser,
     racing: { bestSingleP95Ms, racedP95Ms, ratio: racedP95Ms === null ? null : round(racedP95Ms / bestSingleP95Ms, 2), rows: racing.rows },
     concurrency,
     seconds: Math.round((Date.now() - started) / 1000),
@@ -365,6 +383,7 @@ async function main() {
   }
   console.log(`\nexact hit through the API: p50 ${out.exactHitP50Ms} ms, p95 ${out.exactHitP95Ms} ms (${out.exactHits} hits)`);
   console.log(`semantic hit through the API: p50 ${out.semanticHitP50Ms} ms, p95 ${out.semanticHitP95Ms} ms (${out.semanticHits} hits)`);
+  console.log(`misses one at a time: orchestration overhead p50 ${overheadAtOneUser.p50Ms} ms, p95 ${overheadAtOneUser.p95Ms} ms; first-token overhead p50 ${overheadAtOneUser.ttftP50Ms} ms, p95 ${overheadAtOneUser.ttftP95Ms} ms (${overheadAtOneUser.turns} turns, end to end p50 ${overheadAtOneUser.e2eP50Ms} ms)`);
   console.log(`racing: best single provider first-token p95 ${bestSingleP95Ms} ms, raced ${racedP95Ms} ms (${out.racing.ratio}×)`);
   console.log(`${CONCURRENT_USERS} users: ${concurrency.turns} turns, ${concurrency.failed} failed, p50 ${concurrency.p50Ms} ms, p95 ${concurrency.p95Ms} ms, peak RSS ${concurrency.rssMb} MB (${JSON.stringify(concurrency.rssByProcessMb)})`);
   console.log(`(${out.seconds} s in all)`);
