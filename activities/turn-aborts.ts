@@ -48,6 +48,6 @@ export function abortTurnWork(): void {
 /** Throws when the current activity's turn was denied: the work must end, not fall back. */
 export function throwIfTurnAborted(signal: AbortSignal): void {
   if (signal.aborted && !Context.current().cancellationSignal.aborted) {
-    throw ApplicationFailure.nonRetryable('the turn was denied by the input guardrail', FAILURE_TYPES.turnWorkAborted);
+    throw ApplicationFailure.nonRetryable("the turn's work was stopped: the input guardrail denied it, or the cache answered it", FAILURE_TYPES.turnWorkAborted);
   }
 }

@@ -42,7 +42,10 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     else if (bodyErr.type === 'encoding.unsupported' || bodyErr.type === 'charset.unsupported') apiErr = new ApiError(415, 'unsupported_media_type', 'Unsupported body encoding');
     else if (err instanceof ZodError) {
       apiErr = new ApiError(400, 'invalid_request', 'Request body is invalid', err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
-    } else if (isUnavailable(err)) apiErr = new ApiError(503, 'dependency_unavailable', 'A backing service is unavailable; try again shortly', undefined, { 'Retry-After': '2' });
+    } else if (isUnavailable(err)) {
+      log.warn({ err, path: req.path }, 'a backing service is unavailable');
+      apiErr = new ApiError(503, 'dependency_unavailable', 'A backing service is unavailable; try again shortly', undefined, { 'Retry-After': '2' });
+    }
     else {
       log.error({ err, path: req.path }, 'unhandled error');
       apiErr = new ApiError(500, 'internal', 'Internal error');

@@ -17,7 +17,7 @@ const closers: (() => Promise<unknown>)[] = [];
 const stop = onShutdown(log, closers);
 try {
   const address = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_DEV_PORT}`;
-  await waitForTemporal(address, 30_000);
+  await waitForTemporal(address, 30_000, undefined, config.TEMPORAL_NAMESPACE);
   const connection = await Connection.connect({ address });
   closers.push(() => connection.close());
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });

@@ -81,7 +81,7 @@ async function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
 }
 
 /** Waits until a Temporal frontend answers GetSystemInfo. */
-export async function waitForTemporal(address: string, timeoutMs = 60_000, child?: ChildProcess): Promise<void> {
+export async function waitForTemporal(address: string, timeoutMs = 60_000, child?: ChildProcess, namespace = 'default'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -90,6 +90,12 @@ export async function waitForTemporal(address: string, timeoutMs = 60_000, child
       const conn = await Connection.connect({ address, connectTimeout: 2000 });
       try {
         await conn.workflowService.getSystemInfo({});
+        await conn.workflowService.describeNamespace({ namespace });
+        // The frontend answers before the history shards are up ("shard status unknown" on the first
+        // start): ask a shard about a workflow that does not exist; "not found" means it is serving.
+        await conn.workflowService.describeWorkflowExecution({ namespace, execution: { workflowId: 'turnflow-readiness-probe' } }).catch((err: { code?: number }) => {
+          if (err.code !== 5) throw err; // 5 = NOT_FOUND
+        });
         return;
       } finally {
         await conn.close();
@@ -127,7 +133,7 @@ export async function ensureSearchAttributes(address: string, namespace: string,
 export async function startTemporal(config: Config, log: Logger, opts: StartTemporalOptions = {}): Promise<TemporalHandle> {
   const namespace = config.TEMPORAL_NAMESPACE;
   if (config.TEMPORAL_ADDRESS) {
-    await waitForTemporal(config.TEMPORAL_ADDRESS, 30_000);
+    await waitForTemporal(config.TEMPORAL_ADDRESS, 30_000, undefined, namespace);
     await ensureSearchAttributes(config.TEMPORAL_ADDRESS, namespace, log);
     return { address: config.TEMPORAL_ADDRESS, namespace, source: 'external', stop: async () => {} };
   }
@@ -136,7 +142,7 @@ export async function startTemporal(config: Config, log: Logger, opts: StartTemp
   const address = `127.0.0.1:${port}`;
   if (await portOpen(port)) {
     // A dev server from an earlier `npm start` or `npm run temporal` is still up: use it.
-    await waitForTemporal(address, 10_000);
+    await waitForTemporal(address, 10_000, undefined, namespace);
     await ensureSearchAttributes(address, namespace, log);
     log.info({ address }, 'reusing the Temporal server already listening');
     return { address, namespace, uiUrl: `http://127.0.0.1:${uiPort}`, source: 'reused', stop: async () => {} };
@@ -165,7 +171,7 @@ export async function startTemporal(config: Config, log: Logger, opts: StartTemp
   const forward = (chunk: Buffer) => log.debug({ temporal: chunk.toString().trim() }, 'temporal dev server');
   child.stdout?.on('data', forward);
   child.stderr?.on('data', forward);
-  await waitForTemporal(address, 60_000, child);
+  await waitForTemporal(address, 60_000, child, namespace);
   const uiUrl = opts.headless ? undefined : `http://127.0.0.1:${uiPort}`;
   return {
     address,

@@ -1,19 +1,11 @@
 // The exact cache's key and what it stores. Pure: the API can compute the same key to answer a hit
 // before any workflow runs.
 import { createHash } from 'node:crypto';
-import type { Complexity, TurnResult } from '../../workflows/shared/contract.ts';
-import type { IntentOrUnknown, Slots } from '../../workflows/shared/understanding.ts';
+import type { CachedAnswerFields } from '../../workflows/shared/cached-result.ts';
+import type { TurnResult } from '../../workflows/shared/contract.ts';
 
-/** What both caches keep of an answer (never a blocked, fallback or non-answer). */
-export interface CachedAnswer {
-  answer: string;
-  intent: IntentOrUnknown;
-  complexity: Complexity;
-  slots?: Slots;
-  provider?: string;
-  model?: string;
-  sources?: { slug: string; title: string }[];
-  chart?: { id: string; svgUrl: string; pngUrl: string };
+/** What both caches keep of an answer (never a blocked, fallback or non-answer), and when. */
+export interface CachedAnswer extends CachedAnswerFields {
   cachedAt: number;
 }
 
