@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ProviderName } from '../../infra/llm/provider.ts';
 import { answeredTurnResult } from '../../workflows/shared/answered-result.ts';
-import { addUsage, type GenerationSummary, type HistoryMessage, type ModelCall, type TurnEvent, type TurnResult, type Usage, ZERO_USAGE } from '../../workflows/shared/contract.ts';
+import { callTotals, type GenerationSummary, type HistoryMessage, type ModelCall, type TurnEvent, type TurnResult, type Usage } from '../../workflows/shared/contract.ts';
 import type { Slots } from '../../workflows/shared/understanding.ts';
 import { FAILURE_TYPES } from '../../workflows/shared/failures.ts';
 import { renderChartFor, type ChartLinks } from '../charts/activities.ts';
@@ -195,9 +195,7 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
           answer: race.text,
           provider: race.winner,
           model: race.model,
-          usage: calls.reduce((u, c) => addUsage(u, c.usage), { ...ZERO_USAGE }),
-          costUsd: sum(calls.map((c) => c.costUsd)),
-          listCostUsd: sum(calls.map((c) => c.listCostUsd)),
+          ...callTotals(calls),
           calls,
           generation: summary(race),
           ttftMs: firstTokenAt === null ? null : firstTokenAt - input.receivedAt,
@@ -279,6 +277,3 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
   return activities;
 }
 
-function sum(values: number[]): number {
-  return Math.round(values.reduce((a, b) => a + b, 0) * 1e9) / 1e9;
-}

@@ -119,7 +119,8 @@ export function raceProviders(opts: RaceOptions): Promise<RaceResult> {
       clearTimeout(deadlineTimer);
       opts.signal.removeEventListener('abort', onCancel);
     };
-    const finish = (outcome: { ok: RaceResult } | { err: RaceError }) => {
+    /** Settles the race once: stops what still runs, then hands every call (with its usage) to `settle`. */
+    const finish = (settle: (calls: RaceCall[]) => void) => {
       if (settled) return;
       settled = true;
       clearTimers();
@@ -127,17 +128,14 @@ export function raceProviders(opts: RaceOptions): Promise<RaceResult> {
       for (const e of entries) if (!e.call.outcome) stop(e, 'lost');
       // Aborted SDK streams reject within milliseconds; the bound only guards against one that ignores its signal.
       const stopped = Promise.allSettled(pending);
-      void Promise.race([stopped, new Promise((r) => setTimeout(r, STOP_WAIT_MS))]).then(() => {
-        if ('ok' in outcome) resolve({ ...outcome.ok, calls: entries.map((e) => e.call) });
-        else reject(new RaceError(outcome.err.message, entries.map((e) => e.call), outcome.err.reason, outcome.err.retryable, outcome.err.retryAfterMs, outcome.err.partialText));
-      });
+      void Promise.race([stopped, new Promise((r) => setTimeout(r, STOP_WAIT_MS))]).then(() => settle(entries.map((e) => e.call)));
     };
     const fail = (reason: RaceError['reason'], message: string) => {
       const failed = entries.filter((e) => e.call.outcome === 'failed');
       const retryable = reason !== 'failed' || failed.length === 0 || failed.some((e) => !(e.failed instanceof ProviderError) || e.failed.retryable);
       const afters = failed.map((e) => e.call.retryAfterMs);
       const retryAfterMs = afters.length > 0 && afters.every((a) => a !== undefined) ? Math.min(...(afters as number[])) : undefined;
-      finish({ err: new RaceError(message, [], reason, retryable, retryAfterMs, text) });
+      finish((calls) => reject(new RaceError(message, calls, reason, retryable, retryAfterMs, text)));
     };
     const pending: Promise<unknown>[] = [];
 
@@ -231,7 +229,8 @@ export function raceProviders(opts: RaceOptions): Promise<RaceResult> {
         return;
       }
       e.call.outcome = e.continuation ? 'continuation' : 'won';
-      finish({ ok: { text, winner: winner.candidate.name, model: winner.call.reportedModel ?? winner.candidate.model, calls: [], failovers, ttftMs: winner.started - t0 + (winner.call.ttftMs ?? 0), stopReason: r.stopReason } });
+      const w = winner;
+      finish((calls) => resolve({ text, winner: w.candidate.name, model: w.call.reportedModel ?? w.candidate.model, calls, failovers, ttftMs: w.started - t0 + (w.call.ttftMs ?? 0), stopReason: r.stopReason }));
     }
 
     function onError(e: Entry, err: Error) {

@@ -1,6 +1,6 @@
 // The result of a generated answer, built the same way by the answer activity (which publishes `done`
 // the moment the answer is complete) and by the workflow (for turns it delivers itself). Pure: no I/O.
-import { addUsage, type GenerationSummary, type ModelCall, type TurnResult, type Usage } from './contract.ts';
+import { callTotals, type GenerationSummary, type ModelCall, type TurnResult, type Usage } from './contract.ts';
 
 /** What generation adds to the turn's result. */
 export interface GeneratedParts {
@@ -34,8 +34,6 @@ export interface DraftExtras {
   chart?: { id: string; svgUrl: string; pngUrl: string };
 }
 
-const round = (n: number) => Math.round(n * 1e9) / 1e9;
-
 /** Fallbacks an answer's calls imply: a provider that failed while another answered, a stall that failed over. */
 export function generationFallbacks(calls: readonly ModelCall[], winner: string | null): string[] {
   const out: string[] = [];
@@ -62,14 +60,7 @@ export function answeredTurnResult(draft: TurnResult, g: GeneratedParts, output:
     provider: g.provider,
     model: g.model,
     // Answers of turns started before calls were reported (v2 histories) carry their usage themselves.
-    ...(g.calls
-      ? {
-          usage: calls.reduce((u, c) => addUsage(u, c.usage), { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 }),
-          costUsd: round(calls.reduce((s, c) => s + c.costUsd, 0)),
-          listCostUsd: round(calls.reduce((s, c) => s + c.listCostUsd, 0)),
-          calls,
-        }
-      : { usage: g.usage, costUsd: g.costUsd }),
+    ...(g.calls ? { ...callTotals(calls), calls } : { usage: g.usage, costUsd: g.costUsd }),
     ...(g.generation ? { generation: g.generation } : {}),
     ...(g.sources.length ? { sources: g.sources } : {}),
     ...(extras.chart ? { chart: extras.chart } : {}),

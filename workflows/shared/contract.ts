@@ -103,6 +103,16 @@ export interface ModelCall {
   listCostUsd: number;
 }
 
+/** Usage and cost of a set of model calls (sums; costs rounded to a billionth of a dollar). */
+export function callTotals(calls: readonly ModelCall[]): { usage: Usage; costUsd: number; listCostUsd: number } {
+  const round = (n: number) => Math.round(n * 1e9) / 1e9;
+  return {
+    usage: calls.reduce((u, c) => addUsage(u, c.usage), { ...ZERO_USAGE }),
+    costUsd: round(calls.reduce((s, c) => s + c.costUsd, 0)),
+    listCostUsd: round(calls.reduce((s, c) => s + c.listCostUsd, 0)),
+  };
+}
+
 /** Sums usages. */
 export function addUsage(a: Usage, b: Usage): Usage {
   return {

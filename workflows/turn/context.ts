@@ -7,7 +7,7 @@ import type { InputGuardrailResult, OutputGuardrailResult } from '../../activiti
 import type { OpenTurnOutput } from '../../activities/open-turn/activities.ts';
 import { BLOCKED_ANSWER, cannedAnswer } from '../shared/answers.ts';
 import { cachedTurnResult } from '../shared/cached-result.ts';
-import { addUsage, type ChatTurnInput, type ModelCall, type TurnEvent, type TurnResult, turnStreamKey, ZERO_USAGE } from '../shared/contract.ts';
+import { callTotals, type ChatTurnInput, type ModelCall, type TurnEvent, type TurnResult, turnStreamKey } from '../shared/contract.ts';
 import { FAILURE_TYPES } from '../shared/failures.ts';
 import { turnResultQuery } from '../shared/messages.ts';
 import { CacheOutcomeKey, FallbackUsedKey, IntentKey } from '../shared/search-attributes.ts';
@@ -201,13 +201,7 @@ export class Turn {
 
   /** Usage and cost of every model call so far. */
   private callTotals(): Pick<TurnResult, 'usage' | 'costUsd' | 'listCostUsd' | 'calls'> {
-    const round = (n: number) => Math.round(n * 1e9) / 1e9;
-    return {
-      usage: this.calls.reduce((u, c) => addUsage(u, c.usage), { ...ZERO_USAGE }),
-      costUsd: round(this.calls.reduce((sum, c) => sum + c.costUsd, 0)),
-      listCostUsd: round(this.calls.reduce((sum, c) => sum + c.listCostUsd, 0)),
-      calls: [...this.calls],
-    };
+    return { ...callTotals(this.calls), calls: [...this.calls] };
   }
 
   /** The turn's result so far, before its answer: what the answer activity completes when it delivers the turn. */

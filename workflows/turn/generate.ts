@@ -6,6 +6,7 @@
 import { isCancellation, log, patched } from '@temporalio/workflow';
 import type { GenerateAnswerInput, GenerateAnswerOutput } from '../../activities/generate-answer/activities.ts';
 import { cannedAnswer, failedCallsText } from '../shared/answers.ts';
+import { generationFallbacks } from '../shared/answered-result.ts';
 import type { ModelCall } from '../shared/contract.ts';
 import { EFFORT_BY_COMPLEXITY } from '../shared/effort.ts';
 import { FAILURE_TYPES } from '../shared/failures.ts';
@@ -91,10 +92,7 @@ export async function generate(
 
 /** A provider that failed while another answered (or none did) is a fallback: `generateAnswer:<provider>`. */
 function noteFailedProviders(turn: Turn, calls: ModelCall[], winner: string | null): void {
-  for (const c of calls) {
-    if (c.outcome === 'failed' && c.provider !== winner) turn.fallback(`generateAnswer:${c.provider}`);
-    if (c.outcome === 'stalled') turn.fallback('generateAnswer:failover');
-  }
+  for (const f of generationFallbacks(calls, winner)) turn.fallback(f);
 }
 
 /** The canned answer for the turn: what failed, when known. */
