@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { tenantSettingsPatch } from '../activities/tenant/settings.ts';
 import { loadTenantContext, updateTenantSettings } from '../activities/tenant/store.ts';
 import type { ProvisionTenantInput, ProvisionTenantResult } from '../activities/tenant/provision.ts';
-import { createTenantKey } from '../infra/app-store.ts';
+import { createTenantKey } from '../infra/api-keys.ts';
 import type { Queryable } from '../infra/db.ts';
 import type { KvCache } from '../infra/kv-cache.ts';
 import { TENANT_ID_PATTERN, TURN_TASK_QUEUE } from '../workflows/shared/contract.ts';

@@ -1,6 +1,6 @@
 import type { Queryable } from '../infra/db.ts';
 import type { Request, RequestHandler } from 'express';
-import { hashApiKey } from '../infra/app-store.ts';
+import { hashApiKey } from '../infra/api-keys.ts';
 import { ApiError } from './errors.ts';
 
 /** Who an API key belongs to: one tenant, or the operator (`admin`: every tenant's stats, no tenant route). */

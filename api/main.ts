@@ -2,12 +2,12 @@
 // no Temporal worker, no activities' model clients, no offline model, no seeding.
 import { Client, Connection } from '@temporalio/client';
 import { createTurnEventBus } from '../activities/turn-events/bus.ts';
-import { migrate, openAppStore } from '../infra/app-store.ts';
+import { migrate, openDatabase } from '../infra/db.ts';
 import { createRedisKvCache } from '../infra/kv-cache.ts';
 import { createMetrics } from '../infra/metrics.ts';
 import { loadProcessConfig, onShutdown } from '../infra/process-entry.ts';
 import { closeRedis, connectRedis } from '../infra/redis.ts';
-import { waitForTemporal } from '../infra/temporal-server.ts';
+import { connectTemporal } from '../infra/temporal.ts';
 import { createApp } from './app.ts';
 import { createTenantKeyStore } from './auth.ts';
 import { listen } from './server.ts';
@@ -16,12 +16,11 @@ const { config, log } = loadProcessConfig('api');
 const closers: (() => Promise<unknown>)[] = [];
 const stop = onShutdown(log, closers);
 try {
-  const address = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_DEV_PORT}`;
-  await waitForTemporal(address, 30_000, undefined, config.TEMPORAL_NAMESPACE);
-  const connection = await Connection.connect({ address });
+  const temporal = await connectTemporal(config, log);
+  const connection = await Connection.connect({ address: temporal.address });
   closers.push(() => connection.close());
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const appStore = await openAppStore(config, log);
+  const appStore = await openDatabase(config.DATABASE_URL!, config.PG_POOL_MAX);
   closers.push(() => appStore.close());
   await migrate(appStore.pool, log);
   const redis = await connectRedis(config.REDIS_URL!, log);

@@ -1,3 +1,10 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import type { Logger } from './logger.ts';
+
+const MIGRATIONS_DIR = path.join(import.meta.dirname, 'migrations');
+
 /** A quoted SQL identifier (schema, table, role name), safe whatever it contains. */
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -7,3 +14,66 @@ export function quoteIdent(name: string): string {
 export interface Queryable {
   query<R extends Record<string, any> = any>(sql: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
 }
+
+/** A Postgres-protocol store and how it was obtained. */
+export interface Store {
+  pool: pg.Pool;
+  /** Connection string (embedded: the loopback PGlite server). */
+  url: string;
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * A Postgres pool. Vectors are written as pgvector text literals (`pgvector.toSql`) and never read back
+ * (searches return distances), so no type parser is registered: registering one per connection raced
+ * the connection's first query.
+ */
+export function createPool(url: string, max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 });
+  // An idle client losing its server must not crash the process; the next checkout reconnects.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** The app store at `DATABASE_URL` (Postgres with pgvector); the embedded PGlite default is the dev runtime's (`infra/dev/embedded-store.ts`). */
+export async function openDatabase(url: string, poolMax: number): Promise<Store> {
+  const pool = createPool(url, poolMax);
+  await pool.query('SELECT 1');
+  return { pool, url, embedded: false, close: () => pool.end() };
+}
+
+/** Applies `infra/migrations/NNN_*.sql` not yet recorded, each in its own transaction. */
+export async function migrate(pool: pg.Pool, log: Logger): Promise<string[]> {
+  const files = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{3}_.+\.sql$/.test(f)).sort();
+  const client = await pool.connect();
+  const applied: string[] = [];
+  try {
+    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    for (const file of files) {
+      const version = file.slice(0, 3);
+      await client.query('BEGIN');
+      try {
+        // Serializes concurrent starters (API and worker booting together) per migration.
+        await client.query('SELECT pg_advisory_xact_lock(7243001)');
+        const done = await client.query('SELECT 1 FROM schema_migrations WHERE version = $1', [version]);
+        if (done.rowCount) {
+          await client.query('COMMIT');
+          continue;
+        }
+        await client.query(readFileSync(path.join(MIGRATIONS_DIR, file), 'utf8'));
+        await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
+        await client.query('COMMIT');
+        applied.push(file);
+      } catch (err) {
+        await client.query('ROLLBACK');
+        throw new Error(`migration ${file} failed: ${(err as Error).message}`, { cause: err });
+      }
+    }
+  } finally {
+    client.release();
+  }
+  if (applied.length) log.info({ applied }, 'applied migrations');
+  return applied;
+}
+

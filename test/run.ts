@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { loadConfig, REPO_ROOT } from '../infra/config.ts';
 import { createLogger } from '../infra/logger.ts';
-import { freePort, startTemporal } from '../infra/temporal-server.ts';
+import { freePort, startTemporal } from '../infra/dev/temporal-server.ts';
 
 const SUITES = ['unit', 'integration', 'replay', 'e2e'];
 

@@ -4,12 +4,13 @@ import { Client } from '@temporalio/client';
 import { createApp } from '../api/app.ts';
 import { createTenantKeyStore } from '../api/auth.ts';
 import { listen } from '../api/server.ts';
-import { DEV_ADMIN_KEY, DEV_KEYS } from '../infra/app-store.ts';
+import { DEV_ADMIN_KEY, DEV_KEYS } from '../infra/demo/demo-tenants.ts';
 import { createMetrics } from '../infra/metrics.ts';
-import { startTemporal } from '../infra/temporal-server.ts';
+import { startTemporal } from '../infra/dev/temporal-server.ts';
 import { loadConfigOrExit, onShutdown } from '../infra/process-entry.ts';
 import { openMessaging } from './messaging.ts';
-import { activityDeps, warmUpInBackground, openProviders, openStores, runWorker } from './runtime.ts';
+import { openDevProviders, openDevStores } from './dev-runtime.ts';
+import { activityDeps, warmUpInBackground, runWorker } from './runtime.ts';
 import { installTemporalRuntime } from './temporal-runtime.ts';
 
 const bootStarted = Date.now();
@@ -21,9 +22,9 @@ const stop = onShutdown(log, closers);
 try {
   const [temporal, stores, messaging, providers] = await Promise.all([
     startTemporal(config, log),
-    openStores(config, log),
+    openDevStores(config, log),
     openMessaging(config, log),
-    openProviders(config, log),
+    openDevProviders(config, log),
   ]);
   closers.push(() => temporal.stop(), () => stores.close(), () => messaging.close(), () => providers.close());
   // One registry for worker and API: the API's /metrics shows this process's turns too.

@@ -2,7 +2,7 @@
 // deployments: every worker points at it with OFFLINE_MODEL_URL, and the benchmark sets its latency
 // profiles in one place (PUT /_offline/profiles).
 import { loadConfigOrExit, onShutdown } from '../infra/process-entry.ts';
-import { parseProfilesEnv, startOfflineModel } from '../infra/offline-model/server.ts';
+import { parseProfilesEnv, startOfflineModel } from '../infra/dev/offline-model/server.ts';
 
 const { config, log } = loadConfigOrExit('offline-model');
 const closers: (() => Promise<unknown>)[] = [];

@@ -1,5 +1,6 @@
-// Builds the real clients from the configuration: stores, cache and event bus, model providers,
-// the Temporal worker. Entrypoints (dev.ts, worker.ts, api/main.ts) and tests compose these.
+// Builds the production clients from the configuration: stores, model providers, the Temporal worker.
+// The production worker (worker.ts) composes these; `npm start` and tests add the dev runtime's embedded
+// store and offline model through dev-runtime.ts. Nothing here loads the dev runtime (lint enforces it).
 import path from 'node:path';
 import type pg from 'pg';
 import { DefaultLogger, NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -12,7 +13,10 @@ import { guardSql } from '../activities/sql/sql-guard.ts';
 import type { KvCache } from '../infra/kv-cache.ts';
 import { tenantSettingsPatch } from '../activities/tenant/settings.ts';
 import { updateTenantSettings } from '../activities/tenant/store.ts';
-import { createPool, ensureDemoTenants, migrate, openAppStore, type Store } from '../infra/app-store.ts';
+import { createPool, migrate, openDatabase, type Store } from '../infra/db.ts';
+import { DEMO_TENANT_SETTINGS, DEMO_TENANTS, ensureTenantData } from '../infra/demo/demo-data.ts';
+import { ensureDemoTenants } from '../infra/demo/demo-tenants.ts';
+import { seedKnowledgeBase } from '../infra/demo/kb-documents.ts';
 import type { Config } from '../infra/config.ts';
 import { createAnthropicProvider } from '../infra/llm/anthropic-provider.ts';
 import { createOpenAIEmbedder, type Embedder } from '../infra/llm/embeddings.ts';
@@ -20,10 +24,8 @@ import { createOpenAIProvider } from '../infra/llm/openai-provider.ts';
 import { createPriceTable } from '../infra/llm/pricing.ts';
 import type { ChatProvider, ProviderName } from '../infra/llm/provider.ts';
 import type { Logger } from '../infra/logger.ts';
-import { embedText, LOCAL_EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL } from '../infra/offline-model/embedder.ts';
-import { OFFLINE_MODEL_NAME, parseProfilesEnv, startOfflineModel, type OfflineModel } from '../infra/offline-model/server.ts';
-import { DEMO_TENANT_SETTINGS, DEMO_TENANTS, ensureTenantData } from '../infra/seed/demo-data.ts';
-import { seedKnowledgeBase } from '../infra/seed/kb-documents.ts';
+import { embedText, LOCAL_EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL } from '../infra/llm/local-embedder.ts';
+import { OFFLINE_MODEL_NAME } from '../infra/llm/pricing.ts';
 import { STICKY_QUEUE_TIMEOUT, TURN_TASK_QUEUE } from '../workflows/shared/contract.ts';
 import type { Messaging } from './messaging.ts';
 
@@ -40,9 +42,13 @@ export function seedAnchor(config: Config): Date {
   return new Date(`${day}T00:00:00Z`);
 }
 
-/** Opens the stores, applies migrations, creates the demo tenants and seeds their data when empty. */
-export async function openStores(config: Config, log: Logger, opts: { inMemory?: boolean; seed?: boolean } = {}): Promise<Stores> {
-  const app = await openAppStore(config, log, opts);
+/**
+ * Opens the stores (the app store at DATABASE_URL, or the one given), applies migrations, creates the demo
+ * tenants and seeds their data when empty.
+ */
+export async function openStores(config: Config, log: Logger, opts: { app?: Store; seed?: boolean } = {}): Promise<Stores> {
+  if (!opts.app && !config.DATABASE_URL) throw new Error('DATABASE_URL is not set: a worker of its own needs the shared app store (Postgres with pgvector)');
+  const app = opts.app ?? (await openDatabase(config.DATABASE_URL!, config.PG_POOL_MAX));
   await migrate(app.pool, log);
   await ensureDemoTenants(app.pool, config);
   const tenantPool = config.TENANT_DATABASE_URL ? createPool(config.TENANT_DATABASE_URL, config.PG_POOL_MAX) : app.pool;
@@ -78,13 +84,11 @@ async function seedDemoSettings(pool: pg.Pool): Promise<void> {
   }
 }
 
-/** Answer providers, the embedder, and the offline model when no key is set. */
+/** Answer providers and the embedder. */
 export interface Providers {
   providers: Partial<Record<ProviderName, ChatProvider>>;
   embedder: Embedder;
-  /** The offline model this process started (absent with keys, or with OFFLINE_MODEL_URL). */
-  offline?: OfflineModel;
-  /** Where the offline model answers (this process's, or OFFLINE_MODEL_URL). */
+  /** Where the offline model answers, when no provider key is set. */
   offlineUrl?: string;
   close(): Promise<void>;
 }
@@ -94,14 +98,18 @@ function inProcessEmbedder(): Embedder {
   return { model: LOCAL_EMBEDDING_MODEL, dimensions: LOCAL_EMBEDDING_DIMENSIONS, embed: async (texts) => texts.map(embedText) };
 }
 
-/** Real providers for the keys that are set; with none, the offline model behind both SDKs. */
-export async function openProviders(config: Config, log: Logger): Promise<Providers> {
+/**
+ * Real providers for the keys that are set; with none, the offline model at `offlineUrl` (one this process
+ * started: dev-runtime.ts) or OFFLINE_MODEL_URL (`npm run offline-model`, shared by split workers) behind both SDKs.
+ */
+export async function openProviders(config: Config, log: Logger, opts: { offlineUrl?: string } = {}): Promise<Providers> {
   if (config.offline) {
-    // A shared offline model (split workers, the benchmark), or one of this process's own.
-    const offline = config.OFFLINE_MODEL_URL
-      ? undefined
-      : await startOfflineModel({ port: config.OFFLINE_MODEL_PORT, profiles: parseProfilesEnv(config.OFFLINE_MODEL_PROFILES), logger: log });
-    const url = config.OFFLINE_MODEL_URL?.replace(/\/+$/, '') ?? offline!.url;
+    const url = (opts.offlineUrl ?? config.OFFLINE_MODEL_URL)?.replace(/\/+$/, '');
+    if (!url) {
+      throw new Error(
+        'no ANTHROPIC_API_KEY, OPENAI_API_KEY or OFFLINE_MODEL_URL: set a provider key, or point OFFLINE_MODEL_URL at `npm run offline-model` (`npm start` starts one itself)',
+      );
+    }
     log.warn({ url }, 'no ANTHROPIC_API_KEY or OPENAI_API_KEY: answers come from the built-in OFFLINE MODEL (a deterministic rule engine, not an LLM)');
     return {
       // Tier names as configured, so the offline model sees (and counts) what a real provider would be asked for.
@@ -112,9 +120,8 @@ export async function openProviders(config: Config, log: Logger): Promise<Provid
       },
       // The same product path as with OpenAI: the SDK's embeddings call, answered by the offline model's local embedder.
       embedder: createOpenAIEmbedder({ apiKey: 'offline', baseURL: `${url}/openai/v1`, model: LOCAL_EMBEDDING_MODEL, dimensions: LOCAL_EMBEDDING_DIMENSIONS }),
-      ...(offline ? { offline } : {}),
       offlineUrl: url,
-      close: async () => offline?.close(),
+      close: async () => {},
     };
   }
   const providers: Partial<Record<ProviderName, ChatProvider>> = {};

@@ -1,6 +1,6 @@
 // `npm run worker`: one chat-turn worker process. Run N of them against one Temporal cluster.
 import { createMetrics, serveMetrics } from '../infra/metrics.ts';
-import { startTemporal } from '../infra/temporal-server.ts';
+import { connectTemporal } from '../infra/temporal.ts';
 import { loadProcessConfig, onShutdown } from '../infra/process-entry.ts';
 import { openMessaging } from './messaging.ts';
 import { activityDeps, warmUpInBackground, openProviders, openStores, runWorker } from './runtime.ts';
@@ -11,9 +11,8 @@ installTemporalRuntime();
 const closers: (() => Promise<unknown>)[] = [];
 const stop = onShutdown(log, closers);
 try {
-  // Without TEMPORAL_ADDRESS this finds (or starts) the dev server on TEMPORAL_DEV_PORT.
-  const temporal = await startTemporal(config, log);
-  closers.push(() => temporal.stop());
+  // Without TEMPORAL_ADDRESS: a dev server already listening on TEMPORAL_DEV_PORT (`npm run temporal`).
+  const temporal = await connectTemporal(config, log);
   const [stores, messaging, providers] = await Promise.all([openStores(config, log), openMessaging(config, log), openProviders(config, log)]);
   closers.push(() => stores.close(), () => messaging.close(), () => providers.close());
   const metrics = createMetrics();

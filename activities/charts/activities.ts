@@ -5,7 +5,7 @@ import type { Slots } from '../../workflows/shared/understanding.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { readResult } from '../sql/activities.ts';
 import { chartWanted } from './chart-spec.ts';
-import { ensureChart } from './store.ts';
+import { ensureChart } from './ensure-chart.ts';
 
 /** Where a turn's chart is served. */
 export interface ChartLinks {

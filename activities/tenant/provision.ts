@@ -3,8 +3,8 @@
 // the reader role its generated SQL runs as, and its policy documents, indexed for retrieval.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { seedKnowledgeBase } from '../../infra/seed/kb-documents.ts';
-import { DEMO_TENANTS, seedTenant, tenantSchemaSql } from '../../infra/seed/demo-data.ts';
+import { seedKnowledgeBase } from '../../infra/demo/kb-documents.ts';
+import { DEMO_TENANTS, seedTenant, tenantSchemaSql } from '../../infra/demo/demo-data.ts';
 import { TENANT_ID_PATTERN } from '../../workflows/shared/contract.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { indexTenantDocuments } from '../knowledge/store.ts';

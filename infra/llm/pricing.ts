@@ -5,6 +5,9 @@
 import type { Usage } from '../../workflows/shared/contract.ts';
 
 /** USD per million tokens. */
+/** The model name the offline model (the development stand-in) answers as; priced at nothing. */
+export const OFFLINE_MODEL_NAME = 'offline-model';
+
 export interface Price {
   input: number;
   output: number;
@@ -40,7 +43,7 @@ export const LIST_PRICES: Readonly<Record<string, Price>> = {
   'gpt-5-mini': { input: 0.25, output: 2, cacheRead: 0.025 },
   'gpt-5-nano': { input: 0.05, output: 0.4, cacheRead: 0.005 },
   // A local rule engine, not a paid model: it is priced as what it is.
-  'offline-model': { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+  [OFFLINE_MODEL_NAME]: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
 };
 
 // A dated snapshot or alias of a listed model; anything else (e.g. `claude-opus-4-7` next to `claude-opus-4`)

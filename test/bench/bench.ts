@@ -12,7 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderChart } from '../../activities/charts/render.ts';
 import type { TenantSettingsPatch } from '../../activities/tenant/settings.ts';
-import type { ProviderProfile } from '../../infra/offline-model/server.ts';
+import type { ProviderProfile } from '../../infra/dev/offline-model/server.ts';
 import type { ModelCall, TurnResult } from '../../workflows/shared/contract.ts';
 import { runRacing } from './racing.ts';
 import { buildWorkload, WORKLOAD_MIX, type TurnKind, type WorkloadTurn } from './workload.ts';

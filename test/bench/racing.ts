@@ -20,7 +20,7 @@ import { createAnthropicProvider } from '../../infra/llm/anthropic-provider.ts';
 import { createOpenAIProvider } from '../../infra/llm/openai-provider.ts';
 import { createPriceTable } from '../../infra/llm/pricing.ts';
 import type { ChatProvider, ProviderName } from '../../infra/llm/provider.ts';
-import { startOfflineModel, type ProviderProfile } from '../../infra/offline-model/server.ts';
+import { startOfflineModel, type ProviderProfile } from '../../infra/dev/offline-model/server.ts';
 
 /** The stated profile: what hosted APIs feel like on a busy day. */
 export const RACING_PROFILE: Record<ProviderName, Partial<ProviderProfile>> = {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { REPO_ROOT } from '../../infra/config.ts';
-import { freePort } from '../../infra/temporal-server.ts';
+import { freePort } from '../../infra/dev/temporal-server.ts';
 import { answerFromTokens, readSse } from '../helpers/sse.ts';
 
 describe('npm start', () => {

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT } from '../../infra/config.ts';
+import type { ProviderProfile } from '../../infra/dev/offline-model/server.ts';
 import { answerFromTokens, readSse, type SseEvent } from '../helpers/sse.ts';
 import { fresh, startStack, type TestStack } from '../helpers/stack.ts';
 
@@ -24,7 +25,8 @@ describe('worker killed mid-turn', () => {
     await stack.close();
   });
 
-  function startWorker(profiles: object): ChildProcess {
+  /** A production worker process (`npm run worker`) on the stack's shared offline model, as the README's split deployment runs. */
+  function startWorker(): ChildProcess {
     const c = stack.config;
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'workers', 'worker.ts')], {
       env: {
@@ -38,7 +40,7 @@ describe('worker killed mid-turn', () => {
         TENANT_DATABASE_URL: c.TENANT_DATABASE_URL!,
         SEED_ANCHOR_DATE: c.SEED_ANCHOR_DATE!,
         METRICS_PORT: '0',
-        OFFLINE_MODEL_PROFILES: JSON.stringify(profiles),
+        OFFLINE_MODEL_URL: stack.providers.offlineUrl!,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -64,8 +66,10 @@ describe('worker killed mid-turn', () => {
   }
 
   /** Two workers polling the same task queue. */
-  async function twoWorkers(profiles: object): Promise<ChildProcess[]> {
-    const workers = [startWorker(profiles), startWorker(profiles)];
+  async function twoWorkers(profiles: Record<'anthropic' | 'openai', Partial<ProviderProfile>>): Promise<ChildProcess[]> {
+    stack.setProfile('anthropic', profiles.anthropic);
+    stack.setProfile('openai', profiles.openai);
+    const workers = [startWorker(), startWorker()];
     await Promise.all(workers.map((w) => waitForLine(w, /worker polling/)));
     return workers;
   }

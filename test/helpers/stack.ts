@@ -11,10 +11,12 @@ import { listen } from '../../api/server.ts';
 import { loadConfig, type Config } from '../../infra/config.ts';
 import { createLogger, type Logger } from '../../infra/logger.ts';
 import { createMetrics, type Metrics } from '../../infra/metrics.ts';
-import type { ProviderProfile } from '../../infra/offline-model/server.ts';
-import { freePort, startTemporal, type TemporalHandle } from '../../infra/temporal-server.ts';
+import type { ProviderProfile } from '../../infra/dev/offline-model/server.ts';
+import { freePort, startTemporal } from '../../infra/dev/temporal-server.ts';
+import type { TemporalHandle } from '../../infra/temporal.ts';
 import { openMessaging, type Messaging } from '../../workers/messaging.ts';
-import { activityDeps, openProviders, openStores, runWorker, type Providers, type RunningWorker, type Stores } from '../../workers/runtime.ts';
+import { openDevProviders, openDevStores, type DevProviders } from '../../workers/dev-runtime.ts';
+import { activityDeps, runWorker, type RunningWorker, type Stores } from '../../workers/runtime.ts';
 import { installTemporalRuntime } from '../../workers/temporal-runtime.ts';
 
 /** Pinned so the seeded tenant data (and anything computed from it) is the same every run. */
@@ -70,7 +72,7 @@ export interface TestStack {
   client: Client;
   stores: Stores;
   messaging: Messaging;
-  providers: Providers;
+  providers: DevProviders;
   /** One registry for the stack's workers and API, as `npm start` has. */
   metrics: Metrics;
   worker?: RunningWorker;
@@ -92,9 +94,9 @@ export async function startStack(
   const log = createLogger(config.LOG_LEVEL, 'test-stack');
   const temporal = await testTemporal(log);
   const [stores, messaging, providers] = await Promise.all([
-    openStores(config, log, { inMemory: true }),
+    openDevStores(config, log, { inMemory: true }),
     openMessaging(config, log),
-    openProviders(config, log),
+    openDevProviders(config, log),
   ]);
   // Redis outlives test runs while each stack's app store is new: forget what earlier stacks cached
   // (answers, tenant settings and generations), or they would leak into this one's turns.

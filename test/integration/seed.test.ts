@@ -15,8 +15,8 @@ import {
   generateTenantData,
   seedTenant,
   tenantSchemaSql,
-} from '../../infra/seed/demo-data.ts';
-import { kbDocumentsFor, seedKnowledgeBase } from '../../infra/seed/kb-documents.ts';
+} from '../../infra/demo/demo-data.ts';
+import { kbDocumentsFor, seedKnowledgeBase } from '../../infra/demo/kb-documents.ts';
 import { MACHINE_PG } from '../helpers/stack.ts';
 
 const DB = `turnflow_seed_test_${process.pid}`;

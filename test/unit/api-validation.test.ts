@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { createApp } from '../../api/app.ts';
 import { createTenantKeyStore } from '../../api/auth.ts';
 import { listen } from '../../api/server.ts';
-import { hashApiKey } from '../../infra/app-store.ts';
+import { hashApiKey } from '../../infra/api-keys.ts';
 import { createLogger } from '../../infra/logger.ts';
 import { createMemoryTurnEventBus } from '../../activities/turn-events/bus.ts';
 import type { AppDeps } from '../../api/app.ts';

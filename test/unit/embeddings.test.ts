@@ -7,8 +7,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { createOpenAIEmbedder, type Embedder } from '../../infra/llm/embeddings.ts';
 import { ProviderAbortError, ProviderError } from '../../infra/llm/provider.ts';
-import { embedText, LOCAL_EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL } from '../../infra/offline-model/embedder.ts';
-import { startOfflineModel, ZERO_LATENCY_PROFILE, type OfflineModel } from '../../infra/offline-model/server.ts';
+import { embedText, LOCAL_EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL } from '../../infra/llm/local-embedder.ts';
+import { startOfflineModel, ZERO_LATENCY_PROFILE, type OfflineModel } from '../../infra/dev/offline-model/server.ts';
 
 function norm(v: number[]): number {
   return Math.sqrt(v.reduce((s, x) => s + x * x, 0));

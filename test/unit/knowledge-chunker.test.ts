@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { chunkDocument } from '../../activities/knowledge/chunker.ts';
 import { orQuery } from '../../activities/knowledge/store.ts';
-import { kbDocumentsFor } from '../../infra/seed/kb-documents.ts';
+import { kbDocumentsFor } from '../../infra/demo/kb-documents.ts';
 
 describe('knowledge chunker', () => {
   it('cuts every demo document into a few coherent chunks that together hold all of its text', () => {

@@ -8,7 +8,7 @@ import { createAnthropicProvider } from '../../infra/llm/anthropic-provider.ts';
 import { createOpenAIProvider } from '../../infra/llm/openai-provider.ts';
 import { costUsd, createPriceTable } from '../../infra/llm/pricing.ts';
 import { ProviderAbortError, ProviderError, type ChatProvider, type CompleteRequest, type StreamRequest } from '../../infra/llm/provider.ts';
-import { startOfflineModel, ZERO_LATENCY_PROFILE, type OfflineModel } from '../../infra/offline-model/server.ts';
+import { startOfflineModel, ZERO_LATENCY_PROFILE, type OfflineModel } from '../../infra/dev/offline-model/server.ts';
 
 const LONG_SYSTEM = 'You are the shop assistant. Be concise and factual, never invent numbers. '.repeat(70);
 

@@ -5,13 +5,13 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { CONTINUATION_INSTRUCTION } from '../../infra/llm/provider.ts';
-import { answerFor, ruleFor } from '../../infra/offline-model/rules.ts';
+import { answerFor, ruleFor } from '../../infra/dev/offline-model/rules.ts';
 import {
   parseProfilesEnv,
   startOfflineModel,
   ZERO_LATENCY_PROFILE,
   type OfflineModel,
-} from '../../infra/offline-model/server.ts';
+} from '../../infra/dev/offline-model/server.ts';
 
 const ZERO = { anthropic: ZERO_LATENCY_PROFILE, openai: ZERO_LATENCY_PROFILE };
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { startEmbeddedPglite } from '../../infra/app-store.ts';
+import { startEmbeddedPglite } from '../../infra/dev/embedded-store.ts';
 import { createLogger } from '../../infra/logger.ts';
 
 describe('PGlite served to many connections', () => {

@@ -9,7 +9,7 @@ const OPTS: GuardOptions = {
   maxRows: 500,
 };
 
-// Seeded by the integration suite (infra/seed/demo-data.ts); the same URL as test/helpers/stack.ts, whose imports are too heavy for a unit test.
+// Seeded by the integration suite (infra/demo/demo-data.ts); the same URL as test/helpers/stack.ts, whose imports are too heavy for a unit test.
 const TENANT_DB_URL = process.env.TEST_TENANT_DB_URL ?? 'postgres://postgres@127.0.0.1:5432/turnflow_test_tenants';
 
 async function accepted(sql: string, opts: GuardOptions = OPTS): Promise<{ sql: string; tables: string[] }> {

@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { buildDataBlock, buildSqlPrompt, extractSql, readSqlPrompt, SQL_TASK_LINE, sqlPromptText } from '../../activities/sql/prompts.ts';
 import { captureByRules } from '../../activities/understanding/rules.ts';
-import { answerFor, ruleFor } from '../../infra/offline-model/rules.ts';
-import { sqlForSlots } from '../../infra/offline-model/sql-writer.ts';
+import { answerFor, ruleFor } from '../../infra/dev/offline-model/rules.ts';
+import { sqlForSlots } from '../../infra/dev/offline-model/sql-writer.ts';
 import type { Slots } from '../../workflows/shared/understanding.ts';
 
 interface GoldenCase {

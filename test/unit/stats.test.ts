@@ -9,7 +9,7 @@ import { createTenantKeyStore } from '../../api/auth.ts';
 import { ApiError } from '../../api/errors.ts';
 import { listen } from '../../api/server.ts';
 import { aggregateTurnStats, parseStatsWindow, percentiles, type StatsResponse } from '../../api/stats.ts';
-import { hashApiKey } from '../../infra/app-store.ts';
+import { hashApiKey } from '../../infra/api-keys.ts';
 import type { Queryable } from '../../infra/db.ts';
 import { createMemoryKvCache } from '../../infra/kv-cache.ts';
 import { createLogger } from '../../infra/logger.ts';

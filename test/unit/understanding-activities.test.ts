@@ -12,8 +12,8 @@ import { parseCaptureOutput, parseDetectOutput } from '../../activities/understa
 import { createAnthropicProvider } from '../../infra/llm/anthropic-provider.ts';
 import { createOpenAIProvider } from '../../infra/llm/openai-provider.ts';
 import type { ChatProvider, ProviderName } from '../../infra/llm/provider.ts';
-import { answerFor } from '../../infra/offline-model/rules.ts';
-import { startOfflineModel, ZERO_LATENCY_PROFILE, type OfflineModel } from '../../infra/offline-model/server.ts';
+import { answerFor } from '../../infra/dev/offline-model/rules.ts';
+import { startOfflineModel, ZERO_LATENCY_PROFILE, type OfflineModel } from '../../infra/dev/offline-model/server.ts';
 import type { SessionContext } from '../../workflows/shared/understanding.ts';
 import { activityRunner } from '../helpers/activity-env.ts';
 

@@ -10,8 +10,8 @@ import { createUnderstandingActivities } from '../../activities/understanding/ac
 import { slotSignature } from '../../activities/understanding/rules.ts';
 import { createAnthropicProvider } from '../../infra/llm/anthropic-provider.ts';
 import { createOpenAIEmbedder } from '../../infra/llm/embeddings.ts';
-import { LOCAL_EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL } from '../../infra/offline-model/embedder.ts';
-import { startOfflineModel, ZERO_LATENCY_PROFILE, type OfflineModel } from '../../infra/offline-model/server.ts';
+import { LOCAL_EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL } from '../../infra/llm/local-embedder.ts';
+import { startOfflineModel, ZERO_LATENCY_PROFILE, type OfflineModel } from '../../infra/dev/offline-model/server.ts';
 import { DEFAULT_TENANT_SETTINGS } from '../../workflows/shared/tenant-settings.ts';
 import type { SessionContext, Slots } from '../../workflows/shared/understanding.ts';
 import { reconcileReasons } from '../../workflows/turn/reconcile.ts';

@@ -1,9 +1,9 @@
 // The offline model's "brain": a deterministic rule engine, not a language model. It exists so the
 // whole stack (SDKs, streaming, retries, caching, cost accounting) runs without a provider key.
 // Same request ⇒ same answer: no clock, no randomness, no state.
-import { readUnderstandingPrompt, type ReadPrompt } from '../../activities/understanding/prompts.ts';
-import { captureByRules, detectByRules } from '../../activities/understanding/rules.ts';
-import { readSqlPrompt, type ReadSqlPrompt } from '../../activities/sql/prompts.ts';
+import { readUnderstandingPrompt, type ReadPrompt } from '../../../activities/understanding/prompts.ts';
+import { captureByRules, detectByRules } from '../../../activities/understanding/rules.ts';
+import { readSqlPrompt, type ReadSqlPrompt } from '../../../activities/sql/prompts.ts';
 import { sqlForSlots } from './sql-writer.ts';
 
 /** What the rule engine sees of a chat request: flattened system text and text-only messages. */

@@ -1,7 +1,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, accessSync, constants } from 'node:fs';
 import path from 'node:path';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../logger.ts';
 
 /** The last tag installable with `go install` (later tags carry a replace directive). */
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';

@@ -1,8 +1,11 @@
 // `npm run create-key -- <tenant> [label]`: creates an API key for a tenant; prints it once, stores its hash.
 // `npm run create-key -- --admin [label]`: creates an admin key (every tenant's GET /v1/stats, no tenant route).
-import { createTenantKey, hashApiKey, migrate, newApiKey, openAppStore } from './app-store.ts';
-import { loadConfig } from './config.ts';
-import { createLogger } from './logger.ts';
+import { createTenantKey, hashApiKey, newApiKey } from '../infra/api-keys.ts';
+import { loadConfig } from '../infra/config.ts';
+import { migrate } from '../infra/db.ts';
+// DATABASE_URL, or the embedded store `npm start` uses (DATA_DIR) on a development machine.
+import { openAppStore } from '../infra/dev/embedded-store.ts';
+import { createLogger } from '../infra/logger.ts';
 
 const args = process.argv.slice(2);
 const admin = args[0] === '--admin';

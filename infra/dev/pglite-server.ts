@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { loadConfig } from './config.ts';
+import { loadConfig } from '../config.ts';
 import { ProtocolExchangeQueue } from './pglite-protocol-queue.ts';
 
 /** Message the child sends its parent over IPC once it accepts connections. */

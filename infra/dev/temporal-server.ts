@@ -1,25 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+// The Temporal dev server for development and tests: `temporal server start-dev` from the CLI found or
+// built by temporal-cli.ts (or the SDK's download on machines with internet), or one already listening.
+import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Connection } from '@temporalio/client';
+import { loadConfig, REPO_ROOT, type Config } from '../config.ts';
+import { createLogger, type Logger } from '../logger.ts';
+import { connectTemporal, ensureSearchAttributes, LOW_LATENCY_DYNAMIC_CONFIG, TURN_SEARCH_ATTRIBUTES, waitForTemporal, type TemporalHandle } from '../temporal.ts';
 import { stopChild } from './child-process.ts';
-import { SEARCH_ATTRIBUTES } from '../workflows/shared/contract.ts';
-import { loadConfig, REPO_ROOT, type Config } from './config.ts';
-import { createLogger, type Logger } from './logger.ts';
 import { cliVersion, defaultCliCacheDir, findOrBuildTemporalCli } from './temporal-cli.ts';
-
-/** A reachable Temporal frontend, started by us or not. */
-export interface TemporalHandle {
-  address: string;
-  namespace: string;
-  /** Web UI, when known. */
-  uiUrl?: string;
-  /** How it was obtained, for logs. */
-  source: 'external' | 'reused' | 'started' | 'sdk-download';
-  stop(): Promise<void>;
-}
 
 export interface StartTemporalOptions {
   /** Keep the dev server's state in memory (tests) instead of `DATA_DIR/temporal.db`. */
@@ -30,31 +20,6 @@ export interface StartTemporalOptions {
   /** Disable the Web UI (tests). */
   headless?: boolean;
 }
-
-/** Search attributes every turn uses; registered on the dev server or checked on a cluster. */
-export const TURN_SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Bool'> = {
-  [SEARCH_ATTRIBUTES.tenantId]: 'Keyword',
-  [SEARCH_ATTRIBUTES.sessionId]: 'Keyword',
-  [SEARCH_ATTRIBUTES.cacheOutcome]: 'Keyword',
-  [SEARCH_ATTRIBUTES.intent]: 'Keyword',
-  [SEARCH_ATTRIBUTES.fallbackUsed]: 'Bool',
-};
-
-// IndexedValueType in the Temporal API enum.
-const INDEXED_VALUE_TYPE = { Keyword: 2, Bool: 5 } as const;
-
-/**
- * Server settings for chat latency: one task-queue partition (no forwarding hops between a task and
- * its poller), eager activity dispatch (the worker that completes a workflow task starts the activity it
- * scheduled without a round trip through matching) and eager workflow start (a start request from a
- * client on a worker's connection gets the first workflow task in its reply). Recommended for clusters too (README).
- */
-export const LOW_LATENCY_DYNAMIC_CONFIG = [
-  'matching.numTaskqueueReadPartitions=1',
-  'matching.numTaskqueueWritePartitions=1',
-  'system.enableActivityEagerExecution=true',
-  'system.enableEagerWorkflowStart=true',
-];
 
 /** A TCP port that is free right now. */
 export async function freePort(): Promise<number> {
@@ -80,63 +45,13 @@ async function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** Waits until a Temporal frontend answers GetSystemInfo. */
-export async function waitForTemporal(address: string, timeoutMs = 60_000, child?: ChildProcess, namespace = 'default'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`temporal dev server exited with code ${child.exitCode}`);
-    try {
-      const conn = await Connection.connect({ address, connectTimeout: 2000 });
-      try {
-        await conn.workflowService.getSystemInfo({});
-        await conn.workflowService.describeNamespace({ namespace });
-        // The frontend answers before the history shards are up ("shard status unknown" on the first
-        // start): ask a shard about a workflow that does not exist; "not found" means it is serving.
-        await conn.workflowService.describeWorkflowExecution({ namespace, execution: { workflowId: 'turnflow-readiness-probe' } }).catch((err: { code?: number }) => {
-          if (err.code !== 5) throw err; // 5 = NOT_FOUND
-        });
-        return;
-      } finally {
-        await conn.close();
-      }
-    } catch (err) {
-      lastError = err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  throw new Error(`Temporal at ${address} did not answer within ${timeoutMs} ms: ${String(lastError)}`);
-}
-
-/** Registers the turn's search attributes where they are missing (clusters we did not start). */
-export async function ensureSearchAttributes(address: string, namespace: string, log: Logger): Promise<void> {
-  const conn = await Connection.connect({ address });
-  try {
-    const existing = await conn.operatorService.listSearchAttributes({ namespace });
-    const have = new Set(Object.keys(existing.customAttributes ?? {}));
-    const missing = Object.keys(TURN_SEARCH_ATTRIBUTES).filter((k) => !have.has(k));
-    if (missing.length === 0) return;
-    const searchAttributes = Object.fromEntries(missing.map((k) => [k, INDEXED_VALUE_TYPE[TURN_SEARCH_ATTRIBUTES[k]!]]));
-    await conn.operatorService.addSearchAttributes({ namespace, searchAttributes });
-    log.info({ added: missing }, 'registered search attributes');
-  } catch (err) {
-    log.warn({ err }, 'could not register search attributes; turns will not be searchable by tenant/session/cache until an operator adds them');
-  } finally {
-    await conn.close();
-  }
-}
-
 /**
  * Connects to `TEMPORAL_ADDRESS`, or starts `temporal server start-dev` (Web UI included)
  * with its database under `DATA_DIR`, finding or building the CLI first.
  */
 export async function startTemporal(config: Config, log: Logger, opts: StartTemporalOptions = {}): Promise<TemporalHandle> {
   const namespace = config.TEMPORAL_NAMESPACE;
-  if (config.TEMPORAL_ADDRESS) {
-    await waitForTemporal(config.TEMPORAL_ADDRESS, 30_000, undefined, namespace);
-    await ensureSearchAttributes(config.TEMPORAL_ADDRESS, namespace, log);
-    return { address: config.TEMPORAL_ADDRESS, namespace, source: 'external', stop: async () => {} };
-  }
+  if (config.TEMPORAL_ADDRESS) return connectTemporal(config, log);
   const port = opts.port ?? config.TEMPORAL_DEV_PORT;
   const uiPort = opts.uiPort ?? config.TEMPORAL_UI_PORT;
   const address = `127.0.0.1:${port}`;

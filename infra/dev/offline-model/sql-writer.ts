@@ -1,8 +1,8 @@
-// The offline model's SQL writer: a deterministic builder over the demo shop schema (infra/seed/demo-data.ts)
+// The offline model's SQL writer: a deterministic builder over the demo shop schema (infra/demo/demo-data.ts)
 // that answers the common analytics questions from captured slots. It stands in for a model writing SQL, so
 // it follows the same business definitions the SQL prompt states (activities/sql/prompts.ts): revenue and
 // units exclude cancelled and returned orders and come from order_items; money is dollars, 2 decimals.
-import type { Dimension, Metric, Slots } from '../../workflows/shared/understanding.ts';
+import type { Dimension, Metric, Slots } from '../../../workflows/shared/understanding.ts';
 
 const SCHEMA_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;

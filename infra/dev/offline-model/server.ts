@@ -9,10 +9,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { embedText, LOCAL_EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL } from './embedder.ts';
+import { embedText, LOCAL_EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL } from '../../llm/local-embedder.ts';
 import { answerFor, type RuleRequest } from './rules.ts';
-import { CONTINUATION_INSTRUCTION } from '../llm/provider.ts';
-import { mulberry32 } from '../prng.ts';
+import { CONTINUATION_INSTRUCTION } from '../../llm/provider.ts';
+import { mulberry32 } from '../../prng.ts';
+import { OFFLINE_MODEL_NAME } from '../../llm/pricing.ts';
 
 /** The two wire formats the offline model speaks. */
 export type OfflineProvider = 'anthropic' | 'openai';
@@ -132,7 +133,7 @@ export interface OfflineModelStats {
 }
 
 /** The model name every response reports. */
-export const OFFLINE_MODEL_NAME = 'offline-model';
+export { OFFLINE_MODEL_NAME };
 const MODEL = OFFLINE_MODEL_NAME;
 /** OpenAI's own cap on inputs per embeddings request. */
 const MAX_EMBEDDING_INPUTS = 2048;
