@@ -21,11 +21,14 @@ export async function ensureReaderRole(db: Queryable, tenantId: string): Promise
   if (!TENANT_ID_PATTERN.test(tenantId)) throw new Error(`invalid tenant id ${JSON.stringify(tenantId)}`);
   const role = quoteIdent(readerRole(tenantId));
   const schema = quoteIdent(tenantId);
+  // One statement under a transaction-scoped advisory lock: two workers starting together would otherwise
+  // update the same catalog rows at once and one would fail with "tuple concurrently updated".
   await db.query(`DO $$ BEGIN
+      PERFORM pg_advisory_xact_lock(7243002);
       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${readerRole(tenantId)}') THEN CREATE ROLE ${role} NOLOGIN; END IF;
+      GRANT USAGE ON SCHEMA ${schema} TO ${role};
+      GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${role};
     END $$`);
-  await db.query(`GRANT USAGE ON SCHEMA ${schema} TO ${role}`);
-  await db.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${role}`);
   // The connecting user must be able to SET ROLE to it (a superuser can anyway).
   await db.query(`GRANT ${role} TO CURRENT_USER`).catch(() => {});
 }
