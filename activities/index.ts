@@ -1,5 +1,4 @@
 import { createCacheActivities } from './caches/activities.ts';
-import { createChartActivities } from './charts/activities.ts';
 import type { ActivityDeps } from './deps.ts';
 import { createGatherActivities } from './gather/activities.ts';
 import { createGenerateAnswerActivities } from './generate-answer/activities.ts';
@@ -24,7 +23,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createCacheActivities(deps),
     ...createKnowledgeActivities(deps),
     ...createSqlActivities(deps),
-    ...createChartActivities(deps),
     ...createGenerateAnswerActivities(deps),
     ...createSessionActivities(deps),
     ...createTurnEventActivities(deps),

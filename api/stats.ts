@@ -151,7 +151,8 @@ export function aggregateTurnStats(results: readonly TurnStatsInput[]): TurnStat
 
     if (outcome === 'answered' || outcome === 'canned') {
       if (typeof r.timings?.totalMs === 'number') totalMs.push(r.timings.totalMs);
-      if (typeof r.timings?.ttftMs === 'number') firstTokenMs.push(r.timings.ttftMs);
+      // Only a streamed model answer has a first token (rows stored before this rule gave canned answers totalMs).
+      if (outcome === 'answered' && typeof r.timings?.ttftMs === 'number') firstTokenMs.push(r.timings.ttftMs);
     }
     for (const [name, ms] of Object.entries(r.timings?.steps ?? {})) {
       if (!isDurationStep(name) || typeof ms !== 'number') continue;

@@ -14,6 +14,7 @@ import type { TurnEventBus } from '../activities/turn-events/bus.ts';
 import { EVENT_ID_PATTERN } from '../activities/turn-events/bus.ts';
 import type { KvCache } from '../infra/kv-cache.ts';
 import { cachedTurnResult } from '../workflows/shared/cached-result.ts';
+import { draftTurnResult } from '../workflows/shared/draft-result.ts';
 import type { chatTurn } from '../workflows/chat-turn.ts';
 import {
   type ChatTurnInput,
@@ -264,22 +265,7 @@ async function answerExactHit(deps: TurnRoutesDeps, input: ChatTurnInput, workfl
   }
   if (!opened.hit) return null;
   const lookupMs = Math.round(performance.now() - t0);
-  const base: TurnResult = {
-    turnId: input.turnId,
-    workflowId,
-    answer: '',
-    cache: 'none',
-    intent: 'unknown',
-    complexity: 'simple',
-    slots: {},
-    understanding: { confidence: 0, language: opened.language, reconciled: false, reconcileReasons: [], source: { capture: 'none', detect: 'none' } },
-    usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
-    costUsd: 0,
-    listCostUsd: 0,
-    calls: [],
-    timings: { totalMs: 0, ttftMs: null, steps: { lookupExactCache: lookupMs } },
-    fallbacks: [],
-  };
+  const base = draftTurnResult({ turnId: input.turnId, workflowId, language: opened.language, steps: { lookupExactCache: lookupMs } });
   const result = cachedTurnResult(base, opened.hit, 'exact', Math.max(0, Date.now() - input.receivedAt));
   const stream = turnStreamKey(workflowId);
   // Appended in call order on one connection; the terminal event last, by the one-terminal-event script.

@@ -1,14 +1,13 @@
-import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
+import { CancellationScope, deprecatePatch, isCancellation } from '@temporalio/workflow';
 import type { ChatTurnInput, TurnResult } from './shared/contract.ts';
 import { EFFORT_BY_COMPLEXITY } from './shared/effort.ts';
 import { slotSignature } from './shared/slot-signature.ts';
 import { DEFAULT_TENANT_SETTINGS, UNCACHEABLE_INTENTS } from './shared/tenant-settings.ts';
 import { Turn } from './turn/context.ts';
 import { generate } from './turn/generate.ts';
-import { charts, checks, retrieval, sqlAgent, turnIo } from './turn/proxies.ts';
+import { checks, retrieval, sqlAgent, turnIo } from './turn/proxies.ts';
 import { decideSemantic } from './turn/semantic.ts';
 import { understand } from './turn/understand.ts';
-import { chatTurnV1 } from './turn/v1.ts';
 
 /**
  * One chat turn: exact cache; guardrail beside gathering, capture, detect and the semantic search
@@ -16,8 +15,9 @@ import { chatTurnV1 } from './turn/v1.ts';
  * with a fallback branch; output guardrail; one way out (`finish`).
  */
 export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
-  // Turns started by v1 workers replay (and finish) on the v1 code; the v1 result lacks the slots.
-  if (!patched('understanding-v2')) return (await chatTurnV1(input)) as unknown as TurnResult;
+  // Retired patches (README, "Changing the workflow"): every run recorded before them has long closed, so their
+  // old branches are gone; the calls stay one release so that runs recorded with the patch's marker still replay.
+  deprecatePatch('understanding-v2');
   const turn = new Turn(input);
   // The API answered it already (an exact hit): record it, deliver nothing again.
   if (input.delivered) return turn.finish({ kind: 'delivered', result: input.delivered });
@@ -127,14 +127,10 @@ async function answerTurn(turn: Turn): Promise<TurnResult> {
   if (wantsDocs && effort.topK > 0) turn.step('retrieveKnowledge', knowledge ? 'completed' : 'failed');
   const knowledgeChunkIds = knowledge?.chunks.map((c) => c.id) ?? [];
 
-  // 5. Generate, streamed; effort (answer length, model tier) by complexity. A chart renders meanwhile. The
-  // answer activity delivers the turn itself (output check, chart, `done`) the moment the answer is
+  // 5. Generate, streamed; effort (answer length, model tier) by complexity. The answer activity delivers
+  // the turn itself (output check, the chart rendered beside the answer, `done`) the moment the answer is
   // complete: `done` does not wait for the workflow task that follows it.
-  const deliverFromAnswer = patched('deliver-from-answer');
-  const chart =
-    data && !deliverFromAnswer
-      ? turn.orFallback('renderChart', () => charts.renderChart({ stream: turn.stream, tenantId: input.tenantId, resultRef: data.resultRef, slots }), null)
-      : Promise.resolve(null);
+  deprecatePatch('deliver-from-answer');
   const generated = await generate(
     turn,
     {
@@ -151,9 +147,9 @@ async function answerTurn(turn: Turn): Promise<TurnResult> {
     },
     settings,
     deadlineAt,
-    deliverFromAnswer ? (data ? { chart: { resultRef: data.resultRef, slots } } : {}) : undefined,
+    data ? { chart: { resultRef: data.resultRef, slots } } : {},
   );
-  turn.chart = (generated?.chart ?? (await chart)) ?? undefined;
+  turn.chart = generated?.chart ?? undefined;
   if (!generated) return turn.finish({ kind: 'canned' });
   if (generated.delivered) return turn.finish({ kind: 'answered', generated, output: generated.output!, delivered: generated.delivered });
 

@@ -44,13 +44,3 @@ export async function renderChartFor(deps: Pick<ActivityDeps, 'appDb' | 'kv' | '
   await deps.events.publish(input.stream, { type: 'chart', data: { ...links, spec: chart.spec } });
   return links;
 }
-
-/** The chart activity. */
-export function createChartActivities(deps: Pick<ActivityDeps, 'appDb' | 'kv' | 'events'>) {
-  return {
-    /** Renders the chart a result calls for and announces it; null when none fits. */
-    async renderChart(input: ChartRequest): Promise<ChartLinks | null> {
-      return renderChartFor(deps, input);
-    },
-  };
-}

@@ -82,7 +82,9 @@ describe('chatTurn workflow', () => {
   it('retires cached answers when the tenant\'s documents change', async () => {
     const message = fresh('Hello! What can you do?');
     await runTurn(stack, message);
-    assert.equal((await runTurn(stack, message)).result.cache, 'exact');
+    const hit = (await runTurn(stack, message)).result;
+    assert.equal(hit.cache, 'exact');
+    assert.equal(hit.timings.ttftMs, null, 'a cached answer had no model first token');
     // Any change to a document bumps the generation (a trigger); the product's own paths also drop the cached settings.
     await stack.stores.app.pool.query("UPDATE kb_documents SET body = body || ' ' WHERE tenant_id = 'acme' AND slug = (SELECT min(slug) FROM kb_documents WHERE tenant_id = 'acme')");
     await forgetTenantContext(stack.messaging.kv, 'acme');
@@ -234,6 +236,7 @@ describe('chatTurn workflow', () => {
       // Three attempts of the race, each trying both providers: every failed call is counted.
       assert.equal(result.calls?.filter((c) => c.step === 'generateAnswer' && c.outcome === 'failed').length, 6);
       assert.equal(events.filter((e) => e.type === 'done' || e.type === 'error').length, 1);
+      assert.equal(result.timings.ttftMs, null, 'no model token was streamed: no first-token time is reported');
       const sa = (await stack.client.workflow.getHandle(workflowId).describe()).searchAttributes;
       assert.deepEqual(sa[SEARCH_ATTRIBUTES.fallbackUsed], [true]);
       stack.setProfile('anthropic', { errorRate: 0 });

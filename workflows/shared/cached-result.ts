@@ -29,7 +29,8 @@ export function cachedTurnResult(base: TurnResult, cached: CachedAnswerFields, c
     model: cached.model,
     ...(cached.sources?.length ? { sources: cached.sources } : {}),
     ...(cached.chart ? { chart: cached.chart } : {}),
-    timings: { ...base.timings, totalMs, ttftMs: totalMs },
+    // No model streamed this answer: its time is totalMs, and there is no first-token time to report.
+    timings: { ...base.timings, totalMs, ttftMs: null },
     ...(similarity !== undefined ? { similarity } : {}),
   };
   delete result.suggestion;

@@ -7,7 +7,9 @@ import type { InputGuardrailResult, OutputGuardrailResult } from '../../activiti
 import type { OpenTurnOutput } from '../../activities/open-turn/activities.ts';
 import { BLOCKED_ANSWER, cannedAnswer } from '../shared/answers.ts';
 import { cachedTurnResult } from '../shared/cached-result.ts';
-import { callTotals, type ChatTurnInput, type ModelCall, type TurnEvent, type TurnResult, turnStreamKey } from '../shared/contract.ts';
+import { answeredTurnResult } from '../shared/answered-result.ts';
+import { type ChatTurnInput, type ModelCall, type TurnEvent, type TurnResult, turnStreamKey } from '../shared/contract.ts';
+import { draftTurnResult } from '../shared/draft-result.ts';
 import { FAILURE_TYPES } from '../shared/failures.ts';
 import { turnResultQuery } from '../shared/messages.ts';
 import { CacheOutcomeKey, FallbackUsedKey, IntentKey } from '../shared/search-attributes.ts';
@@ -199,28 +201,17 @@ export class Turn {
     );
   }
 
-  /** Usage and cost of every model call so far. */
-  private callTotals(): Pick<TurnResult, 'usage' | 'costUsd' | 'listCostUsd' | 'calls'> {
-    return { ...callTotals(this.calls), calls: [...this.calls] };
-  }
-
   /** The turn's result so far, before its answer: what the answer activity completes when it delivers the turn. */
   draft(): TurnResult {
-    const u = this.understanding;
-    return {
+    return draftTurnResult({
       turnId: this.input.turnId,
       workflowId: this.workflowId,
-      answer: '',
-      cache: 'none',
-      intent: u.intent,
-      complexity: u.complexity,
-      slots: u.slots,
-      understanding: { confidence: u.confidence, language: u.language, reconciled: u.reconciled, reconcileReasons: u.reconcileReasons, source: u.source },
-      ...this.callTotals(),
-      timings: { totalMs: 0, ttftMs: null, steps: { ...this.steps } },
-      fallbacks: [...this.fallbacks],
+      understanding: this.understanding,
+      calls: this.calls,
+      steps: this.steps,
+      fallbacks: this.fallbacks,
       ...(this.suggestion ? { suggestion: this.suggestion.question } : {}),
-    };
+    });
   }
 
   private resultFor(outcome: Outcome): TurnResult {
@@ -234,26 +225,16 @@ export class Turn {
       case 'delivered':
         result = outcome.result;
         break;
-      case 'answered': {
-        const { generated: g, output } = outcome;
-        const redactions = g.redactions + output.redactions + (this.guardRedactions ?? 0);
-        result = {
-          ...base,
-          answer: output.answer,
-          provider: g.provider,
-          model: g.model,
-          // Answers of turns started before calls were reported (v2 histories) carry their usage themselves.
-          ...(this.calls.length ? {} : { usage: g.usage, costUsd: g.costUsd }),
-          ...(g.generation ? { generation: g.generation } : {}),
-          ...(g.sources.length ? { sources: g.sources } : {}),
-          ...(this.chart ? { chart: this.chart } : {}),
-          timings: { totalMs, ttftMs: g.ttftMs, steps: this.steps },
-          ...(redactions + output.violations.length > 0 || this.failOpen
-            ? { guardrail: { blocked: output.violations.length > 0, reasons: output.violations, redactions, ...(this.failOpen ? { failOpen: true } : {}) } }
-            : {}),
-        };
+      case 'answered':
+        // The answer's own calls are in `generated` (generate() keeps them out of the turn's until now).
+        result = answeredTurnResult(
+          base,
+          outcome.generated,
+          outcome.output,
+          { inputRedactions: this.guardRedactions, failOpen: this.failOpen, ...(this.chart ? { chart: this.chart } : {}) },
+          { totalMs, steps: this.steps },
+        );
         break;
-      }
       case 'blocked':
         result = {
           ...base,
@@ -264,7 +245,8 @@ export class Turn {
         };
         break;
       case 'canned':
-        result = { ...base, answer: cannedAnswer(this.cannedReason), timings: { totalMs, ttftMs: totalMs, steps: this.steps } };
+        // No token was streamed before the canned answer: no first-token time to report.
+        result = { ...base, answer: cannedAnswer(this.cannedReason), timings: { totalMs, ttftMs: null, steps: this.steps } };
         break;
       case 'cancelled':
         result = { ...base, answer: '', timings: { totalMs, ttftMs: null, steps: this.steps }, error: { code: 'cancelled', message: 'The turn was cancelled' } };

@@ -3,7 +3,7 @@
 // with jittered delays that honour Retry-After. Then the fallback hierarchy: a strong-tier answer that
 // keeps failing is tried once on the fast tier; the turn's deadline switches to the simplified flow (no
 // retrieval, fast tier, short); last, a canned answer that says what failed.
-import { isCancellation, log, patched } from '@temporalio/workflow';
+import { deprecatePatch, isCancellation, log } from '@temporalio/workflow';
 import type { GenerateAnswerInput, GenerateAnswerOutput } from '../../activities/generate-answer/activities.ts';
 import { cannedAnswer, failedCallsText } from '../shared/answers.ts';
 import { generationFallbacks } from '../shared/answered-result.ts';
@@ -30,19 +30,18 @@ export async function generate(
   request: AnswerRequest,
   settings: Pick<TenantSettings, 'generation' | 'deadlines'>,
   deadlineAt: number,
-  deliver?: DeliverFromAnswer,
+  deliver: DeliverFromAnswer,
 ): Promise<GenerateAnswerOutput | null> {
-  // Turns started before racing replay (and finish) on the provider-by-provider loop.
-  if (!patched('generation-v3')) return generateV2(turn, request);
+  deprecatePatch('generation-v3'); // retired: see chatTurn
   const g = settings.generation;
   const race = { providers: g.providers, strategy: g.strategy, hedgeDelayMs: g.hedgeDelayMs, stallTimeoutMs: g.stallTimeoutMs };
   const tier = g.tiered ? request.tier : 'strong';
   const attempt = async (proxy: typeof llm, input: GenerateAnswerInput, chart?: DeliverFromAnswer['chart']): Promise<{ ok: true; value: GenerateAnswerOutput } | { ok: false; type?: string; calls: ModelCall[] }> => {
     try {
       // The draft is taken now, so it carries every fallback so far (a tier downgrade, the simplified flow).
-      const delivery = deliver ? { deliver: { draft: turn.draft(), inputRedactions: turn.guardRedactions, failOpen: turn.failOpen, ...(chart ? { chart } : {}) } } : {};
-      const value = await turn.timed('generateAnswer', () => proxy.generateAnswer({ ...input, ...delivery, progress: turn.takeProgress() }));
-      turn.addCalls(value.calls);
+      const deliver = { draft: turn.draft(), inputRedactions: turn.guardRedactions, failOpen: turn.failOpen, ...(chart ? { chart } : {}) };
+      const value = await turn.timed('generateAnswer', () => proxy.generateAnswer({ ...input, deliver, progress: turn.takeProgress() }));
+      // The answer's calls join the turn's in its result (answeredTurnResult), as the answer activity counts them.
       noteFailedProviders(turn, value.calls ?? [], value.provider);
       return { ok: true, value };
     } catch (err) {
@@ -57,13 +56,13 @@ export async function generate(
 
   let failed: { type?: string; calls: ModelCall[] } | null = null;
   if (Date.now() < deadlineAt) {
-    const full = await attempt(llm, { ...request, ...race, tier, firstTokenDeadline: deadlineAt }, deliver?.chart);
+    const full = await attempt(llm, { ...request, ...race, tier, firstTokenDeadline: deadlineAt }, deliver.chart);
     if (full.ok) return full.value;
     failed = full;
     // A strong-tier model that keeps failing: its fast sibling is often still up (a tier downgrade).
     if (full.type !== FAILURE_TYPES.answerDeadline && tier === 'strong' && Date.now() < deadlineAt) {
       turn.fallback('generateAnswer:tier-downgrade');
-      const fast = await attempt(llmFallback, { ...request, ...race, tier: 'fast', firstTokenDeadline: deadlineAt }, deliver?.chart);
+      const fast = await attempt(llmFallback, { ...request, ...race, tier: 'fast', firstTokenDeadline: deadlineAt }, deliver.chart);
       if (fast.ok) return fast.value;
       failed = fast;
     }
@@ -98,24 +97,4 @@ function noteFailedProviders(turn: Turn, calls: ModelCall[], winner: string | nu
 /** The canned answer for the turn: what failed, when known. */
 export function cannedFor(turn: Pick<Turn, 'cannedReason'>): string {
   return cannedAnswer(turn.cannedReason);
-}
-
-// FROZEN (before patch `generation-v3`): the primary with its retries, then one try of the next provider.
-// Kept so turns started by older workers replay and finish; delete with `deprecatePatched` after retention.
-const PROVIDER_ORDER_V2 = ['anthropic', 'openai'] as const;
-
-async function generateV2(turn: Turn, request: AnswerRequest): Promise<GenerateAnswerOutput | null> {
-  for (const [i, provider] of PROVIDER_ORDER_V2.entries()) {
-    const proxy = i === 0 ? llm : llmFallback;
-    try {
-      const value = await turn.timed('generateAnswer', () => proxy.generateAnswer({ ...request, provider, progress: turn.takeProgress() }));
-      turn.addCalls(value.calls);
-      return value;
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      log.warn('generation failed', { provider, error: String(err) });
-      turn.fallback(`generateAnswer:${provider}`);
-    }
-  }
-  return null;
 }

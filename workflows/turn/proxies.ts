@@ -51,12 +51,6 @@ export const sqlAgent = proxyLocalActivities<Pick<Activities, 'runSqlAgent'>>({
   retry: { maximumAttempts: 1 },
 });
 
-/** Chart rendering, beside the answer's generation: a few hundred milliseconds; a failure only loses the chart. */
-export const charts = proxyLocalActivities<Pick<Activities, 'renderChart'>>({
-  startToCloseTimeout: '15 seconds',
-  retry: { maximumAttempts: 1 },
-});
-
 /**
  * The answer: a regular activity, so a crashed worker's call is retried on another. It heartbeats on a
  * timer (every 400 ms), so a 1.5 s heartbeat timeout notices a dead worker quickly without taking over
