@@ -1,8 +1,7 @@
 // `npm run record-histories`: runs each turn scenario on a real stack and commits its event history
 // under test/replay/histories/, so CI replays them against the current workflow code.
-// Older workflow versions' histories stay where they were recorded and replay on their `patched` branches:
-// histories/v1/ (before `understanding-v2`), histories/v2/ (before `generation-v3`), histories/v3/ (before
-// `deliver-from-answer`).
+// Re-recording replaces them: do it when a patch is retired (README, "Changing the workflow"), so the
+// committed histories carry the deprecated markers and the `deprecatePatch` calls can go in the next release.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
