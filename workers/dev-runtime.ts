@@ -6,6 +6,7 @@ import { openAppStore } from '../infra/dev/embedded-store.ts';
 import { parseProfilesEnv, startOfflineModel, type OfflineModel } from '../infra/dev/offline-model/server.ts';
 import type { Logger } from '../infra/logger.ts';
 import { openProviders, openStores, type Providers, type Stores } from './runtime.ts';
+import { productRules } from './offline-rules.ts';
 
 /** Stores on DATABASE_URL or, unset, the embedded PGlite under DATA_DIR (in memory for tests). */
 export async function openDevStores(config: Config, log: Logger, opts: { inMemory?: boolean; seed?: boolean } = {}): Promise<Stores> {
@@ -25,7 +26,7 @@ export type DevProviders = Providers & { offline?: OfflineModel };
 export async function openDevProviders(config: Config, log: Logger): Promise<DevProviders> {
   const offline =
     config.offline && !config.OFFLINE_MODEL_URL
-      ? await startOfflineModel({ port: config.OFFLINE_MODEL_PORT, profiles: parseProfilesEnv(config.OFFLINE_MODEL_PROFILES), logger: log })
+      ? await startOfflineModel({ product: productRules,  port: config.OFFLINE_MODEL_PORT, profiles: parseProfilesEnv(config.OFFLINE_MODEL_PROFILES), logger: log })
       : undefined;
   const providers = await openProviders(config, log, offline ? { offlineUrl: offline.url } : {});
   if (!offline) return providers;

@@ -3,12 +3,13 @@
 // profiles in one place (PUT /_offline/profiles).
 import { loadConfigOrExit, onShutdown } from '../infra/process-entry.ts';
 import { parseProfilesEnv, startOfflineModel } from '../infra/dev/offline-model/server.ts';
+import { productRules } from './offline-rules.ts';
 
 const { config, log } = loadConfigOrExit('offline-model');
 const closers: (() => Promise<unknown>)[] = [];
 const stop = onShutdown(log, closers);
 try {
-  const model = await startOfflineModel({ host: config.HOST, port: config.OFFLINE_MODEL_PORT || 4010, profiles: parseProfilesEnv(config.OFFLINE_MODEL_PROFILES), logger: log });
+  const model = await startOfflineModel({ product: productRules,  host: config.HOST, port: config.OFFLINE_MODEL_PORT || 4010, profiles: parseProfilesEnv(config.OFFLINE_MODEL_PROFILES), logger: log });
   closers.push(() => model.close());
   log.warn({ url: model.url }, 'OFFLINE MODEL listening (a deterministic rule engine, not an LLM); point workers at it with OFFLINE_MODEL_URL');
 } catch (err) {

@@ -21,6 +21,7 @@ import { createOpenAIProvider } from '../../infra/llm/openai-provider.ts';
 import { createPriceTable } from '../../infra/llm/pricing.ts';
 import type { ChatProvider, ProviderName } from '../../infra/llm/provider.ts';
 import { startOfflineModel, type ProviderProfile } from '../../infra/dev/offline-model/server.ts';
+import { productRules } from '../../workers/offline-rules.ts';
 
 /** The stated profile: what hosted APIs feel like on a busy day. */
 export const RACING_PROFILE: Record<ProviderName, Partial<ProviderProfile>> = {
@@ -66,7 +67,7 @@ export async function runRacing(opts: { calls: number; runs: number; concurrency
   const RUNS = opts.runs;
   const CONCURRENCY = opts.concurrency;
   const progress = opts.progress ?? (() => {});
-  const offline = await startOfflineModel({ profiles: RACING_PROFILE, seed: 7 });
+  const offline = await startOfflineModel({ product: productRules,  profiles: RACING_PROFILE, seed: 7 });
   const providers: Record<ProviderName, ChatProvider> = {
     anthropic: createAnthropicProvider({ apiKey: 'offline', baseURL: `${offline.url}/anthropic`, models: MODELS.anthropic }),
     openai: createOpenAIProvider({ apiKey: 'offline', baseURL: `${offline.url}/openai/v1`, models: MODELS.openai }),

@@ -9,6 +9,7 @@ import { createOpenAIEmbedder, type Embedder } from '../../infra/llm/embeddings.
 import { ProviderAbortError, ProviderError } from '../../infra/llm/provider.ts';
 import { embedText, LOCAL_EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL } from '../../infra/llm/local-embedder.ts';
 import { startOfflineModel, ZERO_LATENCY_PROFILE, type OfflineModel } from '../../infra/dev/offline-model/server.ts';
+import { productRules } from '../../workers/offline-rules.ts';
 
 function norm(v: number[]): number {
   return Math.sqrt(v.reduce((s, x) => s + x * x, 0));
@@ -100,7 +101,7 @@ describe('embeddings against the offline model', () => {
   let openai: OpenAI;
 
   before(async () => {
-    model = await startOfflineModel({ profiles: { anthropic: ZERO_LATENCY_PROFILE, openai: ZERO_LATENCY_PROFILE }, seed: 5 });
+    model = await startOfflineModel({ product: productRules,  profiles: { anthropic: ZERO_LATENCY_PROFILE, openai: ZERO_LATENCY_PROFILE }, seed: 5 });
     embedder = createOpenAIEmbedder({
       apiKey: 'offline',
       baseURL: `${model.url}/openai/v1`,
@@ -183,7 +184,7 @@ describe('embeddings against the offline model', () => {
   });
 
   it('maps transport failures and cancellation to ProviderErrors', async () => {
-    const closed = await startOfflineModel({ profiles: { openai: ZERO_LATENCY_PROFILE } });
+    const closed = await startOfflineModel({ product: productRules,  profiles: { openai: ZERO_LATENCY_PROFILE } });
     const baseURL = `${closed.url}/openai/v1`;
     await closed.close();
     const unreachable = createOpenAIEmbedder({ apiKey: 'offline', baseURL, model: LOCAL_EMBEDDING_MODEL, dimensions: 256 });

@@ -9,6 +9,7 @@ import { createOpenAIProvider } from '../../infra/llm/openai-provider.ts';
 import { costUsd, createPriceTable } from '../../infra/llm/pricing.ts';
 import { ProviderAbortError, ProviderError, type ChatProvider, type CompleteRequest, type StreamRequest } from '../../infra/llm/provider.ts';
 import { startOfflineModel, ZERO_LATENCY_PROFILE, type OfflineModel } from '../../infra/dev/offline-model/server.ts';
+import { productRules } from '../../workers/offline-rules.ts';
 
 const LONG_SYSTEM = 'You are the shop assistant. Be concise and factual, never invent numbers. '.repeat(70);
 
@@ -59,7 +60,7 @@ describe('chat providers against the offline model', () => {
   const delta = (before: Record<string, number>, name: string) => (model.stats().models[name] ?? 0) - (before[name] ?? 0);
 
   before(async () => {
-    model = await startOfflineModel({ profiles: { anthropic: ZERO_LATENCY_PROFILE, openai: ZERO_LATENCY_PROFILE }, seed: 3 });
+    model = await startOfflineModel({ product: productRules,  profiles: { anthropic: ZERO_LATENCY_PROFILE, openai: ZERO_LATENCY_PROFILE }, seed: 3 });
     providers = [
       createAnthropicProvider({ apiKey: 'offline', baseURL: `${model.url}/anthropic`, models: MODELS.anthropic }),
       createOpenAIProvider({ apiKey: 'offline', baseURL: `${model.url}/openai/v1`, models: MODELS.openai }),
@@ -177,7 +178,7 @@ describe('chat providers against the offline model', () => {
   });
 
   it('an unreachable endpoint is a retryable ProviderError without status', async () => {
-    const gone = await startOfflineModel();
+    const gone = await startOfflineModel({ product: productRules });
     const url = gone.url;
     await gone.close();
     for (const provider of [
@@ -222,7 +223,7 @@ describe('chat providers against the offline model', () => {
 
   it('a connection dropped mid-stream is a retryable ProviderError, not a cancellation', async () => {
     for (const name of ['anthropic', 'openai'] as const) {
-      const dying = await startOfflineModel({ profiles: { [name]: { ...ZERO_LATENCY_PROFILE, tokensPerSec: 10 } } });
+      const dying = await startOfflineModel({ product: productRules,  profiles: { [name]: { ...ZERO_LATENCY_PROFILE, tokensPerSec: 10 } } });
       const provider =
         name === 'anthropic'
           ? createAnthropicProvider({ apiKey: 'offline', baseURL: `${dying.url}/anthropic`, models: { fast: 'x', strong: 'x' } })

@@ -12,6 +12,7 @@ import {
   ZERO_LATENCY_PROFILE,
   type OfflineModel,
 } from '../../infra/dev/offline-model/server.ts';
+import { productRules } from '../../workers/offline-rules.ts';
 
 const ZERO = { anthropic: ZERO_LATENCY_PROFILE, openai: ZERO_LATENCY_PROFILE };
 
@@ -49,7 +50,7 @@ describe('offline model server', () => {
   const logged: string[] = [];
 
   before(async () => {
-    model = await startOfflineModel({
+    model = await startOfflineModel({ product: productRules, 
       profiles: ZERO,
       seed: 7,
       logger: { info: (_o, msg) => logged.push(msg ?? ''), warn: (_o, msg) => logged.push(msg ?? '') },
@@ -292,7 +293,7 @@ describe('offline model server', () => {
 
     it('faults are reproducible from the seed', async () => {
       const outcomes = async () => {
-        const m = await startOfflineModel({ profiles: { anthropic: { ...ZERO_LATENCY_PROFILE, errorRate: 0.5, errorStatus: 500 } }, seed: 42 });
+        const m = await startOfflineModel({ product: productRules,  profiles: { anthropic: { ...ZERO_LATENCY_PROFILE, errorRate: 0.5, errorStatus: 500 } }, seed: 42 });
         const client = new Anthropic({ apiKey: 'offline', baseURL: `${m.url}/anthropic`, maxRetries: 0 });
         const out: boolean[] = [];
         for (let i = 0; i < 16; i++) {
@@ -337,7 +338,7 @@ describe('offline model server', () => {
   });
 
   it('close() ends open streams', async () => {
-    const m = await startOfflineModel({ profiles: { openai: { ...ZERO_LATENCY_PROFILE, tokensPerSec: 2 } } });
+    const m = await startOfflineModel({ product: productRules,  profiles: { openai: { ...ZERO_LATENCY_PROFILE, tokensPerSec: 2 } } });
     const client = new OpenAI({ apiKey: 'offline', baseURL: `${m.url}/openai/v1`, maxRetries: 0 });
     const stream = await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'hello' }], stream: true });
     const iterator = stream[Symbol.asyncIterator]();
@@ -393,7 +394,7 @@ describe('offline model: latency tails, early headers, retry-after, continuation
   let openai: OpenAI;
 
   before(async () => {
-    model = await startOfflineModel({ profiles: ZERO, seed: 11 });
+    model = await startOfflineModel({ product: productRules,  profiles: ZERO, seed: 11 });
     anthropic = new Anthropic({ apiKey: 'offline', baseURL: `${model.url}/anthropic`, maxRetries: 0 });
     openai = new OpenAI({ apiKey: 'offline', baseURL: `${model.url}/openai/v1`, maxRetries: 0 });
   });
@@ -429,7 +430,7 @@ describe('offline model: latency tails, early headers, retry-after, continuation
 
     it('the seeded fault sequence does not depend on the latency fields (a fixed number of draws per request)', async () => {
       const outcomes = async (extra: object) => {
-        const m = await startOfflineModel({ profiles: { anthropic: { ...ZERO_LATENCY_PROFILE, errorRate: 0.5, errorStatus: 500, ...extra } }, seed: 42 });
+        const m = await startOfflineModel({ product: productRules,  profiles: { anthropic: { ...ZERO_LATENCY_PROFILE, errorRate: 0.5, errorStatus: 500, ...extra } }, seed: 42 });
         const client = new Anthropic({ apiKey: 'offline', baseURL: `${m.url}/anthropic`, maxRetries: 0 });
         const out: boolean[] = [];
         for (let i = 0; i < 16; i++) {
@@ -689,21 +690,21 @@ describe('offline model rules', () => {
 
   it('greets and names what it can help with', () => {
     for (const q of ['hi', 'Hello!', 'good morning']) {
-      assert.equal(ruleFor(ask(q)).name, 'greeting', q);
-      const a = answerFor(ask(q));
+      assert.equal(ruleFor(ask(q), productRules).name, 'greeting', q);
+      const a = answerFor(ask(q), productRules);
       assert.match(a, /sales analytics/);
       assert.match(a, /polic/);
     }
-    assert.match(answerFor(ask('good morning')), /^Good morning!/);
+    assert.match(answerFor(ask('good morning'), productRules), /^Good morning!/);
   });
 
   it('handles thanks, goodbye and capability questions; only the latter mentions the offline model', () => {
-    assert.equal(ruleFor(ask('thanks!')).name, 'thanks-bye');
-    assert.equal(ruleFor(ask('bye')).name, 'thanks-bye');
-    assert.equal(ruleFor(ask('What can you do?')).name, 'capabilities');
-    assert.match(answerFor(ask('What can you do?')), /\(offline model\)/);
+    assert.equal(ruleFor(ask('thanks!'), productRules).name, 'thanks-bye');
+    assert.equal(ruleFor(ask('bye'), productRules).name, 'thanks-bye');
+    assert.equal(ruleFor(ask('What can you do?'), productRules).name, 'capabilities');
+    assert.match(answerFor(ask('What can you do?'), productRules), /\(offline model\)/);
     for (const q of ['hi', 'thanks', 'What were sales last week?', 'Tell me about your sustainability goals']) {
-      assert.doesNotMatch(answerFor(ask(q)), /offline model/, q);
+      assert.doesNotMatch(answerFor(ask(q), productRules), /offline model/, q);
     }
   });
 
@@ -716,15 +717,15 @@ describe('offline model rules', () => {
       'Gift cards cannot be exchanged for cash.',
     ].join(' ');
     const req = ask('How many days do I have to return an item?', `You are the shop assistant.\n<context>\n${context}\n</context>`);
-    assert.equal(ruleFor(req).name, 'context');
-    const a = answerFor(req);
+    assert.equal(ruleFor(req, productRules).name, 'context');
+    const a = answerFor(req, productRules);
     assert.ok(a.includes('Returns are accepted within 30 days of delivery.'), a);
     assert.ok(!a.includes('Gift cards'), a);
   });
 
   it('says analytics data is unavailable when no context came, restating the question', () => {
-    const a = answerFor(ask('What were the top products by revenue last month?'));
-    assert.equal(ruleFor(ask('What were the top products by revenue last month?')).name, 'analytics-without-data');
+    const a = answerFor(ask('What were the top products by revenue last month?'), productRules);
+    assert.equal(ruleFor(ask('What were the top products by revenue last month?'), productRules).name, 'analytics-without-data');
     assert.match(a, /top products by revenue last month/);
     assert.match(a, /not available/);
   });
@@ -732,12 +733,12 @@ describe('offline model rules', () => {
   it('falls back deterministically, within the answer length budget', () => {
     const questions = ['How do I bake bread?', 'hi', 'thanks', 'What can you do?', 'Compare sales by region this quarter', '', 'x'.repeat(500)];
     for (const q of questions) {
-      const a = answerFor(ask(q));
-      assert.equal(answerFor(ask(q)), a, 'same request, same answer');
+      const a = answerFor(ask(q), productRules);
+      assert.equal(answerFor(ask(q), productRules), a, 'same request, same answer');
       assert.ok(words(a) >= 20 && words(a) <= 120, `${words(a)} words for ${JSON.stringify(q.slice(0, 20))}`);
     }
-    assert.equal(ruleFor(ask('How do I bake bread?')).name, 'fallback');
-    assert.match(answerFor(ask('How do I bake bread?')), /bake bread/);
+    assert.equal(ruleFor(ask('How do I bake bread?'), productRules).name, 'fallback');
+    assert.match(answerFor(ask('How do I bake bread?'), productRules), /bake bread/);
   });
 
   it('uses the last user message of a conversation as the question', () => {
@@ -749,6 +750,6 @@ describe('offline model rules', () => {
         { role: 'user' as const, content: 'hello' },
       ],
     };
-    assert.equal(ruleFor(req).name, 'greeting');
+    assert.equal(ruleFor(req, productRules).name, 'greeting');
   });
 });

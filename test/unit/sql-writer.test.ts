@@ -10,6 +10,7 @@ import { captureByRules } from '../../activities/understanding/rules.ts';
 import { answerFor, ruleFor } from '../../infra/dev/offline-model/rules.ts';
 import { sqlForSlots } from '../../infra/dev/offline-model/sql-writer.ts';
 import type { Slots } from '../../workflows/shared/understanding.ts';
+import { productRules } from '../../workers/offline-rules.ts';
 
 interface GoldenCase {
   id: string;
@@ -218,16 +219,16 @@ describe('offline model: SQL and data rules', () => {
   it('answers a SQL task with the writer\'s SQL in a fence, the same with a previous error', () => {
     const slots: Slots = { metric: 'orders', dimension: 'channel' };
     const req = { system: system(slots), messages: [{ role: 'user' as const, content: 'orders by channel' }] };
-    assert.equal(ruleFor(req).name, 'generate-sql');
-    const answer = answerFor(req);
+    assert.equal(ruleFor(req, productRules).name, 'generate-sql');
+    const answer = answerFor(req, productRules);
     assert.equal(answer, `\`\`\`sql\n${sqlForSlots(slots, { today: '2026-06-30', schema: 'globex' })}\n\`\`\``);
     assert.equal(extractSql(answer), sqlForSlots(slots, { today: '2026-06-30', schema: 'globex' }));
     const retry = buildSqlPrompt({ question: 'q', tenantSchema: 'globex', schemaText: 'orders(id integer)', slots, today: '2026-06-30', examples: [], previousError: { sql: 'SELECT x', error: 'boom' } });
-    assert.equal(answerFor({ system: sqlPromptText(retry), messages: req.messages }), answer);
+    assert.equal(answerFor({ system: sqlPromptText(retry), messages: req.messages }, productRules), answer);
   });
 
   it('answers a sentence without SQL when nothing can be written', () => {
-    const answer = answerFor({ system: system({ topic: 'shipping' }), messages: [{ role: 'user', content: 'how do you ship?' }] });
+    const answer = answerFor({ system: system({ topic: 'shipping' }), messages: [{ role: 'user', content: 'how do you ship?' }] }, productRules);
     assert.equal(extractSql(answer), null);
     assert.doesNotMatch(answer, /select/i);
   });
@@ -241,10 +242,10 @@ describe('offline model: SQL and data rules', () => {
 
   it('says one figure in a sentence', () => {
     const req = data({ metric: 'revenue', unit: 'usd', period, columns: ['revenue'], rows: [['1234567.891']], rowCount: 1, capped: false, definition });
-    assert.equal(ruleFor(req).name, 'data');
-    assert.equal(answerFor(req), 'Revenue for last month (2026-05-01 to 2026-05-31) was $1,234,567.89.');
+    assert.equal(ruleFor(req, productRules).name, 'data');
+    assert.equal(answerFor(req, productRules), 'Revenue for last month (2026-05-01 to 2026-05-31) was $1,234,567.89.');
     const rating = data({ metric: 'rating', unit: 'stars', columns: ['rating'], rows: [[4.125]], rowCount: 1, capped: false });
-    assert.equal(answerFor(rating), 'Average rating was 4.13 stars.');
+    assert.equal(answerFor(rating, productRules), 'Average rating was 4.13 stars.');
   });
 
   it('lists a breakdown with its total, the definition and the cap', () => {
@@ -252,14 +253,14 @@ describe('offline model: SQL and data rules', () => {
       ['Electronics', '123456.78'],
       ['Home & Kitchen', '98765.40'],
     ];
-    const answer = answerFor(data({ metric: 'revenue', unit: 'usd', period, columns: ['category', 'revenue'], rows, rowCount: 2, capped: false, definition }));
+    const answer = answerFor(data({ metric: 'revenue', unit: 'usd', period, columns: ['category', 'revenue'], rows, rowCount: 2, capped: false, definition }), productRules);
     assert.equal(
       answer,
       'Revenue by category for last month (2026-05-01 to 2026-05-31):\n- Electronics: $123,456.78\n- Home & Kitchen: $98,765.40\n' +
         `Total across these 2 rows: $222,222.18.\n${definition}`,
     );
     const manyRows = Array.from({ length: 14 }, (_, i) => [`2026-06-${String(i + 1).padStart(2, '0')}`, String(1000 + i)]);
-    const capped = answerFor(data({ metric: 'orders', unit: 'count', columns: ['day', 'orders'], rows: manyRows, rowCount: 30, capped: true }));
+    const capped = answerFor(data({ metric: 'orders', unit: 'count', columns: ['day', 'orders'], rows: manyRows, rowCount: 30, capped: true }), productRules);
     assert.match(capped, /^Orders by day:\n- 2026-06-01: 1,000\n/);
     assert.match(capped, /- …and 4 more\.\n/);
     assert.doesNotMatch(capped, /Total/, 'no total of a capped result');
@@ -267,11 +268,11 @@ describe('offline model: SQL and data rules', () => {
   });
 
   it('gives no total where summing would overcount, and says when there is no data', () => {
-    const byCategory = answerFor(data({ metric: 'orders', unit: 'count', columns: ['category', 'orders'], rows: [['Toys', '5'], ['Books', '7']], rowCount: 2, capped: false }));
+    const byCategory = answerFor(data({ metric: 'orders', unit: 'count', columns: ['category', 'orders'], rows: [['Toys', '5'], ['Books', '7']], rowCount: 2, capped: false }), productRules);
     assert.doesNotMatch(byCategory, /Total/);
-    const aov = answerFor(data({ metric: 'aov', unit: 'usd', columns: ['channel', 'aov'], rows: [['web', '231.98'], ['store', '211.8']], rowCount: 2, capped: false }));
+    const aov = answerFor(data({ metric: 'aov', unit: 'usd', columns: ['channel', 'aov'], rows: [['web', '231.98'], ['store', '211.8']], rowCount: 2, capped: false }), productRules);
     assert.match(aov, /- store: \$211\.80/);
     assert.doesNotMatch(aov, /Total/);
-    assert.equal(answerFor(data({ metric: 'revenue', unit: 'usd', period, columns: ['revenue'], rows: [], rowCount: 0, capped: false })), 'There is no data for that period.');
+    assert.equal(answerFor(data({ metric: 'revenue', unit: 'usd', period, columns: ['revenue'], rows: [], rowCount: 0, capped: false }), productRules), 'There is no data for that period.');
   });
 });

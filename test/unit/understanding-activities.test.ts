@@ -16,6 +16,7 @@ import { answerFor } from '../../infra/dev/offline-model/rules.ts';
 import { startOfflineModel, ZERO_LATENCY_PROFILE, type OfflineModel } from '../../infra/dev/offline-model/server.ts';
 import type { SessionContext } from '../../workflows/shared/understanding.ts';
 import { activityRunner } from '../helpers/activity-env.ts';
+import { productRules } from '../../workers/offline-rules.ts';
 
 // A Wednesday: last week is Mon 2026-03-09 .. Mon 2026-03-16 (exclusive).
 const TODAY = '2026-03-18';
@@ -65,7 +66,7 @@ describe('understanding activities against the offline model', () => {
     createUnderstandingActivities({ providers, settings: { understandingProvider, understandingTimeoutMs } });
 
   before(async () => {
-    model = await startOfflineModel({ profiles: { anthropic: ZERO_LATENCY_PROFILE, openai: ZERO_LATENCY_PROFILE } });
+    model = await startOfflineModel({ product: productRules,  profiles: { anthropic: ZERO_LATENCY_PROFILE, openai: ZERO_LATENCY_PROFILE } });
     providers = {
       anthropic: createAnthropicProvider({ apiKey: 'offline', baseURL: `${model.url}/anthropic`, models: MODELS.anthropic }),
       openai: createOpenAIProvider({ apiKey: 'offline', baseURL: `${model.url}/openai/v1`, models: MODELS.openai }),
@@ -317,14 +318,14 @@ describe('understanding prompts and output parsing', () => {
     ];
     for (const system of cases) {
       for (const question of ['Revenue last week by region', 'and last month?', '', 'hi']) {
-        const text = answerFor({ system, messages: [{ role: 'user', content: question }] });
+        const text = answerFor({ system, messages: [{ role: 'user', content: question }] }, productRules);
         const parsed = system.startsWith('TASK: capture_slots') ? parseCaptureOutput(text) : parseDetectOutput(text);
         assert.ok(parsed, `${JSON.stringify(system)} / ${JSON.stringify(question)}: ${text}`);
       }
     }
     // Deterministic: the same request, the same JSON.
     const req = { system: understandingPromptText(buildCapturePrompt({ message: 'q', today: TODAY, timeZone: TZ, previous: null })), messages: [{ role: 'user' as const, content: 'Top 3 categories this year' }] };
-    assert.equal(answerFor(req), answerFor(req));
+    assert.equal(answerFor(req, productRules), answerFor(req, productRules));
   });
 
   it('parses the first JSON object out of fences and prose, strictly', () => {

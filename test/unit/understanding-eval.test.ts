@@ -16,6 +16,7 @@ import { DEFAULT_TENANT_SETTINGS } from '../../workflows/shared/tenant-settings.
 import type { SessionContext, Slots } from '../../workflows/shared/understanding.ts';
 import { reconcileReasons } from '../../workflows/turn/reconcile.ts';
 import { activityRunner } from '../helpers/activity-env.ts';
+import { productRules } from '../../workers/offline-rules.ts';
 
 interface GoldenCase {
   id: string;
@@ -38,7 +39,7 @@ describe('understanding and semantic cache, measured on the labelled sets', () =
   let acts: ReturnType<typeof createUnderstandingActivities>;
   const run = activityRunner();
   before(async () => {
-    model = await startOfflineModel({ profiles: { anthropic: ZERO_LATENCY_PROFILE, openai: ZERO_LATENCY_PROFILE } });
+    model = await startOfflineModel({ product: productRules,  profiles: { anthropic: ZERO_LATENCY_PROFILE, openai: ZERO_LATENCY_PROFILE } });
     const anthropic = createAnthropicProvider({ apiKey: 'offline', baseURL: `${model.url}/anthropic`, models: { fast: 'claude-haiku-4-5', strong: 'claude-sonnet-4-6' } });
     acts = createUnderstandingActivities({ providers: { anthropic }, settings: { understandingTimeoutMs: 5000, understandingProvider: 'anthropic' } });
   });

@@ -1,10 +1,20 @@
 // The offline model's "brain": a deterministic rule engine, not a language model. It exists so the
 // whole stack (SDKs, streaming, retries, caching, cost accounting) runs without a provider key.
 // Same request ⇒ same answer: no clock, no randomness, no state.
-import { readUnderstandingPrompt, type ReadPrompt } from '../../../activities/understanding/prompts.ts';
-import { captureByRules, detectByRules } from '../../../activities/understanding/rules.ts';
-import { readSqlPrompt, type ReadSqlPrompt } from '../../../activities/sql/prompts.ts';
+// What it needs of the product (its understanding rules, its prompt readers) is passed in by the wiring
+// (workers/offline-rules.ts): the dev runtime never imports the product.
+import type { readSqlPrompt, ReadSqlPrompt } from '../../../activities/sql/prompts.ts';
+import type { readUnderstandingPrompt, ReadPrompt } from '../../../activities/understanding/prompts.ts';
+import type { captureByRules, detectByRules } from '../../../activities/understanding/rules.ts';
 import { sqlForSlots } from './sql-writer.ts';
+
+/** The product's own logic the offline model answers with, so the model path and the rules fallback agree offline. */
+export interface ProductRules {
+  readUnderstandingPrompt: typeof readUnderstandingPrompt;
+  readSqlPrompt: typeof readSqlPrompt;
+  captureByRules: typeof captureByRules;
+  detectByRules: typeof detectByRules;
+}
 
 /** What the rule engine sees of a chat request: flattened system text and text-only messages. */
 export interface RuleRequest {
@@ -161,10 +171,10 @@ const ANALYTICS =
  * the model path and the rules fallback agree offline. Malformed prompt lines read as absent; a rules
  * failure still answers valid JSON, since a model never throws, it only answers badly.
  */
-function understandingAnswer(prompt: ReadPrompt, question: string): string {
+function understandingAnswer(product: ProductRules, prompt: ReadPrompt, question: string): string {
   if (prompt.task === 'detect_intent') {
     try {
-      const { intent, confidence, complexity } = detectByRules(question, prompt.capturedSlots ? { slots: prompt.capturedSlots } : {});
+      const { intent, confidence, complexity } = product.detectByRules(question, prompt.capturedSlots ? { slots: prompt.capturedSlots } : {});
       return JSON.stringify({ intent, confidence, complexity });
     } catch {
       return JSON.stringify({ intent: 'unknown', confidence: 0, complexity: 'simple' });
@@ -173,7 +183,7 @@ function understandingAnswer(prompt: ReadPrompt, question: string): string {
   try {
     // No clock here: without a Today line the rules leave relative ranges unresolved (an empty today is invalid).
     // The prompt carries no previous intent, so the rules judge the previous turn by its slots alone.
-    const { slots, inherited } = captureByRules(question, {
+    const { slots, inherited } = product.captureByRules(question, {
       today: prompt.today ?? '',
       previous: prompt.previousSlots ? { intent: 'unknown', slots: prompt.previousSlots } : null,
     });
@@ -328,17 +338,18 @@ function dataAnswer(block: DataBlock): string {
   return lines.join('\n');
 }
 
-/** The rules, in order; append or splice to extend the engine. */
-export const RULES: Rule[] = [
+/** The rules, in order, over the product's logic; the last one always answers. */
+export function rulesOf(product: ProductRules): Rule[] {
+  return [
   {
     name: 'understanding',
-    test: ({ request }) => readUnderstandingPrompt(request.system) !== null,
-    respond: ({ request, question }) => understandingAnswer(readUnderstandingPrompt(request.system)!, question),
+    test: ({ request }) => product.readUnderstandingPrompt(request.system) !== null,
+    respond: ({ request, question }) => understandingAnswer(product, product.readUnderstandingPrompt(request.system)!, question),
   },
   {
     name: 'generate-sql',
-    test: ({ request }) => readSqlPrompt(request.system) !== null,
-    respond: ({ request }) => sqlAnswer(readSqlPrompt(request.system)!),
+    test: ({ request }) => product.readSqlPrompt(request.system) !== null,
+    respond: ({ request }) => sqlAnswer(product.readSqlPrompt(request.system)!),
   },
   {
     // Before the small-talk rules too: "thanks, and by region?" with results in the prompt wants the results.
@@ -404,7 +415,16 @@ export const RULES: Rule[] = [
       `Thanks for your question about ${question.trim() ? `"${topicOf(question)}"` : 'the store'}. I don't have specific information on that right now. ` +
       `I can help you with ${CAPABILITIES}. Could you rephrase your question around one of those topics so I can give you a precise answer?`,
   },
-];
+  ];
+}
+
+// One rule list per product object (the wiring passes one), built on first use.
+const rulesCache = new WeakMap<ProductRules, Rule[]>();
+function rulesFor(product: ProductRules): Rule[] {
+  let rules = rulesCache.get(product);
+  if (!rules) rulesCache.set(product, (rules = rulesOf(product)));
+  return rules;
+}
 
 /** Builds the rule input of a request: the last user message is the question. */
 export function ruleInput(request: RuleRequest): RuleInput {
@@ -413,18 +433,19 @@ export function ruleInput(request: RuleRequest): RuleInput {
   return { request, question, normalized: normalize(question), context: extractContext(request.system) };
 }
 
-function pick(input: RuleInput): Rule {
+function pick(product: ProductRules, input: RuleInput): Rule {
+  const rules = rulesFor(product);
   // The fallback's test always passes; the `??` only satisfies the type checker.
-  return RULES.find((r) => r.test(input)) ?? (RULES[RULES.length - 1] as Rule);
+  return rules.find((r) => r.test(input)) ?? (rules[rules.length - 1] as Rule);
 }
 
 /** Which rule answers a request (for logs and tests). */
-export function ruleFor(req: RuleRequest): Rule {
-  return pick(ruleInput(req));
+export function ruleFor(req: RuleRequest, product: ProductRules): Rule {
+  return pick(product, ruleInput(req));
 }
 
 /** The offline model's answer to a request; deterministic. */
-export function answerFor(req: RuleRequest): string {
+export function answerFor(req: RuleRequest, product: ProductRules): string {
   const input = ruleInput(req);
-  return pick(input).respond(input);
+  return pick(product, input).respond(input);
 }

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { embedText, LOCAL_EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL } from '../../llm/local-embedder.ts';
-import { answerFor, type RuleRequest } from './rules.ts';
+import { answerFor, type ProductRules, type RuleRequest } from './rules.ts';
 import { CONTINUATION_INSTRUCTION } from '../../llm/provider.ts';
 import { mulberry32 } from '../../prng.ts';
 import { OFFLINE_MODEL_NAME } from '../../llm/pricing.ts';
@@ -92,6 +92,8 @@ export const ZERO_LATENCY_PROFILE: ProviderProfile = {
 
 /** Options of `startOfflineModel`. */
 export interface OfflineModelOptions {
+  /** The product's understanding rules and prompt readers it answers with (workers/offline-rules.ts). */
+  product: ProductRules;
   /** Bind address; default 127.0.0.1. */
   host?: string;
   /** 0 (default) = an ephemeral port. */
@@ -454,7 +456,7 @@ const INJECTED_MESSAGES: Record<number, string> = {
 };
 
 /** The server itself. */
-export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise<OfflineModel> {
+export async function startOfflineModel(opts: OfflineModelOptions): Promise<OfflineModel> {
   const host = opts.host ?? '127.0.0.1';
   const random = mulberry32(opts.seed ?? 1);
   const profiles: Record<OfflineProvider, ProviderProfile> = {
@@ -580,7 +582,7 @@ export async function startOfflineModel(opts: OfflineModelOptions = {}): Promise
     const perModel = profile.models?.[model] ?? {};
     const ttftMs = profile.ttftMs * (perModel.ttftFactor ?? 1) * Math.exp(profile.ttftSigma * ttftZ) * (slowRoll < profile.slowRate ? profile.slowFactor : 1) + jitter;
     const tps = profile.tokensPerSec * (perModel.tpsFactor ?? 1) * Math.exp(profile.tpsSigma * tpsZ);
-    const answer = answerFor(call.rules);
+    const answer = answerFor(call.rules, opts.product);
     const { parts, truncated } = limitAnswer(call.partial === null ? answer : restOf(answer, call.partial), maxTokens);
     return {
       profile,
