@@ -4,6 +4,7 @@ import type { KvCache } from '../infra/kv-cache.ts';
 import type { Embedder } from '../infra/llm/embeddings.ts';
 import type { PriceTable } from '../infra/llm/pricing.ts';
 import type { ChatProvider, ProviderName } from '../infra/llm/provider.ts';
+import type { TenantTemplates } from './tenant/templates.ts';
 import type { TurnEventBus } from './turn-events/bus.ts';
 
 /** Everything the activities close over; only workers/ and tests build the real clients. */
@@ -36,6 +37,8 @@ export interface ActivityDeps {
     /** Model attempts of the SQL agent (first try plus self-corrections). */
     sqlMaxAttempts: number;
   };
+  /** Shops a new tenant can start from (the demo tenants, injected by the wiring); absent: only empty tenants. */
+  templates?: TenantTemplates;
   /** Clock (tests pin it). */
   now: () => number;
   /** Prometheus metrics of this process: `finishTurn` counts each turn once (absent: nothing recorded). */

@@ -13,10 +13,10 @@ import { guardSql } from '../activities/sql/sql-guard.ts';
 import type { KvCache } from '../infra/kv-cache.ts';
 import { tenantSettingsPatch } from '../activities/tenant/settings.ts';
 import { updateTenantSettings } from '../activities/tenant/store.ts';
+import { ensureTenantData, seedTenantDocuments } from '../activities/tenant/templates.ts';
 import { createPool, migrate, openDatabase, type Store } from '../infra/db.ts';
-import { DEMO_TENANT_SETTINGS, DEMO_TENANTS, ensureTenantData } from '../infra/demo/demo-data.ts';
-import { ensureDemoTenants } from '../infra/demo/demo-tenants.ts';
-import { seedKnowledgeBase } from '../infra/demo/kb-documents.ts';
+import { DEMO_TENANT_SETTINGS, DEMO_TENANTS, ensureDemoTenants } from '../infra/demo/demo-tenants.ts';
+import { demoTemplates } from '../infra/demo/templates.ts';
 import type { Config } from '../infra/config.ts';
 import { createAnthropicProvider } from '../infra/llm/anthropic-provider.ts';
 import { createOpenAIEmbedder, type Embedder } from '../infra/llm/embeddings.ts';
@@ -53,10 +53,10 @@ export async function openStores(config: Config, log: Logger, opts: { app?: Stor
   await ensureDemoTenants(app.pool, config);
   const tenantPool = config.TENANT_DATABASE_URL ? createPool(config.TENANT_DATABASE_URL, config.PG_POOL_MAX) : app.pool;
   if (opts.seed !== false) {
-    for (const tenant of DEMO_TENANTS) await seedKnowledgeBase(app.pool, tenant);
+    for (const tenant of DEMO_TENANTS) await seedTenantDocuments(app.pool, tenant, demoTemplates, tenant);
     await seedDemoSettings(app.pool);
     const started = Date.now();
-    const seeded = await ensureTenantData(tenantPool, DEMO_TENANTS, {
+    const seeded = await ensureTenantData(tenantPool, DEMO_TENANTS, demoTemplates, {
       anchorDate: seedAnchor(config),
       onProgress: (p) => {
         if (p.done) log.info({ tenant: p.tenantId, table: p.table, rows: p.rows }, 'seeded');
@@ -222,6 +222,7 @@ export function activityDeps(config: Config, stores: Stores, messaging: Messagin
       sqlMaxRows: config.SQL_MAX_ROWS,
       sqlMaxAttempts: config.SQL_MAX_ATTEMPTS,
     },
+    templates: demoTemplates,
     now: Date.now,
     ...(metrics ? { metrics } : {}),
   };

@@ -11,7 +11,8 @@ import { readExact } from '../caches/exact-store.ts';
 import { ANSWER_PROMPT_VERSION } from '../generate-answer/prompt.ts';
 import { loadSessionContext } from '../session/store.ts';
 import { loadTenantContext } from '../tenant/store.ts';
-import { captureByRules, detectByRules, detectLanguage, isFollowUp, slotSignature } from '../understanding/rules.ts';
+import { detectLanguage } from '../understanding/language.ts';
+import { captureByRules, detectByRules, isFollowUp, slotSignature } from '../understanding/rules.ts';
 
 /** What the turn knows after its first step. */
 export interface OpenTurnOutput {

@@ -24,7 +24,7 @@ export async function ensureReaderRole(db: Queryable, tenantId: string): Promise
   // One statement under a transaction-scoped advisory lock: two workers starting together would otherwise
   // update the same catalog rows at once and one would fail with "tuple concurrently updated".
   await db.query(`DO $$ BEGIN
-      PERFORM pg_advisory_xact_lock(7243002);
+      PERFORM pg_advisory_xact_lock(7243003);
       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${readerRole(tenantId)}') THEN CREATE ROLE ${role} NOLOGIN; END IF;
       GRANT USAGE ON SCHEMA ${schema} TO ${role};
       GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${role};

@@ -3,12 +3,12 @@
 // the reader role its generated SQL runs as, and its policy documents, indexed for retrieval.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { seedKnowledgeBase } from '../../infra/demo/kb-documents.ts';
-import { DEMO_TENANTS, seedTenant, tenantSchemaSql } from '../../infra/demo/demo-data.ts';
 import { TENANT_ID_PATTERN } from '../../workflows/shared/contract.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { indexTenantDocuments } from '../knowledge/store.ts';
 import { ensureReaderRole } from '../sql/executor.ts';
+import { tenantSchemaSql } from './analytics-schema.ts';
+import { seedTenantData, seedTenantDocuments, type TenantTemplates } from './templates.ts';
 
 /** Input of the provisioning activities. */
 export interface ProvisionTenantInput {
@@ -28,25 +28,26 @@ export interface ProvisionTenantResult {
   chunks: number;
 }
 
-function check(input: ProvisionTenantInput): void {
+function check(input: ProvisionTenantInput, templates: TenantTemplates | undefined): void {
   if (!TENANT_ID_PATTERN.test(input.tenantId)) throw ApplicationFailure.nonRetryable(`invalid tenant id ${JSON.stringify(input.tenantId)}`, 'InvalidTenant');
-  if (input.template !== null && !(DEMO_TENANTS as readonly string[]).includes(input.template)) {
-    throw ApplicationFailure.nonRetryable(`unknown template ${JSON.stringify(input.template)}: one of ${DEMO_TENANTS.join(', ')}`, 'InvalidTenant');
+  if (input.template === null) return;
+  if (!templates) throw ApplicationFailure.nonRetryable(`this deployment has no tenant templates: "${input.template}" cannot be used`, 'InvalidTenant');
+  if (!templates.names.includes(input.template)) {
+    throw ApplicationFailure.nonRetryable(`unknown template ${JSON.stringify(input.template)}: one of ${templates.names.join(', ')}`, 'InvalidTenant');
   }
 }
 
 /** The tenant provisioning activities. */
-export function createProvisioningActivities(deps: Pick<ActivityDeps, 'tenantDb' | 'appDb' | 'embedder'>) {
+export function createProvisioningActivities(deps: Pick<ActivityDeps, 'tenantDb' | 'appDb' | 'embedder' | 'templates'>) {
   return {
     /** Creates the tenant's analytics schema (seeded from the template, in one transaction) and its reader role. */
     async seedTenantData(input: ProvisionTenantInput): Promise<Pick<ProvisionTenantResult, 'orders' | 'customers' | 'products'>> {
-      check(input);
+      check(input, deps.templates);
       const ctx = Context.current();
       let counts = { orders: 0, customers: 0, products: 0 };
       if (input.template) {
-        const summary = await seedTenant(deps.tenantDb, input.tenantId, {
+        const summary = await seedTenantData(deps.tenantDb, input.tenantId, deps.templates!, input.template, {
           anchorDate: new Date(`${input.anchorDate}T00:00:00Z`),
-          template: input.template,
           // Progress for the operator (the activity's heartbeat details in the Web UI) and liveness for Temporal.
           onProgress: (p) => ctx.heartbeat({ table: p.table, rows: p.rows }),
         });
@@ -60,8 +61,8 @@ export function createProvisioningActivities(deps: Pick<ActivityDeps, 'tenantDb'
 
     /** Copies the template's policy documents to the tenant and indexes them (chunks, embeddings, full text). */
     async seedTenantDocuments(input: ProvisionTenantInput): Promise<Pick<ProvisionTenantResult, 'documents' | 'chunks'>> {
-      check(input);
-      const documents = input.template ? await seedKnowledgeBase(deps.appDb, input.tenantId, input.template) : 0;
+      check(input, deps.templates);
+      const documents = input.template ? await seedTenantDocuments(deps.appDb, input.tenantId, deps.templates!, input.template) : 0;
       const chunks = await indexTenantDocuments(deps.appDb, deps.embedder, input.tenantId);
       return { documents, chunks };
     },

@@ -1,7 +1,6 @@
 // Policy documents written for this project, one set of six per demo tenant. Each document is one
 // template filled from the tenant's policy facts and brand voice, so the two shops differ exactly where
 // their policies differ and cannot drift apart anywhere else.
-import type { Queryable } from '../db.ts';
 
 /** One knowledge-base document. */
 export interface KbDocument {
@@ -274,18 +273,4 @@ export function kbDocumentsFor(tenantId: string): KbDocument[] {
   const p = POLICIES[tenantId];
   if (!p) return [];
   return [shipping(p), returns(p), warranty(p), payments(p), loyalty(p), privacy(p)];
-}
-
-/** Upserts a tenant's documents (or those of the demo tenant `template`) into `kb_documents` in one statement; returns how many. */
-export async function seedKnowledgeBase(pool: Queryable, tenantId: string, template: string = tenantId): Promise<number> {
-  const docs = kbDocumentsFor(template);
-  if (docs.length === 0) return 0;
-  await pool.query(
-    `INSERT INTO kb_documents (tenant_id, slug, title, body)
-     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[])
-     ON CONFLICT (tenant_id, slug) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body, updated_at = now()
-       WHERE kb_documents.body IS DISTINCT FROM EXCLUDED.body OR kb_documents.title IS DISTINCT FROM EXCLUDED.title`,
-    [tenantId, docs.map((d) => d.slug), docs.map((d) => d.title), docs.map((d) => d.body)],
-  );
-  return docs.length;
 }

@@ -4,19 +4,12 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import {
-  CATEGORIES,
-  CHANNELS,
-  COUNTRIES_BY_REGION,
-  ORDER_STATUSES,
-  REGIONS,
-  SEGMENTS,
-  ensureTenantData,
-  generateTenantData,
-  seedTenant,
-  tenantSchemaSql,
-} from '../../infra/demo/demo-data.ts';
-import { kbDocumentsFor, seedKnowledgeBase } from '../../infra/demo/kb-documents.ts';
+import { tenantSchemaSql } from '../../activities/tenant/analytics-schema.ts';
+import { ensureTenantData, seedTenantData, seedTenantDocuments } from '../../activities/tenant/templates.ts';
+import { generateTenantData } from '../../infra/demo/generator.ts';
+import { kbDocumentsFor } from '../../infra/demo/kb-documents.ts';
+import { demoTemplates } from '../../infra/demo/templates.ts';
+import { CATEGORIES, CHANNELS, COUNTRIES_BY_REGION, ORDER_STATUSES, REGIONS, SEGMENTS } from '../../workflows/shared/shop-vocabulary.ts';
 import { MACHINE_PG } from '../helpers/stack.ts';
 
 const DB = `turnflow_seed_test_${process.pid}`;
@@ -51,7 +44,7 @@ describe('demo tenant data', () => {
   it('seeds each tenant with at least 20,000 orders, different between tenants', async (t) => {
     const orders: number[] = [];
     for (const tenant of TENANTS) {
-      const s = await seedTenant(pool, tenant, { anchorDate });
+      const s = await seedTenantData(pool, tenant, demoTemplates, tenant, { anchorDate });
       t.diagnostic(`${tenant}: ${s.orders} orders, ${s.orderItems} items, ${s.customers} customers, ${s.products} products, ${s.reviews} reviews in ${s.ms} ms`);
       assert.ok(s.orders >= 20_000, `${tenant} has ${s.orders} orders`);
       assert.equal((await one(`SELECT count(*)::int AS n FROM ${tenant}.orders`)).n, s.orders);
@@ -127,11 +120,11 @@ describe('demo tenant data', () => {
   });
 
   it('does not seed tenants that already have data', async () => {
-    assert.deepEqual(await ensureTenantData(pool, TENANTS, { anchorDate }), []);
+    assert.deepEqual(await ensureTenantData(pool, TENANTS, demoTemplates, { anchorDate }), []);
   });
 
   it('seeds a missing tenant exactly once when two starters race', async () => {
-    const runs = await Promise.all([ensureTenantData(pool, ['initech'], { anchorDate }), ensureTenantData(pool, ['initech'], { anchorDate })]);
+    const runs = await Promise.all([ensureTenantData(pool, ['initech'], demoTemplates, { anchorDate }), ensureTenantData(pool, ['initech'], demoTemplates, { anchorDate })]);
     assert.equal(runs.flat().length, 1);
     assert.equal((await one('SELECT count(*)::int AS n FROM initech.orders')).n, runs.flat()[0]!.orders);
   });
@@ -168,8 +161,8 @@ describe('demo tenant data', () => {
         body text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (tenant_id, slug));
       INSERT INTO tenants VALUES ('acme'), ('globex');`);
     for (const tenant of TENANTS) {
-      assert.equal(await seedKnowledgeBase(pool, tenant), 6);
-      assert.equal(await seedKnowledgeBase(pool, tenant), 6);
+      assert.equal(await seedTenantDocuments(pool, tenant, demoTemplates, tenant), 6);
+      assert.equal(await seedTenantDocuments(pool, tenant, demoTemplates, tenant), 6);
     }
     assert.equal((await one('SELECT count(*)::int AS n FROM kb_documents')).n, 12);
     assert.match((await one(`SELECT body FROM kb_documents WHERE tenant_id = 'globex' AND slug = 'returns'`)).body, /60 days/);

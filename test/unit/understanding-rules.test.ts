@@ -4,14 +4,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
-import {
-  captureByRules,
-  detectByRules,
-  detectLanguage,
-  estimateComplexity,
-  isFollowUp,
-  slotSignature,
-} from '../../activities/understanding/rules.ts';
+import { detectLanguage } from '../../activities/understanding/language.ts';
+import { captureByRules, detectByRules, estimateComplexity, isFollowUp, slotSignature } from '../../activities/understanding/rules.ts';
 import type { IntentOrUnknown, SessionContext, Slots, TimeRange } from '../../workflows/shared/understanding.ts';
 
 const TUESDAY = '2026-06-30';
