@@ -5,7 +5,7 @@ import { Router, type Request } from 'express';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { tenantSettingsPatch } from '../activities/tenant/settings.ts';
-import { loadTenantContext, updateTenantSettings } from '../activities/tenant/store.ts';
+import { createTenant, listTenants, loadTenantContext, tenantExists, updateTenantSettings } from '../activities/tenant/store.ts';
 import type { ProvisionTenantInput, ProvisionTenantResult } from '../activities/tenant/provision.ts';
 import { createTenantKey } from '../infra/api-keys.ts';
 import type { Queryable } from '../infra/db.ts';
@@ -60,8 +60,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
   const tenantParam = async (req: Request): Promise<string> => {
     const id = String(req.params.tenantId ?? '');
     if (!TENANT_ID_PATTERN.test(id)) throw new ApiError(404, 'tenant_not_found', 'No such tenant');
-    const { rowCount } = await deps.appDb.query('SELECT 1 FROM tenants WHERE id = $1', [id]);
-    if (!rowCount) throw new ApiError(404, 'tenant_not_found', 'No such tenant');
+    if (!(await tenantExists(deps.appDb, id))) throw new ApiError(404, 'tenant_not_found', 'No such tenant');
     return id;
   };
 
@@ -80,8 +79,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     requireAdmin(req);
     if (!req.is('application/json')) throw new ApiError(415, 'unsupported_media_type', 'Send the body as Content-Type: application/json');
     const body = createTenantBody.parse(req.body ?? {});
-    const inserted = await deps.appDb.query('INSERT INTO tenants (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [body.id, body.name ?? body.id]);
-    if (!inserted.rowCount) throw new ApiError(409, 'tenant_exists', `Tenant ${body.id} exists; issue a key with POST /v1/admin/tenants/${body.id}/keys`);
+    if (!(await createTenant(deps.appDb, body.id, body.name ?? body.id))) throw new ApiError(409, 'tenant_exists', `Tenant ${body.id} exists; issue a key with POST /v1/admin/tenants/${body.id}/keys`);
     const settings = body.settings ? await updateTenantSettings(deps.appDb, deps.kv, body.id, body.settings) : (await loadTenantContext(deps.appDb, deps.kv, body.id)).settings;
     const apiKey = await createTenantKey(deps.appDb, body.id, 'created by POST /v1/admin/tenants');
     const input: ProvisionTenantInput = { tenantId: body.id, template: body.template ?? null, anchorDate: deps.anchorDate ?? new Date().toISOString().slice(0, 10) };
@@ -98,8 +96,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
 
   router.get('/v1/admin/tenants', async (req, res) => {
     requireAdmin(req);
-    const { rows } = await deps.appDb.query<{ id: string; name: string; created_at: Date }>('SELECT id, name, created_at FROM tenants ORDER BY id');
-    res.json({ tenants: rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at })) });
+    res.json({ tenants: await listTenants(deps.appDb) });
   });
 
   router.get('/v1/admin/tenants/:tenantId', async (req, res) => {

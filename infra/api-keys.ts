@@ -19,3 +19,18 @@ export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
+/** Stores a new admin key (only its hash) and returns it: shown once. */
+export async function createAdminKey(db: Queryable, label: string): Promise<string> {
+  const key = newApiKey('admin');
+  await db.query('INSERT INTO admin_keys (key_hash, label) VALUES ($1, $2)', [hashApiKey(key), label]);
+  return key;
+}
+
+/** Registers the documented development keys (a tenant's, or the admin's when `tenantId` is null); production never calls this. */
+export async function registerDevKey(db: Queryable, key: string, tenantId: string | null): Promise<void> {
+  if (tenantId === null) {
+    await db.query(`INSERT INTO admin_keys (key_hash, label, dev) VALUES ($1, 'development admin key', true) ON CONFLICT (key_hash) DO NOTHING`, [hashApiKey(key)]);
+  } else {
+    await db.query(`INSERT INTO api_keys (key_hash, tenant_id, label, dev) VALUES ($1, $2, 'development key', true) ON CONFLICT (key_hash) DO NOTHING`, [hashApiKey(key), tenantId]);
+  }
+}

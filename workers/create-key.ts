@@ -1,6 +1,7 @@
 // `npm run create-key -- <tenant> [label]`: creates an API key for a tenant; prints it once, stores its hash.
 // `npm run create-key -- --admin [label]`: creates an admin key (every tenant's GET /v1/stats, no tenant route).
-import { createTenantKey, hashApiKey, newApiKey } from '../infra/api-keys.ts';
+import { tenantExists } from '../activities/tenant/store.ts';
+import { createAdminKey, createTenantKey } from '../infra/api-keys.ts';
 import { loadConfig } from '../infra/config.ts';
 import { migrate } from '../infra/db.ts';
 // DATABASE_URL, or the embedded store `npm start` uses (DATA_DIR) on a development machine.
@@ -20,12 +21,9 @@ const store = await openAppStore(config, log);
 try {
   await migrate(store.pool, log);
   if (admin) {
-    const key = newApiKey('admin');
-    await store.pool.query('INSERT INTO admin_keys (key_hash, label) VALUES ($1, $2)', [hashApiKey(key), label]);
-    console.log(key);
+    console.log(await createAdminKey(store.pool, label));
   } else {
-    const tenant = await store.pool.query('SELECT 1 FROM tenants WHERE id = $1', [tenantId]);
-    if (!tenant.rowCount) {
+    if (!(await tenantExists(store.pool, tenantId!))) {
       console.error(`unknown tenant "${tenantId}"`);
       process.exitCode = 1;
     } else {

@@ -12,10 +12,11 @@ import { loadTenantSchema } from '../activities/sql/schema.ts';
 import { guardSql } from '../activities/sql/sql-guard.ts';
 import type { KvCache } from '../infra/kv-cache.ts';
 import { tenantSettingsPatch } from '../activities/tenant/settings.ts';
-import { updateTenantSettings } from '../activities/tenant/store.ts';
+import { createTenant, listTenants, storedTenantSettings, updateTenantSettings } from '../activities/tenant/store.ts';
 import { ensureTenantData, seedTenantDocuments } from '../activities/tenant/templates.ts';
 import { createPool, migrate, openDatabase, type Store } from '../infra/db.ts';
-import { DEMO_TENANT_SETTINGS, DEMO_TENANTS, ensureDemoTenants } from '../infra/demo/demo-tenants.ts';
+import { registerDevKey } from '../infra/api-keys.ts';
+import { DEMO_TENANT_NAMES, DEMO_TENANT_SETTINGS, DEMO_TENANTS, DEV_ADMIN_KEY, DEV_KEYS } from '../infra/demo/demo-tenants.ts';
 import { demoTemplates } from '../infra/demo/templates.ts';
 import type { Config } from '../infra/config.ts';
 import { createAnthropicProvider } from '../infra/llm/anthropic-provider.ts';
@@ -50,7 +51,7 @@ export async function openStores(config: Config, log: Logger, opts: { app?: Stor
   if (!opts.app && !config.DATABASE_URL) throw new Error('DATABASE_URL is not set: a worker of its own needs the shared app store (Postgres with pgvector)');
   const app = opts.app ?? (await openDatabase(config.DATABASE_URL!, config.PG_POOL_MAX));
   await migrate(app.pool, log);
-  await ensureDemoTenants(app.pool, config);
+  await registerDemoTenants(app.pool, config);
   const tenantPool = config.TENANT_DATABASE_URL ? createPool(config.TENANT_DATABASE_URL, config.PG_POOL_MAX) : app.pool;
   if (opts.seed !== false) {
     for (const tenant of DEMO_TENANTS) await seedTenantDocuments(app.pool, tenant, demoTemplates, tenant);
@@ -76,11 +77,22 @@ export async function openStores(config: Config, log: Logger, opts: { app?: Stor
   };
 }
 
+/** Creates the demo tenants; registers the dev keys (the tenants' and the admin's) only outside production. */
+async function registerDemoTenants(pool: pg.Pool, config: Config): Promise<void> {
+  const dev = config.NODE_ENV !== 'production';
+  if (dev) await registerDevKey(pool, DEV_ADMIN_KEY, null);
+  for (const [id, name] of Object.entries(DEMO_TENANT_NAMES)) {
+    await createTenant(pool, id, name);
+    const key = DEV_KEYS[id];
+    if (dev && key) await registerDevKey(pool, key, id);
+  }
+}
+
 /** Gives the demo tenants their demo settings (time zone, denied topics) once, when they have none. */
 async function seedDemoSettings(pool: pg.Pool): Promise<void> {
   for (const [tenantId, patch] of Object.entries(DEMO_TENANT_SETTINGS)) {
-    const { rows } = await pool.query<{ settings: object }>('SELECT settings FROM tenants WHERE id = $1', [tenantId]);
-    if (rows[0] && Object.keys(rows[0].settings).length === 0) await updateTenantSettings(pool, { delete: async () => {} }, tenantId, tenantSettingsPatch.parse(patch));
+    const stored = await storedTenantSettings(pool, tenantId);
+    if (stored && Object.keys(stored).length === 0) await updateTenantSettings(pool, { delete: async () => {} }, tenantId, tenantSettingsPatch.parse(patch));
   }
 }
 
@@ -237,7 +249,7 @@ export function warmUpInBackground(stores: Stores, kv: KvCache, embedder: Embedd
   return (async () => {
     const started = Date.now();
     const pool = stores.app.pool;
-    const { rows } = await pool.query<{ id: string }>('SELECT id FROM tenants ORDER BY id');
+    const rows = await listTenants(pool);
     let documents = 0;
     for (const { id } of rows) documents += await indexTenantDocuments(pool, embedder, id);
     await indexSqlExamples(pool, embedder);

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { quoteIdent, type Queryable } from '../../infra/db.ts';
 import type { KvCache } from '../../infra/kv-cache.ts';
-import { forgetTenantContext } from '../tenant/store.ts';
+import { forgetTenantContext, noteTenantSchemaVersion } from '../tenant/store.ts';
 
 /** One table of the tenant's schema. */
 export interface TableInfo {
@@ -98,20 +98,6 @@ export async function loadTenantSchema(
   if (cached) return JSON.parse(cached) as TenantSchema;
   const schema = await readTenantSchema(deps.tenantDb, tenantId);
   await deps.kv.set(key, JSON.stringify(schema), SCHEMA_TTL_SECONDS);
-  if (await noteSchemaVersion(deps.appDb, tenantId, schema.version)) await forgetTenantContext(deps.kv, tenantId);
+  if (await noteTenantSchemaVersion(deps.appDb, tenantId, schema.version)) await forgetTenantContext(deps.kv, tenantId);
   return schema;
-}
-
-/**
- * Records the schema version seen; when it differs from the stored one the tenant's cache generation is
- * bumped (answers computed on the old schema are retired). Returns true when it changed.
- */
-async function noteSchemaVersion(appDb: Queryable, tenantId: string, version: string): Promise<boolean> {
-  const { rowCount } = await appDb.query(
-    `UPDATE tenants SET schema_hash = $2,
-            cache_generation = cache_generation + CASE WHEN schema_hash IS NULL THEN 0 ELSE 1 END
-      WHERE id = $1 AND schema_hash IS DISTINCT FROM $2`,
-    [tenantId, version],
-  );
-  return (rowCount ?? 0) > 0;
 }

@@ -1,4 +1,5 @@
-// Tenant settings and cache generation: read through the shared cache (15 min), changed in the app store.
+// The `tenants` table, the one place that reads or writes it: which tenants exist, their settings and
+// cache generation (read through the shared cache, 15 min, changed in the app store), the schema version seen.
 import type { Queryable } from '../../infra/db.ts';
 import type { KvCache } from '../../infra/kv-cache.ts';
 import { DEFAULT_TENANT_SETTINGS, type TenantSettings } from '../../workflows/shared/tenant-settings.ts';
@@ -43,8 +44,7 @@ export async function updateTenantSettings(
   tenantId: string,
   patch: TenantSettingsPatch,
 ): Promise<TenantSettings> {
-  const { rows } = await db.query<{ settings: TenantSettingsPatch }>('SELECT settings FROM tenants WHERE id = $1', [tenantId]);
-  const stored = rows[0]?.settings ?? {};
+  const stored = (await storedTenantSettings(db, tenantId)) ?? {};
   // Validate the whole result, but store only what the tenant set, so later default changes still apply.
   const next: TenantSettingsPatch = {
     ...stored,
@@ -75,4 +75,42 @@ export async function invalidateTenantCaches(db: Queryable, kv: Pick<KvCache, 'd
 /** Forgets the cached context so the next turn reads generation and settings from the store (after a document change). */
 export async function forgetTenantContext(kv: Pick<KvCache, 'delete'>, tenantId: string): Promise<void> {
   await kv.delete(contextKey(tenantId));
+}
+
+/** Whether the tenant exists. */
+export async function tenantExists(db: Queryable, tenantId: string): Promise<boolean> {
+  const { rowCount } = await db.query('SELECT 1 FROM tenants WHERE id = $1', [tenantId]);
+  return (rowCount ?? 0) > 0;
+}
+
+/** Creates a tenant; false when one with this id exists (it is left as it is). */
+export async function createTenant(db: Queryable, tenantId: string, name: string): Promise<boolean> {
+  const { rowCount } = await db.query('INSERT INTO tenants (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [tenantId, name]);
+  return (rowCount ?? 0) > 0;
+}
+
+/** Every tenant, by id. */
+export async function listTenants(db: Queryable): Promise<{ id: string; name: string; createdAt: Date }[]> {
+  const { rows } = await db.query<{ id: string; name: string; created_at: Date }>('SELECT id, name, created_at FROM tenants ORDER BY id');
+  return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at }));
+}
+
+/** The settings the tenant set itself (defaults not applied); null when there is no such tenant. */
+export async function storedTenantSettings(db: Queryable, tenantId: string): Promise<TenantSettingsPatch | null> {
+  const { rows } = await db.query<{ settings: TenantSettingsPatch }>('SELECT settings FROM tenants WHERE id = $1', [tenantId]);
+  return rows[0] ? (rows[0].settings ?? {}) : null;
+}
+
+/**
+ * Records the tenant schema's version seen; when it differs from the stored one the tenant's cache
+ * generation is bumped (answers computed on the old schema are retired). Returns true when it changed.
+ */
+export async function noteTenantSchemaVersion(db: Queryable, tenantId: string, version: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE tenants SET schema_hash = $2,
+            cache_generation = cache_generation + CASE WHEN schema_hash IS NULL THEN 0 ELSE 1 END
+      WHERE id = $1 AND schema_hash IS DISTINCT FROM $2`,
+    [tenantId, version],
+  );
+  return (rowCount ?? 0) > 0;
 }
