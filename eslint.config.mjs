@@ -22,10 +22,10 @@ const noDevRuntime = {
 // product logic gets templates injected and never imports it.
 const noDemo = { group: ['**/infra/demo/**'], message: 'Demo content is injected by the wiring (workers/), not imported by product code.' };
 // infra/ sits below the product: no arrow runs back up into activities/, api/ or workers/ (what the offline
-// model needs of the product, its understanding rules and prompt readers, is passed in by the wiring).
+// model needs of the product, its understanding rules and prompt readers, is passed in by the wiring), not even
+// a type: the shapes it needs are declared where they are used and checked where the wiring passes them.
 const noUpFromInfra = {
   group: ['**/activities/**', '**/api/**', '**/workers/**'],
-  allowTypeImports: true,
   message: 'infra/ sits below the product: take what you need as a parameter.',
 };
 

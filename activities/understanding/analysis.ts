@@ -1,6 +1,6 @@
 // One pass over a message that every rule shares: the slots it states, its flags and scores.
-import type { Slots } from '../../workflows/shared/understanding.ts';
-import { BARE_RETURNS, CHART_RE, CONDITIONAL, FIRST_PERSON, GENERAL_QUESTION, GENERAL_QUESTION_ALL, PURCHASE_RE } from './lexicon.ts';
+import type { SessionContext, Slots } from '../../workflows/shared/understanding.ts';
+import { ANALYTICS_PHRASING, BARE_RETURNS, CHART_RE, CONDITIONAL, FIRST_PERSON, GENERAL_QUESTION, GENERAL_QUESTION_ALL, PURCHASE_RE } from './lexicon.ts';
 import { Masked, cleanText, normalize } from './text.ts';
 import { extractTimeRange, parseToday, type Today } from './time-range.ts';
 import { complaintScore, countMatches, extractEntities, extractFilters, extractMetric, extractNumbers, extractRanking, extractStatuses, extractTopic, isSmallTalkOnly } from './slots.ts';
@@ -69,4 +69,15 @@ export function analyse(raw: string, today: Today): Analysis {
   const smallTalkOnly = isSmallTalkOnly(norm);
   const followUp = !smallTalkOnly && looksLikeFollowUp(norm, slots, bareReturns);
   return { norm, slots, followUp, smallTalkOnly, complaintScore: score, firstPerson, bareReturns };
+}
+
+/** Settles "returns"/"refunds" alone: the metric when the question (or the turn it follows) is analytics. */
+export function settleBareReturns(a: Analysis, previous: SessionContext | null): void {
+  if (!a.bareReturns || a.slots.metric || a.slots.topic) return;
+  const s = a.slots;
+  const analyticsHere = Boolean(s.timeRange || s.dimension || s.limit !== undefined || ANALYTICS_PHRASING.test(a.norm));
+  const prevAnalytics = a.followUp && previous !== null && (previous.intent === 'analytics' || previous.slots.metric !== undefined);
+  const prevKnowledge = a.followUp && previous !== null && (previous.intent === 'knowledge' || previous.slots.topic !== undefined);
+  if (prevAnalytics || (analyticsHere && !prevKnowledge)) s.metric = 'returns';
+  else s.topic = 'returns';
 }

@@ -1,10 +1,9 @@
 // Follow-ups ("and last month?", "what about Europe?"): recognising one, and inheriting what it leaves
 // unsaid from the session's previous turn.
-import type { SessionContext, SlotFilters, Slots } from '../../workflows/shared/understanding.ts';
+import type { SlotFilters, Slots } from '../../workflows/shared/understanding.ts';
 import { COUNTRIES_BY_REGION, REGIONS } from '../../workflows/shared/shop-vocabulary.ts';
-import { ANALYTICS_PHRASING, FILTER_KEYS, FOLLOW_UP_ANAPHORA, FOLLOW_UP_START, type FilterKey, QUESTION_START } from './lexicon.ts';
+import { FILTER_KEYS, FOLLOW_UP_ANAPHORA, FOLLOW_UP_START, type FilterKey, QUESTION_START } from './lexicon.ts';
 import { canonicalFilters } from './slots.ts';
-import type { Analysis } from './analysis.ts';
 
 // Details that change the answer but have no slot of their own: "new" vs "returning" customers, "shipping
 // cost" vs "shipping time", "return" vs "exchange". Without them such near misses share a cache signature.
@@ -36,17 +35,6 @@ export function looksLikeFollowUp(text: string, slots: Slots, bareReturns: boole
   if (words > 4 || slots.metric || slots.entities || QUESTION_START.test(norm)) return false;
   if (slots.dimension && (slots.limit !== undefined || slots.order)) return false;
   return Boolean(slots.timeRange || slots.dimension || slots.filters || slots.limit !== undefined || slots.topic || bareReturns);
-}
-
-/** Settles "returns"/"refunds" alone: the metric when the question (or the turn it follows) is analytics. */
-export function settleBareReturns(a: Analysis, previous: SessionContext | null): void {
-  if (!a.bareReturns || a.slots.metric || a.slots.topic) return;
-  const s = a.slots;
-  const analyticsHere = Boolean(s.timeRange || s.dimension || s.limit !== undefined || ANALYTICS_PHRASING.test(a.norm));
-  const prevAnalytics = a.followUp && previous !== null && (previous.intent === 'analytics' || previous.slots.metric !== undefined);
-  const prevKnowledge = a.followUp && previous !== null && (previous.intent === 'knowledge' || previous.slots.topic !== undefined);
-  if (prevAnalytics || (analyticsHere && !prevKnowledge)) s.metric = 'returns';
-  else s.topic = 'returns';
 }
 
 export const INHERITED_ORDER = ['timeRange', 'metric', 'dimension', 'filters', 'entities', 'limit', 'order', 'topic'] as const;

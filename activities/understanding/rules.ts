@@ -8,8 +8,8 @@ import { GREETING_PREFIX, MY_ORDER, ORDER_TRACKING, OUT_OF_SCOPE, POLICY_WORDS }
 import { cleanText, normalize } from './text.ts';
 import { parseToday } from './time-range.ts';
 import { countMatches, isSmallTalkOnly } from './slots.ts';
-import { ANY_DAY, analyse, type Analysis } from './analysis.ts';
-import { inherit, settleBareReturns } from './follow-up.ts';
+import { ANY_DAY, analyse, settleBareReturns, type Analysis } from './analysis.ts';
+import { inherit } from './follow-up.ts';
 
 /** True when the message only makes sense with the previous turn: "and last month?", "what about Europe?", "same for electronics", "vs last year?" … */
 export function isFollowUp(text: string): boolean {

@@ -2,18 +2,28 @@
 // whole stack (SDKs, streaming, retries, caching, cost accounting) runs without a provider key.
 // Same request ⇒ same answer: no clock, no randomness, no state.
 // What it needs of the product (its understanding rules, its prompt readers) is passed in by the wiring
-// (workers/offline-rules.ts): the dev runtime never imports the product.
-import type { readSqlPrompt, ReadSqlPrompt } from '../../../activities/sql/prompts.ts';
-import type { readUnderstandingPrompt, ReadPrompt } from '../../../activities/understanding/prompts.ts';
-import type { captureByRules, detectByRules } from '../../../activities/understanding/rules.ts';
+// (workers/offline-rules.ts): the dev runtime imports nothing of activities/, not even types.
+import type { CaptureResult, DetectResult, SessionContext, Slots } from '../../../workflows/shared/understanding.ts';
 import { sqlForSlots } from './sql-writer.ts';
+
+/** An understanding prompt read back (activities/understanding/prompts.ts). */
+export type ReadPrompt =
+  | { task: 'capture_slots'; today: string | null; timeZone: string | null; previousSlots: Slots | null }
+  | { task: 'detect_intent'; capturedSlots: Slots | null };
+
+/** A SQL prompt read back (activities/sql/prompts.ts). */
+export interface ReadSqlPrompt {
+  slots: Slots | null;
+  today: string | null;
+  tenantSchema: string | null;
+}
 
 /** The product's own logic the offline model answers with, so the model path and the rules fallback agree offline. */
 export interface ProductRules {
-  readUnderstandingPrompt: typeof readUnderstandingPrompt;
-  readSqlPrompt: typeof readSqlPrompt;
-  captureByRules: typeof captureByRules;
-  detectByRules: typeof detectByRules;
+  readUnderstandingPrompt(system: string): ReadPrompt | null;
+  readSqlPrompt(system: string): ReadSqlPrompt | null;
+  captureByRules(text: string, opts: { today: string; previous?: SessionContext | null }): CaptureResult;
+  detectByRules(text: string, opts?: { slots?: Slots }): DetectResult;
 }
 
 /** What the rule engine sees of a chat request: flattened system text and text-only messages. */
