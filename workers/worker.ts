@@ -11,10 +11,13 @@ installTemporalRuntime();
 const closers: (() => Promise<unknown>)[] = [];
 const stop = onShutdown(log, closers);
 try {
+  // First, so a missing provider key (or OFFLINE_MODEL_URL) is said at once, before anything is waited for.
+  const providers = await openProviders(config, log);
+  closers.push(() => providers.close());
   // Without TEMPORAL_ADDRESS: a dev server already listening on TEMPORAL_DEV_PORT (`npm run temporal`).
   const temporal = await connectTemporal(config, log);
-  const [stores, messaging, providers] = await Promise.all([openStores(config, log), openMessaging(config, log), openProviders(config, log)]);
-  closers.push(() => stores.close(), () => messaging.close(), () => providers.close());
+  const [stores, messaging] = await Promise.all([openStores(config, log), openMessaging(config, log)]);
+  closers.push(() => stores.close(), () => messaging.close());
   const metrics = createMetrics();
   if (config.METRICS_PORT > 0) {
     // A taken port (two workers on one host with the same METRICS_PORT) costs the metrics, not the worker.
