@@ -12,6 +12,7 @@ import { loadConfig, type Config } from '../../infra/config.ts';
 import { createLogger, type Logger } from '../../infra/logger.ts';
 import { createMetrics, type Metrics } from '../../infra/metrics.ts';
 import type { ProviderProfile } from '../../infra/offline-model/server.ts';
+import { DEMO_TENANTS, ensureTenantData } from '../../infra/seed/demo-data.ts';
 import { freePort, startTemporal, type TemporalHandle } from '../../infra/temporal-server.ts';
 import { openMessaging, type Messaging } from '../../workers/messaging.ts';
 import { activityDeps, openProviders, openStores, runWorker, type Providers, type RunningWorker, type Stores } from '../../workers/runtime.ts';
@@ -48,6 +49,18 @@ export async function ensureTenantDatabase(): Promise<string> {
     await admin.end();
   }
   return `${MACHINE_PG}/${TEST_TENANT_DB}`;
+}
+
+/** The tenant-data database with the demo tenants' data (seeded here when no stack has seeded it yet). */
+export async function seededTenantDatabase(): Promise<string> {
+  const url = await ensureTenantDatabase();
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    await ensureTenantData(pool, DEMO_TENANTS, { anchorDate: new Date(`${TEST_ANCHOR_DATE}T00:00:00Z`) });
+  } finally {
+    await pool.end();
+  }
+  return url;
 }
 
 /** Configuration of a test stack: real Redis and Postgres, embedded PGlite app store, offline model. */
