@@ -14,6 +14,9 @@ import { createMetrics, type Metrics } from '../../infra/metrics.ts';
 import type { ProviderProfile } from '../../infra/dev/offline-model/server.ts';
 import { freePort, startTemporal } from '../../infra/dev/temporal-server.ts';
 import type { TemporalHandle } from '../../infra/temporal.ts';
+import { ensureTenantData } from '../../activities/tenant/templates.ts';
+import { DEMO_TENANTS } from '../../infra/demo/demo-tenants.ts';
+import { demoTemplates } from '../../infra/demo/templates.ts';
 import { openMessaging, type Messaging } from '../../workers/messaging.ts';
 import { openDevProviders, openDevStores, type DevProviders } from '../../workers/dev-runtime.ts';
 import { activityDeps, runWorker, type RunningWorker, type Stores } from '../../workers/runtime.ts';
@@ -50,6 +53,18 @@ export async function ensureTenantDatabase(): Promise<string> {
     await admin.end();
   }
   return `${MACHINE_PG}/${TEST_TENANT_DB}`;
+}
+
+/** The tenant-data database with the demo tenants' data (seeded here when no stack has seeded it yet). */
+export async function seededTenantDatabase(): Promise<string> {
+  const url = await ensureTenantDatabase();
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    await ensureTenantData(pool, DEMO_TENANTS, demoTemplates, { anchorDate: new Date(`${TEST_ANCHOR_DATE}T00:00:00Z`) });
+  } finally {
+    await pool.end();
+  }
+  return url;
 }
 
 /** Configuration of a test stack: real Redis and Postgres, embedded PGlite app store, offline model. */

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
+import { describe, it } from 'node:test';
 import { exactCacheKey, isCacheableAnswer, normalizeQuestion, type ExactKeyParts } from '../../activities/caches/exact-key.ts';
-import { createMemoryKvCache, createRedisKvCache, type KvCache } from '../../infra/kv-cache.ts';
+import { createMemoryKvCache } from '../../infra/kv-cache.ts';
+import { kvCacheContract } from '../helpers/contracts.ts';
 
 const parts: ExactKeyParts = { tenantId: 'acme', generation: 1, language: 'en', promptVersion: 'answer-v1', signature: 'intent=analytics', message: 'Sales last week?' };
 
@@ -43,45 +43,7 @@ describe('exact cache keys', () => {
   });
 });
 
-function contract(name: string, make: () => KvCache) {
-  describe(`${name} cache`, () => {
-    it('stores, reads, deletes one key and deletes by tenant prefix', async () => {
-      const cache = make();
-      const prefix = `exact:test:${process.pid}:${Date.now()}:`;
-      await cache.set(`${prefix}acme:1`, 'a', 60);
-      await cache.set(`${prefix}acme:2`, 'b', 60);
-      await cache.set(`${prefix}acme:3`, 'x', 60);
-      await cache.set(`${prefix}globex:1`, 'c', 60);
-      assert.equal(await cache.get(`${prefix}acme:1`), 'a');
-      await cache.delete(`${prefix}acme:3`);
-      assert.equal(await cache.get(`${prefix}acme:3`), null);
-      assert.equal(await cache.deletePrefix(`${prefix}acme:`), 2);
-      assert.equal(await cache.get(`${prefix}acme:2`), null);
-      assert.equal(await cache.get(`${prefix}globex:1`), 'c');
-      await cache.deletePrefix(prefix);
-    });
-  });
-}
-
-contract('in-process', () => createMemoryKvCache());
-
-describe('Redis cache', () => {
-  let redis: Redis;
-  before(() => {
-    redis = new Redis('redis://127.0.0.1:6379');
-  });
-  after(() => redis.quit());
-  it('expires entries after their TTL', async () => {
-    const cache = createRedisKvCache(redis);
-    const key = `exact:test:${process.pid}:ttl`;
-    await cache.set(key, 'v', 1);
-    assert.equal(await cache.get(key), 'v');
-    assert.ok((await redis.ttl(key)) <= 1);
-    await new Promise((r) => setTimeout(r, 1100));
-    assert.equal(await cache.get(key), null);
-  });
-  contract('Redis', () => createRedisKvCache(redis));
-});
+kvCacheContract('in-process', () => createMemoryKvCache());
 
 describe('in-process cache', () => {
   it('evicts the least recently used entry beyond its size and honours TTL', async () => {
