@@ -82,17 +82,6 @@ describe('local embedder', () => {
     assert.ok(cosine(embedText('revnue last week'), embedText('revenue last week')) > 0.95);
     assert.ok(cosine(embedText('shiping costs'), embedText('shipping cost')) > 0.95);
   });
-
-  it('is fast enough to sit in front of every cache lookup', () => {
-    const texts = [...PARAPHRASES, ...UNRELATED].flat();
-    for (const t of texts) embedText(t);
-    const n = 2000;
-    const started = performance.now();
-    for (let i = 0; i < n; i++) embedText(texts[i % texts.length]!);
-    const perCall = (performance.now() - started) / n;
-    // The target is < 0.2 ms; the bound leaves room for a loaded CI machine.
-    assert.ok(perCall < 1, `${perCall.toFixed(3)} ms per sentence`);
-  });
 });
 
 describe('embeddings against the offline model', () => {

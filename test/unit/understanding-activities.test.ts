@@ -176,16 +176,16 @@ describe('understanding activities against the offline model', () => {
         const { captureSlots, detectIntent } = activitiesFor(name, 200);
         const { run } = environment();
         model.setProfile(name, { ttftMs: 2000 });
-        const t0 = performance.now();
+        const abortedBefore = model.stats().aborted;
         const capture = await run(captureSlots, { message: 'Top 5 products by revenue this month', today: TODAY, timeZone: TZ, previous: null });
         const detect = await run(detectIntent, { message: 'Top 5 products by revenue this month', pass: 1 });
-        const elapsed = performance.now() - t0;
         assert.equal(capture.source, 'rules');
         assert.equal(capture.fallbackReason, 'timeout');
         assert.equal(capture.slots.limit, 5);
         assert.equal(detect.source, 'rules');
         assert.equal(detect.fallbackReason, 'timeout');
-        assert.ok(elapsed < 1500, `two 200 ms budgets took ${elapsed} ms`);
+        // Both slow requests were hung up at their budget, not awaited.
+        await until(() => model.stats().aborted >= abortedBefore + 2);
       });
 
       it('cancelling the activity while the model is slow rejects with a cancellation, not a fallback', async () => {
@@ -195,7 +195,6 @@ describe('understanding activities against the offline model', () => {
           const { env, run, logger } = environment();
           const abortedBefore = model.stats().aborted;
           const requestsBefore = model.stats().requests[name] ?? 0;
-          const t0 = performance.now();
           const pending =
             call === 'capture'
               ? run(captureSlots, { message: 'Revenue by region last week', today: TODAY, timeZone: TZ, previous: null })
@@ -206,7 +205,6 @@ describe('understanding activities against the offline model', () => {
             assert.ok(err.name === 'AbortError' || err.name === 'CancelledFailure', `${call}: ${err.name}: ${err.message}`);
             return true;
           });
-          assert.ok(performance.now() - t0 < 2000, `${call}: did not wait for the model`);
           assert.equal(logger.warnings.length, 0, `${call}: no fallback was attempted`);
           // The HTTP request was hung up, not left running.
           await until(() => model.stats().aborted > abortedBefore);

@@ -78,8 +78,10 @@ describe('understanding and semantic cache, measured on the labelled sets', () =
     );
     if (misses.length) console.log(misses.join('\n'));
     assert.equal(viaModel, golden.length, 'every case went through the SDK and the model, none fell back');
-    assert.ok(detectOk / golden.length >= 0.9, 'detect accuracy');
-    assert.ok(captureOk / golden.length >= 0.85, 'capture accuracy');
+    // Floors just under the measured figures (detect 113/113, capture 112/113 on 2026-12-05): the set is
+    // deterministic, so one more miss is a regression.
+    assert.ok(detectOk / golden.length >= 0.995, `detect accuracy ${detectOk}/${golden.length}`);
+    assert.ok(captureOk / golden.length >= 0.99, `capture accuracy ${captureOk}/${golden.length}`);
   });
 
   it('semantic pairs: no near miss ever hits; paraphrase recall and precision', async () => {
@@ -116,6 +118,7 @@ describe('understanding and semantic cache, measured on the labelled sets', () =
     );
     assert.deepEqual(falseHits, [], 'a near miss must never be served a cached answer');
     assert.equal(counts.nearMissSameSignature, 0, 'every near miss differs in its slot signature, not only in similarity');
-    assert.ok(counts.paraphraseHits / counts.paraphrase >= 0.6, 'paraphrase recall');
+    // Measured 32/38 (84.2 %): one paraphrase fewer fails.
+    assert.ok(counts.paraphraseHits / counts.paraphrase >= 0.84, `paraphrase recall ${counts.paraphraseHits}/${counts.paraphrase}`);
   });
 });

@@ -331,11 +331,9 @@ describe('hostile input', () => {
     undefined as unknown as string,
   ];
 
-  it('never throws and stays fast', () => {
+  it('never throws', () => {
     const previous: SessionContext = { intent: 'analytics', slots: { metric: 'revenue', filters: { region: ['Europe'] } } };
-    for (const text of inputs) captureByRules(text, { today: TUESDAY }); // warm-up: compile the regexes once
     for (const text of inputs) {
-      const started = performance.now();
       const capture = captureByRules(text, { today: TUESDAY, previous });
       const detect = detectByRules(text);
       detectByRules(text, { slots: capture.slots });
@@ -343,8 +341,6 @@ describe('hostile input', () => {
       detectLanguage(text);
       estimateComplexity(text, capture.slots);
       slotSignature(detect.intent, capture.slots);
-      const ms = performance.now() - started;
-      assert.ok(ms < 50, `${ms.toFixed(1)} ms for ${JSON.stringify(String(text).slice(0, 20))}`);
       assert.ok(detect.confidence >= 0 && detect.confidence <= 1);
     }
   });
