@@ -5,7 +5,7 @@
 // retrieval, fast tier, short); last, a canned answer that says what failed.
 import { deprecatePatch, isCancellation, log } from '@temporalio/workflow';
 import type { GenerateAnswerInput, GenerateAnswerOutput } from '../../activities/generate-answer/activities.ts';
-import { cannedAnswer, failedCallsText } from '../shared/answers.ts';
+import { failedCallsText } from '../shared/answers.ts';
 import { generationFallbacks } from '../shared/answered-result.ts';
 import type { ModelCall } from '../shared/contract.ts';
 import { EFFORT_BY_COMPLEXITY } from '../shared/effort.ts';
@@ -92,9 +92,4 @@ export async function generate(
 /** A provider that failed while another answered (or none did) is a fallback: `generateAnswer:<provider>`. */
 function noteFailedProviders(turn: Turn, calls: ModelCall[], winner: string | null): void {
   for (const f of generationFallbacks(calls, winner)) turn.fallback(f);
-}
-
-/** The canned answer for the turn: what failed, when known. */
-export function cannedFor(turn: Pick<Turn, 'cannedReason'>): string {
-  return cannedAnswer(turn.cannedReason);
 }
