@@ -57,16 +57,8 @@ export interface OfflineModel {
   close(): Promise<void>;
 }
 
-/** What `OfflineModel.stats()` reports. */
-export interface OfflineModelStats {
-  requests: Record<string, number>;
-  errors: Record<string, number>;
-  aborted: number;
-  abortedByProvider: Record<OfflineProvider, number>;
-  models: Record<string, number>;
-}
-
-/** The model name every response reports. */
+/** What `OfflineModel.stats()` reports: a copy of the counters. */
+export type OfflineModelStats = Counters;
 
 /** The server itself. */
 export async function startOfflineModel(opts: OfflineModelOptions): Promise<OfflineModel> {
