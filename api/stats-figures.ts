@@ -112,6 +112,7 @@ export function aggregateTurnStats(results: readonly TurnStatsInput[]): TurnStat
         p.stats.calls++;
         switch (c.outcome) {
           case 'won':
+          case 'speculative-won':
           case 'ok':
             p.stats.wins++;
             if (typeof c.ttftMs === 'number') p.ttft.push(c.ttftMs);
@@ -133,6 +134,7 @@ export function aggregateTurnStats(results: readonly TurnStatsInput[]): TurnStat
             p.stats.continuations++;
             break;
           case 'cancelled':
+          case 'speculative-discarded':
             p.stats.cancelled++;
             break;
         }

@@ -17,6 +17,7 @@ import { readResult } from '../sql/activities.ts';
 import { buildDataBlock } from '../sql/prompts.ts';
 import { describeResult } from '../sql/describe.ts';
 import { type AnswerAudience, buildContextBlocks, buildSystemPrompt, buildUserContext } from './prompt.ts';
+import { awaitVerdict } from './hold.ts';
 import { createProviderHealth, type ProviderHealth } from './provider-health.ts';
 import { raceProviders, RaceError, type RaceCandidate, type RaceResult } from './race.ts';
 
@@ -50,6 +51,12 @@ export interface GenerateAnswerInput {
   data?: { ref: string; slots: Slots };
   /** Step events the workflow queued; published before the answer starts. */
   progress?: TurnEvent[];
+  /**
+   * A speculative answer: stream from the provider but hold the tokens until the workflow's verdict on
+   * `gate` (turnGateKey): released, they go out at once and `done` carries the verdict's draft; discarded (or
+   * no verdict within `maxWaitMs`), the calls stop and the activity fails with `SpeculationDiscarded`.
+   */
+  hold?: { gate: string; maxWaitMs: number };
   /**
    * Deliver the turn from here: run the output check, render the chart beside the answer, and publish the
    * one `done` as soon as the answer is complete, instead of after the workflow task that follows this
@@ -128,13 +135,19 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
       const priced = (calls: RaceResult['calls']): ModelCall[] =>
         calls.map((c) => priceCall(deps.prices, deps.providers[c.provider], { ...c, step: 'generateAnswer' }));
 
-      try {
-        await publishAll(deps.events, input.stream, input.progress);
+      // A speculative answer streams from the provider but holds its tokens until the workflow's verdict.
+      const verdict = input.hold ? awaitVerdict(deps.events, input.hold.gate, input.hold.maxWaitMs, ctx.cancellationSignal) : null;
+      const discarded = new AbortController();
+      const announce = async (progress: TurnEvent[] | undefined) => {
+        await publishAll(deps.events, input.stream, progress);
         // Clients start the answer text anew on this event: after a retry they may hold a partial one.
         await deps.events.publish(input.stream, {
           type: 'step',
           data: { name: 'generateAnswer', status: 'started', attempt, ...(attempt > 1 ? { reason: 'retry: discard earlier tokens' } : {}) },
         });
+      };
+      try {
+        if (!verdict) await announce(input.progress);
         const [passages, stored] = await Promise.all([
           chunkTexts(deps.appDb, input.tenantId, input.knowledgeChunkIds ?? []),
           input.data ? readResult(deps.kv, input.tenantId, input.data.ref) : Promise.resolve(null),
@@ -152,12 +165,31 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
         const redactor = new StreamingRedactor();
         const pending: Promise<unknown>[] = [];
         let firstTokenAt: number | null = null;
+        let held: string[] | null = verdict ? [] : null;
         const emit = (text: string) => {
           if (!text) return;
+          if (held) {
+            held.push(text);
+            return;
+          }
           firstTokenAt ??= Date.now();
           // Not awaited one by one: a single connection keeps them in order; awaited together below.
           pending.push(deps.events.publish(input.stream, { type: 'token', data: { text, attempt } }));
         };
+        // Released: the queued steps, `started`, then every held token at once; discarded: the calls stop.
+        const decided = verdict?.then(async (v) => {
+          if (!v.release) {
+            discarded.abort();
+            return v;
+          }
+          const announced = announce([...(input.progress ?? []), ...(v.progress ?? [])]);
+          pending.push(announced);
+          await announced;
+          const text = held!.join('');
+          held = null;
+          emit(text);
+          return v;
+        });
         let race: RaceResult;
         try {
           race = await raceProviders({
@@ -172,7 +204,7 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
               messages: [...input.history, { role: 'user', content: redactPii(input.message).text }],
               maxTokens: input.maxTokens,
             },
-            signal: ctx.cancellationSignal,
+            signal: verdict ? AbortSignal.any([ctx.cancellationSignal, discarded.signal]) : ctx.cancellationSignal,
             onToken: (text) => {
               tokens++;
               emit(redactor.push(text));
@@ -186,7 +218,11 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
           await Promise.allSettled(pending);
         }
         emit(redactor.flush());
+        // A held answer complete before the verdict waits for it here.
+        const released = decided ? await decided : null;
+        if (released && !released.release) throw new RaceError('the speculative answer was discarded', race.calls, 'cancelled', false, undefined, '');
         await Promise.all(pending);
+        if (released) for (const c of race.calls) if (c.outcome === 'won') c.outcome = 'speculative-won';
         const calls = [...carried, ...priced(race.calls)];
         health.learn(race.calls);
         const ms = Date.now() - started;
@@ -207,16 +243,26 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
         if (input.deliver) {
           const chartMs = Date.now() - chartStarted;
           const chart = chartJob ? await chartJob : null;
-          Object.assign(out, await deliver(input, input.deliver, out, chart, { generateAnswer: ms, ...(chartJob ? { renderChart: chartMs } : {}) }));
+          // A released answer completes the workflow's draft of the moment it decided (the model's understanding, its calls).
+          const d = released?.draft ? { ...input.deliver, draft: released.draft } : input.deliver;
+          Object.assign(out, await deliver(input, d, out, chart, { generateAnswer: ms, ...(chartJob ? { renderChart: chartMs } : {}) }));
         }
         return out;
       } catch (err) {
         // Cancelled: reported as a cancellation (the signal's own CancelledFailure), never as a failure.
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
-        await deps.events
-          .publish(input.stream, { type: 'step', data: { name: 'generateAnswer', status: 'failed', ms: Date.now() - started, attempt } })
-          .catch(() => {});
+        // A held answer never announced itself: nothing to mark failed on the stream.
+        if (!verdict || !discarded.signal.aborted) {
+          await deps.events
+            .publish(input.stream, { type: 'step', data: { name: 'generateAnswer', status: 'failed', ms: Date.now() - started, attempt } })
+            .catch(() => {});
+        }
         if (!(err instanceof RaceError)) throw err;
+        if (discarded.signal.aborted) {
+          // Discarded: every call it made is waste, counted as such; the turn answers on the model's reading.
+          const calls = [...carried, ...priced(err.calls.map((c) => ({ ...c, outcome: 'speculative-discarded' as const })))];
+          throw ApplicationFailure.create({ type: FAILURE_TYPES.speculationDiscarded, message: 'the speculative answer was discarded', nonRetryable: true, details: [{ calls, reason: 'cancelled' }] });
+        }
         health.learn(err.calls);
         const details: GenerateAnswerFailureDetails = { calls: [...carried, ...priced(err.calls)], reason: err.reason };
         ctx.heartbeat({ tokens, failedCalls: details.calls });

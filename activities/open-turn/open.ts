@@ -5,7 +5,7 @@ import type { Queryable } from '../../infra/db.ts';
 import type { KvCache } from '../../infra/kv-cache.ts';
 import type { TenantSettings } from '../../workflows/shared/tenant-settings.ts';
 import { UNCACHEABLE_INTENTS } from '../../workflows/shared/tenant-settings.ts';
-import type { SessionContext } from '../../workflows/shared/understanding.ts';
+import type { Complexity, IntentOrUnknown, SessionContext, Slots } from '../../workflows/shared/understanding.ts';
 import { exactCacheKey, type CachedAnswer } from '../caches/exact-key.ts';
 import { readExact } from '../caches/exact-store.ts';
 import { ANSWER_PROMPT_VERSION } from '../generate-answer/prompt.ts';
@@ -23,8 +23,23 @@ export interface OpenTurnOutput {
   /** The exact-cache key of this question (null when the tenant turned the exact cache off). */
   exactKey: string | null;
   hit: CachedAnswer | null;
-  /** What the deterministic rules make of the question: the semantic cache can decide on it before the model calls return. */
-  rules?: { intent: string; signature: string };
+  /**
+   * What the deterministic rules make of the question, within a millisecond: the semantic cache decides on
+   * it before any model call returns, and when the rules are confident the turn goes on it alone
+   * (`understanding.modelMode`); otherwise the data, documents and answer start on it while the model checks.
+   */
+  rules?: RulesUnderstanding;
+}
+
+/** The rules' understanding of a question (reconciled: detect saw the captured slots). */
+export interface RulesUnderstanding {
+  intent: IntentOrUnknown;
+  signature: string;
+  /** Absent in turns recorded before the rules' full reading was kept. */
+  confidence?: number;
+  complexity?: Complexity;
+  slots?: Slots;
+  inherited?: string[];
 }
 
 /** Today's date (YYYY-MM-DD) on the tenant's clock. */
@@ -49,8 +64,8 @@ export async function openTurnContext(
 
   // The slots resolved by the deterministic rules on the tenant's clock: "sales last week" asked next week,
   // or "and last month?" after another question, is another key (and another semantic signature).
-  const { slots } = captureByRules(input.message, { today, previous });
-  const { intent } = detectByRules(input.message, { slots });
+  const { slots, inherited } = captureByRules(input.message, { today, previous });
+  const { intent, confidence, complexity } = detectByRules(input.message, { slots });
   const signature = slotSignature(intent, slots);
   let exactKey: string | null = null;
   let hit: CachedAnswer | null = null;
@@ -59,5 +74,5 @@ export async function openTurnContext(
     hit = await readExact(deps.kv, exactKey);
     if (hit && UNCACHEABLE_INTENTS.includes(hit.intent)) hit = null;
   }
-  return { tenant: { settings, generation, today, timeZone: settings.timeZone }, language, previous, exactKey, hit, rules: { intent, signature } };
+  return { tenant: { settings, generation, today, timeZone: settings.timeZone }, language, previous, exactKey, hit, rules: { intent, signature, confidence, complexity, slots, inherited } };
 }

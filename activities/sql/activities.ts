@@ -1,7 +1,9 @@
-// The SQL agent: the fast model writes SQL from the question, the captured slots, the tenant's schema,
-// the business definitions and the closest examples; the Postgres parser clears it; it runs read-only as
-// the tenant's reader role; a rejection or an error goes back to the model, up to N attempts. The rows are
-// streamed as a `sql` event and stored; the workflow carries only a reference.
+// The SQL agent: slots that name a metric compile to SQL in the product (the semantic layer, no model
+// call); otherwise, or when the compiled query fails, the fast model writes SQL from the question, the
+// captured slots, the tenant's schema, the business definitions and the closest examples. Either way the
+// Postgres parser clears it and it runs read-only as the tenant's reader role; a model's rejected or failed
+// query goes back to it, up to N attempts. The rows are streamed as a `sql` event and stored; the workflow
+// carries only a reference.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ZERO_USAGE, type ModelCall } from '../../workflows/shared/contract.ts';
@@ -14,6 +16,7 @@ import { indexSqlExamples, nearestSqlExamples } from './examples.ts';
 import { runReadOnly, type QueryResult } from './executor.ts';
 import { buildSqlPrompt, extractSql } from './prompts.ts';
 import { loadTenantSchema } from './schema.ts';
+import { compilable, compileSlotsToSql } from './semantic-layer.ts';
 import { guardSql } from './sql-guard.ts';
 
 /** A stored result: what the answer and the chart read by reference. */
@@ -30,8 +33,10 @@ export interface SqlAgentOutput {
   columns: string[];
   rowCount: number;
   capped: boolean;
-  /** Model calls it took; more than one means the agent corrected itself. */
+  /** Model calls it took; more than one means the agent corrected itself (0: compiled). */
   attempts: number;
+  /** The semantic layer compiled the query from the slots: no model wrote it. */
+  compiled: boolean;
   /** Milliseconds spent per stage, summed over attempts: schema, generate, validate, execute. */
   timings: { schema: number; generate: number; validate: number; execute: number };
   /** The model calls that wrote the SQL. */
@@ -85,6 +90,8 @@ export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb
       model?: string;
       /** Epoch ms: the data phase's budget. Past it the agent stops (`PhaseDeadlineExceeded`) and the answer goes without data. */
       deadlineAt?: number;
+      /** false: the model writes the query even when the slots compile (tenant setting `pipeline.compileSql`). */
+      compile?: boolean;
     }): Promise<SqlAgentOutput> {
       const ctx = Context.current();
       const budget = input.deadlineAt !== undefined ? AbortSignal.timeout(Math.max(1, input.deadlineAt - Date.now())) : undefined;
@@ -107,16 +114,39 @@ export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb
           timings[stage] += Math.round(performance.now() - t0);
         }
       };
+      const statementTimeout = () => (input.deadlineAt !== undefined ? Math.max(100, Math.min(sqlTimeoutMs, input.deadlineAt - Date.now())) : sqlTimeoutMs);
+      const compiling = input.compile !== false && compilable(input.slots);
       const [schema, examples] = await clock('schema', () => Promise.all([
         loadTenantSchema(deps, input.tenantId),
-        examplesFor(input.vector, input.model),
+        // Compiled queries need no examples; a failed compile embeds them then (rare).
+        compiling ? Promise.resolve([]) : examplesFor(input.vector, input.model),
       ]));
+      let ran: { sql: string; result: QueryResult } | null = null;
+      let compiled = false;
+      const sqlOfSlots = compiling ? compileSlotsToSql(input.slots, { today: input.today, schema: input.tenantId }) : null;
+      if (sqlOfSlots) {
+        // The same validator and the same read-only role as a model's query; a failure hands over to the model.
+        const guard = await clock('validate', () => guardSql(sqlOfSlots, { tenantSchema: input.tenantId, allowedTables: Object.keys(schema.tables), maxRows: sqlMaxRows }));
+        if (guard.ok) {
+          try {
+            const result = await clock('execute', () => runReadOnly(deps.tenantDb, { tenantId: input.tenantId, sql: guard.sql, timeoutMs: statementTimeout(), timeZone: input.timeZone }));
+            ran = { sql: guard.sql, result };
+            compiled = true;
+          } catch (err) {
+            if (ctx.cancellationSignal.aborted) throw err;
+            overBudget();
+            ctx.log.warn('the compiled query failed; the model writes it', { error: errorText(err) });
+          }
+        } else {
+          ctx.log.warn('the compiled query was refused; the model writes it', { reason: guard.reason });
+        }
+      }
+      const modelExamples = ran || !compiling ? examples : await clock('schema', () => examplesFor(input.vector, input.model));
       let previousError: { sql: string; error: string } | undefined;
       let attempts = 0;
-      let ran: { sql: string; result: QueryResult } | null = null;
       while (!ran && attempts < sqlMaxAttempts) {
         attempts++;
-        const prompt = buildSqlPrompt({ question, tenantSchema: input.tenantId, schemaText: schema.text, slots: input.slots, today: input.today, examples, previousError });
+        const prompt = buildSqlPrompt({ question, tenantSchema: input.tenantId, schemaText: schema.text, slots: input.slots, today: input.today, examples: modelExamples, previousError });
         const t0 = performance.now();
         const reply = await clock('generate', () => provider.complete({ ...prompt, maxTokens: 800, temperature: 0, signal })).catch((err: unknown) => {
           calls.push(priceCall(deps.prices, provider, { step: 'runSqlAgent', provider: understandingProvider, model: provider.models.fast, outcome: budget?.aborted ? 'timeout' : 'failed', startMs: 0, ttftMs: null, ms: Math.round(performance.now() - t0), usage: { ...ZERO_USAGE } }));
@@ -136,8 +166,7 @@ export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb
         }
         try {
           // Never past the phase's budget: the statement timeout is the smaller of the two.
-          const timeoutMs = input.deadlineAt !== undefined ? Math.max(100, Math.min(sqlTimeoutMs, input.deadlineAt - Date.now())) : sqlTimeoutMs;
-          const result = await clock('execute', () => runReadOnly(deps.tenantDb, { tenantId: input.tenantId, sql: guard.sql, timeoutMs, timeZone: input.timeZone }));
+          const result = await clock('execute', () => runReadOnly(deps.tenantDb, { tenantId: input.tenantId, sql: guard.sql, timeoutMs: statementTimeout(), timeZone: input.timeZone }));
           ran = { sql: guard.sql, result };
         } catch (err) {
           if (ctx.cancellationSignal.aborted) throw err;
@@ -162,7 +191,7 @@ export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb
         deps.kv.set(resultKey(input.tenantId, ref), JSON.stringify(stored), RESULT_TTL_SECONDS),
         deps.events.publish(input.stream, { type: 'sql', data: { sql, columns: result.columns, rows: result.rows.slice(0, SQL_EVENT_ROWS), rowCount: result.rowCount } }),
       ]);
-      return { resultRef: ref, sql, columns: result.columns, rowCount: result.rowCount, capped, attempts, timings, calls };
+      return { resultRef: ref, sql, columns: result.columns, rowCount: result.rowCount, capped, attempts, compiled, timings, calls };
     },
   };
 }

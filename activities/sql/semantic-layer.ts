@@ -1,8 +1,11 @@
-// The offline model's SQL writer: a deterministic builder over the demo shop schema (infra/demo/demo-data.ts)
-// that answers the common analytics questions from captured slots. It stands in for a model writing SQL, so
-// it follows the same business definitions the SQL prompt states (activities/sql/prompts.ts): revenue and
-// units exclude cancelled and returned orders and come from order_items; money is dollars, 2 decimals.
-import type { Dimension, Metric, Slots } from '../../../workflows/shared/understanding.ts';
+// The semantic layer: the shop's business definitions (metrics, dimensions, filters, periods on the shop's
+// clock) over the product's analytics schema (activities/tenant/analytics-schema.ts), compiled to SQL from
+// captured slots. An analytics question whose slots name a metric compiles here in microseconds instead of
+// a model call writing it; the SQL still goes through the same validator and runs as the tenant's read-only
+// role (activities/sql/activities.ts). The definitions are those the SQL prompt states to the model
+// (activities/sql/prompts.ts): revenue and units exclude cancelled and returned orders and come from
+// order_items; money is dollars, 2 decimals. The offline model's SQL writer answers with this too.
+import type { Dimension, Metric, Slots } from '../../workflows/shared/understanding.ts';
 
 const SCHEMA_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -22,13 +25,22 @@ interface Query {
   where: string[];
 }
 
+/** Whether the product compiles these slots itself: they name a metric (a breakdown alone is the model's to read). */
+export function compilable(slots: Slots): boolean {
+  return slots.metric !== undefined;
+}
+
 const quoteLiteral = (value: string) => `'${value.replace(/'/g, "''")}'`;
 const inList = (column: string, values: readonly string[]) =>
   values.length === 1 ? `${column} = ${quoteLiteral(values[0]!)}` : `${column} IN (${values.map(quoteLiteral).join(', ')})`;
 const inInts = (column: string, values: readonly number[]) => `${column} IN (${values.filter(Number.isSafeInteger).join(', ')})`;
 
-/** A deterministic SQL query over the demo schema answering the slots' question; null when the slots ask for nothing it can write. */
-export function sqlForSlots(slots: Slots, opts: { today: string; schema: string }): string | null {
+/**
+ * The SQL answering the slots' question on the tenant's schema; null when the slots ask for nothing the
+ * layer defines (no metric or dimension, a breakdown a fact table lacks, a qualifier without a period).
+ * A breakdown without a metric means revenue (the offline writer's reading); `compilable` is stricter.
+ */
+export function compileSlotsToSql(slots: Slots, opts: { today: string; schema: string }): string | null {
   if (!SCHEMA_NAME.test(opts.schema)) return null;
   const dimension = slots.dimension;
   const metric: Metric | undefined = slots.metric ?? (dimension ? 'revenue' : undefined);

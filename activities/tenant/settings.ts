@@ -33,7 +33,7 @@ export const tenantSettingsPatch = z
       .partial()
       .strict(),
     understanding: z
-      .object({ minConfidence: probability, criticalSlots: z.array(z.string().min(1)).max(20), maxNewSlots: z.number().int().min(0).max(20) })
+      .object({ modelMode: z.enum(['always', 'when-unsure']), confidentAt: probability, minConfidence: probability, criticalSlots: z.array(z.string().min(1)).max(20), maxNewSlots: z.number().int().min(0).max(20) })
       .partial()
       .strict(),
     generation: z
@@ -50,7 +50,7 @@ export const tenantSettingsPatch = z
       })
       .partial()
       .strict(),
-    pipeline: z.object({ parallel: z.boolean() }).partial().strict(),
+    pipeline: z.object({ parallel: z.boolean(), speculate: z.boolean(), compileSql: z.boolean() }).partial().strict(),
     deadlines: z
       .object({
         turnMs: z.number().int().min(1000).max(120_000),

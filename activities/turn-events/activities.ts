@@ -1,4 +1,4 @@
-import type { TurnEvent, TurnResult } from '../../workflows/shared/contract.ts';
+import type { GateVerdict, TurnEvent, TurnResult } from '../../workflows/shared/contract.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { abortTurnWork } from '../turn-aborts.ts';
 import { chunkAnswer } from './answer-chunks.ts';
@@ -12,7 +12,7 @@ export async function publishAll(events: Pick<TurnEventBus, 'publish'>, stream: 
 }
 
 /** Activities that write the turn's event stream on the workflow's behalf. */
-export function createTurnEventActivities(deps: Pick<ActivityDeps, 'events' | 'metrics'>) {
+export function createTurnEventActivities(deps: { events: Pick<TurnEventBus, 'publish' | 'publishTerminal'> } & Pick<ActivityDeps, 'metrics'>) {
   /** Counts the turn in this process's metrics; only the call that wrote the terminal event does, so a retry never counts twice. */
   const record = (tenantId: string | undefined, result: TurnResult) => {
     try {
@@ -27,6 +27,11 @@ export function createTurnEventActivities(deps: Pick<ActivityDeps, 'events' | 'm
     /** Appends events (step changes) to the turn's stream. */
     async emitTurnEvents(input: { stream: string; events: TurnEvent[] }): Promise<void> {
       await publishAll(deps.events, input.stream, input.events);
+    },
+
+    /** The workflow's verdict on a speculative answer, on the turn's gate stream (the held answer waits on it). */
+    async decideSpeculation(input: { gate: string; verdict: GateVerdict }): Promise<void> {
+      await deps.events.publish(input.gate, { type: 'gate', data: input.verdict });
     },
 
     /**

@@ -1,13 +1,13 @@
 import type { Redis } from 'ioredis';
-import type { StoredTurnEvent, TurnEvent } from '../../workflows/shared/contract.ts';
+import type { GateEvent, StoredTurnEvent, TurnEvent } from '../../workflows/shared/contract.ts';
 
 /** What a subscription yields: events, or `idle` after a quiet period (the API sends a heartbeat). */
 export type BusItem = StoredTurnEvent | { type: 'idle' };
 
 /** A turn's event stream: activities append, the API relays. Ids are `<ms>-<seq>` stream positions. */
 export interface TurnEventBus {
-  /** Appends an event and returns its id. */
-  publish(stream: string, event: TurnEvent): Promise<string>;
+  /** Appends an event and returns its id (a gate event only to a turn's gate stream). */
+  publish(stream: string, event: TurnEvent | GateEvent): Promise<string>;
   /** Appends a `done`/`error` unless the stream already has one (a retried activity must not add a second). */
   publishTerminal(stream: string, event: TurnEvent): Promise<string | null>;
   /** Whether the stream exists (has not expired). */
@@ -150,7 +150,8 @@ export function createMemoryTurnEventBus(ttlSeconds: number, now: () => number =
 
   return {
     async publish(stream, event) {
-      return append(stream, event);
+      // A gate event is stored like any other; only speculative answers read gate streams.
+      return append(stream, event as TurnEvent);
     },
     async publishTerminal(stream, event) {
       const s = get(stream);

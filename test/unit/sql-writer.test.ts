@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildDataBlock, buildSqlPrompt, extractSql, readSqlPrompt, SQL_TASK_LINE, sqlPromptText } from '../../activities/sql/prompts.ts';
 import { answerFor, ruleFor } from '../../infra/dev/offline-model/rules.ts';
-import { sqlForSlots } from '../../infra/dev/offline-model/sql-writer.ts';
+import { compileSlotsToSql as sqlForSlots } from '../../activities/sql/semantic-layer.ts';
 import type { Slots } from '../../workflows/shared/understanding.ts';
 import { productRules } from '../../workers/offline-rules.ts';
 

@@ -40,6 +40,27 @@ export function turnStreamKey(workflowId: string): string {
   return `turn:{${workflowId}}:events`;
 }
 
+/** The stream a speculative answer waits on for the workflow's verdict (never relayed to a client). */
+export function turnGateKey(workflowId: string): string {
+  return `turn:{${workflowId}}:gate`;
+}
+
+/**
+ * The workflow's verdict on a speculative answer: `release` its held tokens (with the turn's result so far,
+ * which its `done` completes, and the step events queued since it started), or discard it.
+ */
+export interface GateVerdict {
+  release: boolean;
+  draft?: TurnResult;
+  progress?: TurnEvent[];
+}
+
+/** A control event on a turn's gate stream. */
+export interface GateEvent {
+  type: 'gate';
+  data: GateVerdict;
+}
+
 /** Input of the `chatTurn` workflow. */
 export interface ChatTurnInput {
   turnId: string;
@@ -73,9 +94,11 @@ export const ZERO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTok
  * answer's race: `won` produced the first content token and streamed the answer; `lost` was cancelled
  * because another won; `failed` errored (HTTP error, broken stream); `timeout` produced no token before
  * the turn's deadline; `stalled` went quiet mid-answer and was replaced by a `continuation` call, which
- * carried on from the text already streamed.
+ * carried on from the text already streamed. A speculative answer (started on the rules' reading while the
+ * model read the question) ends `speculative-won` when the model agreed and its tokens were released, its
+ * other calls `speculative-discarded`, as are all of them when the model disagreed.
  */
-export type ModelCallOutcome = 'ok' | 'won' | 'lost' | 'failed' | 'timeout' | 'stalled' | 'continuation' | 'cancelled';
+export type ModelCallOutcome = 'ok' | 'won' | 'lost' | 'failed' | 'timeout' | 'stalled' | 'continuation' | 'cancelled' | 'speculative-won' | 'speculative-discarded';
 
 /** One model call a turn made: what it cost and how it went (stats, metrics and `done.calls`). */
 export interface ModelCall {

@@ -17,7 +17,9 @@ export const FAILURE_TYPES = {
   phaseDeadline: 'PhaseDeadlineExceeded',
   /** The SQL agent used all its attempts (rejected or failing queries): answer that the data could not be retrieved. */
   sqlFailed: 'SqlFailed',
+  /** A speculative answer the workflow discarded (the model read the question differently): the turn answers anew. */
+  speculationDiscarded: 'SpeculationDiscarded',
 } as const;
 
 /** Failures no retry policy should retry. */
-export const NON_RETRYABLE_FAILURES: string[] = [FAILURE_TYPES.providerRejected, FAILURE_TYPES.providerNotConfigured, FAILURE_TYPES.turnWorkAborted, FAILURE_TYPES.answerDeadline, FAILURE_TYPES.phaseDeadline];
+export const NON_RETRYABLE_FAILURES: string[] = [FAILURE_TYPES.providerRejected, FAILURE_TYPES.providerNotConfigured, FAILURE_TYPES.turnWorkAborted, FAILURE_TYPES.answerDeadline, FAILURE_TYPES.phaseDeadline, FAILURE_TYPES.speculationDiscarded];

@@ -33,7 +33,19 @@ export interface TenantSettings {
      */
     decideEarly: boolean;
   };
-  understanding: { minConfidence: number; criticalSlots: string[]; maxNewSlots: number };
+  understanding: {
+    /**
+     * When the model's capture and detect run: `always`, or `when-unsure`: only when the rules' understanding
+     * (computed in the turn's first step) is below `confidentAt`; above it the rules' reading stands.
+     */
+    modelMode: 'always' | 'when-unsure';
+    /** Rules confidence at or above which `when-unsure` skips the model (calibrated on the golden sets: README). */
+    confidentAt: number;
+    /** Re-run detect (the reconcile pass) below this confidence. */
+    minConfidence: number;
+    criticalSlots: string[];
+    maxNewSlots: number;
+  };
   generation: {
     /** Answer providers in start order; those the deployment has no key for are skipped. */
     providers: AnswerProvider[];
@@ -49,6 +61,13 @@ export interface TenantSettings {
   pipeline: {
     /** Independent steps at once (guardrail | gathering | capture | detect | search; data | documents); false: one after another (a benchmark's baseline). */
     parallel: boolean;
+    /**
+     * While the model's understanding runs, start the data, the documents and the answer on the rules'
+     * understanding; the answer's tokens are held until the model confirms the route, discarded when it does not.
+     */
+    speculate: boolean;
+    /** Analytics whose slots name a metric the semantic layer knows is compiled to SQL in the product; false: the model always writes it. */
+    compileSql: boolean;
   };
   deadlines: {
     /** Whole-turn deadline: past it, the turn switches to the simplified flow (no retrieval, fast tier). */
@@ -69,9 +88,9 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
   guardrails: { failMode: 'closed', deniedTopics: [] },
   exactCache: { enabled: true, ttlSeconds: 3600 },
   semanticCache: { enabled: true, threshold: 0.92, suggestThreshold: 0.7, analyticsTtlSeconds: 36_000, ttlSeconds: 3600, decideEarly: true },
-  understanding: { minConfidence: 0.7, criticalSlots: ['orderIds', 'complaint'], maxNewSlots: 3 },
+  understanding: { modelMode: 'when-unsure', confidentAt: 0.85, minConfidence: 0.7, criticalSlots: ['orderIds', 'complaint'], maxNewSlots: 3 },
   generation: { providers: ['anthropic', 'openai'], strategy: 'race', hedgeDelayMs: 'auto', stallTimeoutMs: 4000, tiered: true },
-  pipeline: { parallel: true },
+  pipeline: { parallel: true, speculate: true, compileSql: true },
   deadlines: { turnMs: 25_000, simplifiedMs: 8000, dataMs: 12_000 },
 };
 

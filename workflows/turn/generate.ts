@@ -4,6 +4,7 @@
 // keeps failing is tried once on the fast tier; the turn's deadline switches to the simplified flow (no
 // retrieval, fast tier, short); last, a canned answer that says what failed.
 import { deprecatePatch, isCancellation, log } from '@temporalio/workflow';
+import type { GatheredContext } from '../../activities/gather/activities.ts';
 import type { GenerateAnswerInput, GenerateAnswerOutput } from '../../activities/generate-answer/activities.ts';
 import { failedCallsText } from '../shared/answers.ts';
 import { generationFallbacks } from '../shared/answered-result.ts';
@@ -15,13 +16,69 @@ import type { Slots } from '../shared/understanding.ts';
 import type { Turn } from './context.ts';
 import { failureCalls, failureType } from './failure.ts';
 import { llm, llmFallback } from './proxies.ts';
+import type { Route } from './route.ts';
 
 /** What the answer is about; the race's settings come from the tenant's. */
-export type AnswerRequest = Omit<GenerateAnswerInput, 'provider' | 'providers' | 'strategy' | 'hedgeDelayMs' | 'stallTimeoutMs' | 'firstTokenDeadline' | 'progress' | 'deliver'>;
+export type AnswerRequest = Omit<GenerateAnswerInput, 'provider' | 'providers' | 'strategy' | 'hedgeDelayMs' | 'stallTimeoutMs' | 'firstTokenDeadline' | 'progress' | 'deliver' | 'hold'>;
 
 /** Have the answer activity deliver the turn (`done` the moment the answer is complete), with the chart to render beside it. */
 export interface DeliverFromAnswer {
   chart?: { resultRef: string; slots: Slots };
+}
+
+/** What the answer of `route` is about: the question, the history, the data and the documents found for it. */
+export function answerRequest(
+  turn: Turn,
+  context: GatheredContext,
+  route: Route,
+  data: { resultRef: string } | null,
+  docs: { chunks: { id: number }[] } | null,
+): AnswerRequest {
+  const { input } = turn;
+  return {
+    stream: turn.stream,
+    tenantId: input.tenantId,
+    message: turn.redactedMessage,
+    history: context.history,
+    receivedAt: input.receivedAt,
+    maxTokens: route.effort.maxTokens,
+    tier: route.effort.tier,
+    audience: { displayName: context.profile?.displayName, locale: context.profile?.locale, language: turn.opened?.language ?? turn.understanding.language },
+    knowledgeChunkIds: docs?.chunks.map((c) => c.id) ?? [],
+    ...(data ? { data: { ref: data.resultRef, slots: route.slots } } : {}),
+  };
+}
+
+/** The race's settings from the tenant's, and the tier an answer of this effort gets. */
+export function raceOf(settings: Pick<TenantSettings, 'generation'>, tier: 'fast' | 'strong') {
+  const g = settings.generation;
+  return { providers: g.providers, strategy: g.strategy, hedgeDelayMs: g.hedgeDelayMs, stallTimeoutMs: g.stallTimeoutMs, tier: g.tiered ? tier : ('strong' as const) };
+}
+
+/** One answer attempt's outcome: the answer, or the failure's type and the calls it made. */
+export type Attempted = { ok: true; value: GenerateAnswerOutput } | { ok: false; type?: string; calls: ModelCall[] };
+
+/**
+ * One call of the answer activity through `proxy`, delivering the turn from the activity (with the chart to
+ * render beside it). Its failed calls join the turn's; a failed provider while another answered is a fallback.
+ */
+export async function callAnswer(turn: Turn, proxy: typeof llm, input: GenerateAnswerInput, chart?: DeliverFromAnswer['chart']): Promise<Attempted> {
+  try {
+    // The draft is taken now, so it carries every fallback so far (a tier downgrade, the simplified flow).
+    const deliver = { draft: turn.draft(), inputRedactions: turn.guardRedactions, failOpen: turn.failOpen, ...(chart ? { chart } : {}) };
+    const value = await turn.timed('generateAnswer', () => proxy.generateAnswer({ ...input, deliver, progress: input.hold ? [] : turn.takeProgress() }));
+    // The answer's calls join the turn's in its result (answeredTurnResult), as the answer activity counts them.
+    noteFailedProviders(turn, value.calls ?? [], value.provider);
+    return { ok: true, value };
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const calls = failureCalls(err);
+    turn.addCalls(calls);
+    noteFailedProviders(turn, calls, null);
+    const type = failureType(err);
+    if (type !== FAILURE_TYPES.speculationDiscarded) log.warn('generation failed', { error: String(err) });
+    return { ok: false, type, calls };
+  }
 }
 
 /** The generated answer, or null when every way to one failed (`turn.cannedReason` says why). */
@@ -33,26 +90,8 @@ export async function generate(
   deliver: DeliverFromAnswer,
 ): Promise<GenerateAnswerOutput | null> {
   deprecatePatch('generation-v3'); // retired: see chatTurn
-  const g = settings.generation;
-  const race = { providers: g.providers, strategy: g.strategy, hedgeDelayMs: g.hedgeDelayMs, stallTimeoutMs: g.stallTimeoutMs };
-  const tier = g.tiered ? request.tier : 'strong';
-  const attempt = async (proxy: typeof llm, input: GenerateAnswerInput, chart?: DeliverFromAnswer['chart']): Promise<{ ok: true; value: GenerateAnswerOutput } | { ok: false; type?: string; calls: ModelCall[] }> => {
-    try {
-      // The draft is taken now, so it carries every fallback so far (a tier downgrade, the simplified flow).
-      const deliver = { draft: turn.draft(), inputRedactions: turn.guardRedactions, failOpen: turn.failOpen, ...(chart ? { chart } : {}) };
-      const value = await turn.timed('generateAnswer', () => proxy.generateAnswer({ ...input, deliver, progress: turn.takeProgress() }));
-      // The answer's calls join the turn's in its result (answeredTurnResult), as the answer activity counts them.
-      noteFailedProviders(turn, value.calls ?? [], value.provider);
-      return { ok: true, value };
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      const calls = failureCalls(err);
-      turn.addCalls(calls);
-      noteFailedProviders(turn, calls, null);
-      log.warn('generation failed', { error: String(err) });
-      return { ok: false, type: failureType(err), calls };
-    }
-  };
+  const { tier, ...race } = raceOf(settings, request.tier);
+  const attempt = (proxy: typeof llm, input: GenerateAnswerInput, chart?: DeliverFromAnswer['chart']) => callAnswer(turn, proxy, input, chart);
 
   let failed: { type?: string; calls: ModelCall[] } | null = null;
   if (Date.now() < deadlineAt) {

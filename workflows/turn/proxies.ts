@@ -6,7 +6,7 @@ import { ANSWER_HEARTBEAT_TIMEOUT } from '../shared/contract.ts';
 import { NON_RETRYABLE_FAILURES } from '../shared/failures.ts';
 
 /** Stream writes and the first lookups (exact cache, tenant settings): in-process and fast; a failure falls back, never fails the turn. */
-export const turnIo = proxyLocalActivities<Pick<Activities, 'openTurn' | 'emitTurnEvents' | 'finishTurn'>>({
+export const turnIo = proxyLocalActivities<Pick<Activities, 'openTurn' | 'emitTurnEvents' | 'finishTurn' | 'decideSpeculation'>>({
   startToCloseTimeout: '2 seconds',
   retry: { maximumAttempts: 3, initialInterval: '50 ms', backoffCoefficient: 2, maximumInterval: '500 ms' },
 });
@@ -62,6 +62,16 @@ export const llm = proxyActivities<Pick<Activities, 'generateAnswer'>>({
   startToCloseTimeout: '60 seconds',
   heartbeatTimeout: ANSWER_HEARTBEAT_TIMEOUT,
   retry: { maximumAttempts: 3, initialInterval: '100 ms', backoffCoefficient: 2, maximumInterval: '5 seconds', nonRetryableErrorTypes: NON_RETRYABLE_FAILURES },
+});
+
+/**
+ * A speculative answer, held until the workflow's verdict: one attempt. A failure (or a discard) costs
+ * nothing more than the turn answering the usual way, with its retries and fallbacks.
+ */
+export const llmHeld = proxyActivities<Pick<Activities, 'generateAnswer'>>({
+  startToCloseTimeout: '60 seconds',
+  heartbeatTimeout: ANSWER_HEARTBEAT_TIMEOUT,
+  retry: { maximumAttempts: 1 },
 });
 
 /** The fallback branches (a tier downgrade, the simplified flow; before racing: the second provider) get one try. */

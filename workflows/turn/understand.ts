@@ -1,17 +1,28 @@
-// Phase 2 of a turn: the input guardrail beside everything else that can start at once (gathering,
-// capture, detect, embedding); a deny stops that work. Then the reconcile pass.
+// Phase 2 of a turn: the input guardrail beside everything else that can start at once (gathering, the
+// semantic search, retrieval when the rules read a policy question, and the model's capture and detect
+// unless the rules are sure); a deny stops that work. While the model reads the question, the data, the
+// documents and a held answer start on the rules' reading (speculate.ts). Then the reconcile pass, only
+// when its result can change the route.
 import { isCancellation, log } from '@temporalio/workflow';
 import type { CachedAnswer } from '../../activities/caches/exact-key.ts';
 import type { SemanticCandidate } from '../../activities/caches/semantic-store.ts';
 import type { GatheredContext } from '../../activities/gather/activities.ts';
 import type { InputGuardrailResult } from '../../activities/guardrails/activities.ts';
+import type { RetrievedChunk } from '../../activities/knowledge/store.ts';
+import type { OpenTurnOutput } from '../../activities/open-turn/activities.ts';
 import type { ModelCall } from '../shared/contract.ts';
+import type { TenantSettings } from '../shared/tenant-settings.ts';
+import { UNCACHEABLE_INTENTS } from '../shared/tenant-settings.ts';
 import type { CaptureResult, DetectResult, ReconcileReason } from '../shared/understanding.ts';
 import type { Turn } from './context.ts';
+import { fetchDocs, type Similar } from './data.ts';
 import { checks, lookups, understanding } from './proxies.ts';
-import { reconcileReasons } from './reconcile.ts';
+import { reconcileReasons, slotKeys } from './reconcile.ts';
+import { routeOf, type Route } from './route.ts';
 import { decideSemantic } from './semantic.ts';
-import { UNCACHEABLE_INTENTS } from '../shared/tenant-settings.ts';
+import { speculate, type Speculation } from './speculate.ts';
+
+type Search = { vector: number[]; model: string; candidates: SemanticCandidate[] };
 
 /** What the understanding phase hands to the rest of the turn. */
 export interface Understood {
@@ -19,12 +30,22 @@ export interface Understood {
   blocked: InputGuardrailResult | null;
   context: GatheredContext;
   /** The question's embedding and the tenant's nearest cached questions (null when the search is off or failed). */
-  semantic: { vector: number[]; model: string; candidates: SemanticCandidate[] } | null;
+  semantic: Search | null;
   /**
    * A semantic hit decided on the rules' slot signature as soon as the search returned: the turn answers it
    * at once, stops the model calls still running, and waits for `rest` (them ending) before it ends.
    */
   early?: { hit: CachedAnswer & { similarity: number }; rest: Promise<unknown> };
+  /** Retrieval started with the question, on the rules' route: used when the final route wants the same documents. */
+  docs?: { route: Route; result: Promise<{ chunks: RetrievedChunk[] } | null> };
+  /** Work started on the rules' route while the model read the question (`pipeline.speculate`). */
+  speculation?: Speculation;
+}
+
+/** The phase's time bounds (epoch ms). */
+export interface Deadlines {
+  turn: number;
+  data: number;
 }
 
 const NO_CONTEXT: GatheredContext = { history: [], profile: null, schema: null, fallbacks: [] };
@@ -32,11 +53,30 @@ const NO_CONTEXT: GatheredContext = { history: [], profile: null, schema: null, 
 /** A settled step: its value, or that it failed (the caller decides whether that is a fallback). */
 type Settled<T> = { ok: true; value: T } | { ok: false };
 
-/** Guardrail | gather | capture | detect | embed in parallel, then reconcile detect with the captured slots. */
-export async function understand(turn: Turn): Promise<Understood> {
+/** The rules' reading as a route, when the turn's first step kept it whole (older turns kept only intent and signature). */
+export function rulesRoute(opened: OpenTurnOutput): Route | null {
+  const r = opened.rules;
+  if (!r || r.confidence === undefined || !r.slots || !r.complexity) return null;
+  return routeOf({ intent: r.intent, slots: r.slots, complexity: r.complexity });
+}
+
+/** Whether the model's capture and detect run (`understanding.modelMode`); a sure reading of the rules stands alone. */
+export function modelAsked(settings: Pick<TenantSettings, 'understanding'>, rules: OpenTurnOutput['rules']): boolean {
+  const { modelMode = 'always', confidentAt = 1 } = settings.understanding;
+  if (modelMode === 'always' || !rules || rules.confidence === undefined || !rules.slots) return true;
+  return rules.intent === 'unknown' || rules.confidence < confidentAt;
+}
+
+/**
+ * Guardrail | gather | search | early retrieval | (capture | detect, when asked), then — when the model was
+ * asked — reconcile detect with the captured slots if that can change the route.
+ */
+export async function understand(turn: Turn, deadlines: Deadlines): Promise<Understood> {
   const { input } = turn;
   const opened = turn.opened!;
   const { settings, today, timeZone } = opened.tenant;
+  const rules = rulesRoute(opened);
+  const askModel = modelAsked(settings, opened.rules);
 
   const settle = <T>(name: string, fn: () => Promise<T>): Promise<Settled<T>> =>
     turn.timed(name, fn).then(
@@ -47,81 +87,104 @@ export async function understand(turn: Turn): Promise<Understood> {
         return { ok: false as const };
       },
     );
-  const steps = [
-    () => settle('gatherContext', () => lookups.gatherContext({ tenantId: input.tenantId, sessionId: input.sessionId, userId: input.userId })),
-    () => settle('captureSlots', () => understanding.captureSlots({ message: input.message, today, timeZone, previous: opened.previous })),
-    () => settle('detectIntent', () => understanding.detectIntent({ message: input.message, pass: 1 })),
-    () =>
-      settings.semanticCache.enabled
-        ? settle('searchSemanticCache', () =>
-            understanding.searchSemanticCache({
-              text: input.message,
-              tenantId: input.tenantId,
-              generation: opened.tenant.generation,
-              threshold: settings.semanticCache.threshold,
-              suggestThreshold: settings.semanticCache.suggestThreshold,
-            }),
-          )
-        : Promise.resolve({ ok: false as const }),
-  ] as const;
+  const skipped = Promise.resolve({ ok: false as const });
+  const parallel = settings.pipeline.parallel !== false;
+  const gathered = parallel ? settle('gatherContext', () => lookups.gatherContext({ tenantId: input.tenantId, sessionId: input.sessionId, userId: input.userId })) : null;
+  const search = () =>
+    settings.semanticCache.enabled
+      ? settle('searchSemanticCache', () =>
+          understanding.searchSemanticCache({
+            text: input.message,
+            tenantId: input.tenantId,
+            generation: opened.tenant.generation,
+            threshold: settings.semanticCache.threshold,
+            suggestThreshold: settings.semanticCache.suggestThreshold,
+          }),
+        )
+      : skipped;
+  const searched = parallel ? search() : null;
+  const capture = () => (askModel ? settle('captureSlots', () => understanding.captureSlots({ message: input.message, today, timeZone, previous: opened.previous })) : skipped);
+  const detectFirst = () => (askModel ? settle('detectIntent', () => understanding.detectIntent({ message: input.message, pass: 1 })) : skipped);
+  const modelRead = parallel ? Promise.all([capture(), detectFirst()]) : null;
+  // Retrieval needs only the question: it starts now when the rules read a policy question.
+  const docs = parallel && rules?.wantsDocs ? { route: rules, result: fetchDocs(turn, rules, {}, deadlines.data) } : undefined;
 
-  let guard: InputGuardrailResult;
-  let settled: [Settled<GatheredContext>, Settled<CaptureResult & { calls?: ModelCall[] }>, Settled<DetectResult & { calls?: ModelCall[] }>, Settled<{ vector: number[]; model: string; candidates: SemanticCandidate[] }>];
-  if (settings.pipeline?.parallel === false) {
+  const guard = await checkInput(turn);
+  let settled: [Settled<GatheredContext>, Settled<Search>, [Settled<CaptureResult & { calls?: ModelCall[] }>, Settled<DetectResult & { calls?: ModelCall[] }>]];
+  let speculation: Speculation | undefined;
+  if (!parallel) {
     // One step after another (a benchmark's baseline): the guardrail first, and nothing else after a deny.
-    guard = await checkInput(turn);
-    if (!guard.allowed) {
-      turn.step('checkInputGuardrails', 'failed', { reason: guard.reasons.join(', ') });
-      return { blocked: guard, context: NO_CONTEXT, semantic: null };
-    }
-    const results: unknown[] = [];
-    for (const step of steps) results.push(await step());
-    settled = results as typeof settled;
+    if (!guard.allowed) return denied(turn, guard);
+    const g = await settle('gatherContext', () => lookups.gatherContext({ tenantId: input.tenantId, sessionId: input.sessionId, userId: input.userId }));
+    const c = await capture();
+    const d = await detectFirst();
+    settled = [g, await search(), [c, d]];
   } else {
-    // Everything that can start at once does. A deny stops this work inside the worker (the guard aborts the
-    // turn's running model calls, see activities/turn-aborts.ts), so waiting for it below costs next to nothing.
-    const started = steps.map((step) => step());
-    const running = Promise.all(started);
-    guard = await checkInput(turn);
+    const running = Promise.all([gathered!, searched!, modelRead!, docs?.result]);
     // The semantic cache decides on the rules' slot signature the moment the search is back, so a hit
     // does not wait for the capture and detect model calls (which it then stops).
-    const rules = opened.rules;
-    if (guard.allowed && rules && settings.semanticCache.enabled && settings.semanticCache.decideEarly && !UNCACHEABLE_INTENTS.includes(rules.intent)) {
-      const search = (await started[3]) as Settled<{ vector: number[]; model: string; candidates: SemanticCandidate[] }>;
-      const early = search.ok ? decideSemantic(search.value.candidates, rules.signature, settings.semanticCache.threshold).hit : null;
+    if (guard.allowed && opened.rules && settings.semanticCache.enabled && settings.semanticCache.decideEarly && !UNCACHEABLE_INTENTS.includes(opened.rules.intent)) {
+      const found = await searched!;
+      const early = found.ok ? decideSemantic(found.value.candidates, opened.rules.signature, settings.semanticCache.threshold).hit : null;
       if (early) {
         turn.step('checkInputGuardrails', 'completed');
         turn.step('searchSemanticCache', 'completed', { reason: 'hit on the rules’ slot signature' });
         return { blocked: null, context: NO_CONTEXT, semantic: null, early: { hit: early, rest: running } };
       }
     }
+    // The model reads the question: start the rules' route now, its answer held until the model agrees.
+    if (guard.allowed && askModel && rules && rules.intent !== 'unknown' && settings.pipeline.speculate === true) {
+      speculation = speculate(turn, rules, {
+        context: gathered!.then((g) => (g.ok ? g.value : NO_CONTEXT)),
+        similar: searched!.then((r): Similar => (r.ok ? { vector: r.value.vector, model: r.value.model } : {})),
+        docs: docs?.result ?? null,
+        deadlines,
+      });
+    }
     // After a deny the work ends at once (aborted). When the check itself failed and the tenant fails
     // closed, nothing aborted it: the turn waits for it (bounded by the understanding timeouts).
-    settled = (await running) as typeof settled;
+    const [g, r, m] = await running;
+    settled = [g, r, m];
   }
-  const [gathered, captureStep, detectStep, searchStep] = settled;
-  if (!guard.allowed) {
-    turn.step('checkInputGuardrails', 'failed', { reason: guard.reasons.join(', ') });
-    return { blocked: guard, context: NO_CONTEXT, semantic: null };
-  }
+  if (!guard.allowed) return denied(turn, guard);
   turn.step('checkInputGuardrails', 'completed');
 
-  const context = gathered.ok ? gathered.value : NO_CONTEXT;
-  if (!gathered.ok) turn.fallback('gatherContext');
+  const [gatheredStep, searchStep, [captureStep, detectStep]] = settled;
+  const context = gatheredStep.ok ? gatheredStep.value : NO_CONTEXT;
+  if (!gatheredStep.ok) turn.fallback('gatherContext');
   for (const part of context.fallbacks) turn.fallback(`gatherContext:${part}`);
-  turn.step('gatherContext', gathered.ok ? 'completed' : 'failed');
-  const captured: CaptureResult | null = captureStep.ok ? captureStep.value : null;
-  const detected: DetectResult | null = detectStep.ok ? detectStep.value : null;
+  turn.step('gatherContext', gatheredStep.ok ? 'completed' : 'failed');
   const semantic = searchStep.ok ? searchStep.value : null;
-  turn.addCalls(captureStep.ok ? captureStep.value.calls : undefined);
-  turn.addCalls(detectStep.ok ? detectStep.value.calls : undefined);
-  if (!captured) turn.fallback('captureSlots');
-  if (!detected) turn.fallback('detectIntent');
   if (settings.semanticCache.enabled) {
     if (!semantic) turn.fallback('searchSemanticCache');
     turn.step('searchSemanticCache', semantic ? 'completed' : 'failed');
   }
 
+  if (!askModel) {
+    // The rules are sure (calibrated: README, "Understanding"): their reading stands, no model call.
+    const r = opened.rules!;
+    const reason = `rules confident (${r.confidence})`;
+    turn.step('captureSlots', 'skipped', { reason });
+    turn.step('detectIntent', 'skipped', { reason });
+    turn.understanding = {
+      intent: r.intent,
+      confidence: r.confidence!,
+      complexity: r.complexity!,
+      slots: r.slots!,
+      language: opened.language,
+      reconciled: false,
+      reconcileReasons: [],
+      source: { capture: 'rules', detect: 'rules' },
+    };
+    return { blocked: null, context, semantic, ...(docs ? { docs } : {}) };
+  }
+
+  const captured: CaptureResult | null = captureStep.ok ? captureStep.value : null;
+  const detected: DetectResult | null = detectStep.ok ? detectStep.value : null;
+  turn.addCalls(captureStep.ok ? captureStep.value.calls : undefined);
+  turn.addCalls(detectStep.ok ? detectStep.value.calls : undefined);
+  if (!captured) turn.fallback('captureSlots');
+  if (!detected) turn.fallback('detectIntent');
   // Capture and detect fall back to rules inside their activities; that still counts as a fallback.
   if (captured?.source === 'rules') turn.fallback('captureSlots:rules');
   if (detected?.source === 'rules') turn.fallback('detectIntent:rules');
@@ -130,8 +193,12 @@ export async function understand(turn: Turn): Promise<Understood> {
   turn.step('captureSlots', captured ? 'completed' : 'failed');
   turn.step('detectIntent', detected ? 'completed' : 'failed');
 
+  // Pass 2 differs from pass 1 only by the captured slots: without any, it cannot change the route.
   const reasons: ReconcileReason[] = captured ? reconcileReasons(detect, captured, settings.understanding) : [];
-  if (reasons.length > 0) {
+  const canChange = slotKeys(slots).length > 0;
+  if (reasons.length > 0 && !canChange) turn.step('reconcileIntent', 'skipped', { reason: `${reasons.join(', ')}; no slots to reconcile with` });
+  const reconciling = reasons.length > 0 && canChange;
+  if (reconciling) {
     // The decision and its reasons are in the history as this activity's input, and in `done.understanding`.
     log.info('reconciling intent with the captured slots', { reasons });
     const second = await turn.orFallback('reconcileIntent', () => understanding.detectIntent({ message: input.message, slots, pass: 2, reasons }), null as Awaited<ReturnType<typeof understanding.detectIntent>> | null);
@@ -149,15 +216,20 @@ export async function understand(turn: Turn): Promise<Understood> {
     complexity: detect.complexity,
     slots,
     language: opened.language,
-    reconciled: reasons.length > 0,
-    reconcileReasons: reasons,
+    reconciled: reconciling,
+    reconcileReasons: reconciling ? reasons : [],
     source: { capture: captured?.source ?? 'none', detect: detected ? detect.source : 'none' },
   };
-  return { blocked: null, context, semantic };
+  return { blocked: null, context, semantic, ...(docs ? { docs } : {}), ...(speculation ? { speculation } : {}) };
+}
+
+function denied(turn: Turn, guard: InputGuardrailResult): Understood {
+  turn.step('checkInputGuardrails', 'failed', { reason: guard.reasons.join(', ') });
+  return { blocked: guard, context: NO_CONTEXT, semantic: null };
 }
 
 /** The input guardrail; when the check itself fails, the tenant's setting decides: closed blocks, open lets through. */
-async function checkInput(turn: Turn): Promise<InputGuardrailResult> {
+export async function checkInput(turn: Turn): Promise<InputGuardrailResult> {
   const settings = turn.opened!.tenant.settings;
   try {
     const guard = await turn.timed('checkInputGuardrails', () =>

@@ -5,7 +5,6 @@
 // (workers/offline-rules.ts): the dev runtime imports nothing of activities/, not even types.
 import type { CaptureResult, DetectResult, SessionContext, Slots } from '../../../workflows/shared/understanding.ts';
 import { dataAnswer, readDataBlock } from './data-answer.ts';
-import { sqlForSlots } from './sql-writer.ts';
 
 /** An understanding prompt read back (activities/understanding/prompts.ts). */
 export type ReadPrompt =
@@ -25,6 +24,8 @@ export interface ProductRules {
   readSqlPrompt(system: string): ReadSqlPrompt | null;
   captureByRules(text: string, opts: { today: string; previous?: SessionContext | null }): CaptureResult;
   detectByRules(text: string, opts?: { slots?: Slots }): DetectResult;
+  /** The product's semantic layer: SQL for the slots on a tenant's schema, or null. */
+  compileSlotsToSql(slots: Slots, opts: { today: string; schema: string }): string | null;
 }
 
 /** What the rule engine sees of a chat request: flattened system text and text-only messages. */
@@ -205,12 +206,12 @@ function understandingAnswer(product: ProductRules, prompt: ReadPrompt, question
 }
 
 /**
- * The SQL task (activities/sql/prompts.ts) answered by the deterministic writer from the prompt's slots. A
- * previous error changes nothing: the writer has no better query to offer, and the same prompt must keep
+ * The SQL task (activities/sql/prompts.ts) answered by the product's semantic layer from the prompt's slots. A
+ * previous error changes nothing: the layer has no better query to offer, and the same prompt must keep
  * giving the same answer.
  */
-function sqlAnswer(prompt: ReadSqlPrompt): string {
-  const sql = prompt.slots && prompt.tenantSchema ? sqlForSlots(prompt.slots, { today: prompt.today ?? '', schema: prompt.tenantSchema }) : null;
+function sqlAnswer(product: ProductRules, prompt: ReadSqlPrompt): string {
+  const sql = prompt.slots && prompt.tenantSchema ? product.compileSlotsToSql(prompt.slots, { today: prompt.today ?? '', schema: prompt.tenantSchema }) : null;
   return sql
     ? `\`\`\`sql\n${sql}\n\`\`\``
     : "I can't write a query for that from what I understood. Please name a figure (revenue, orders, units, customers, average order value, rating, returns or cancellations) and, if you like, a period and a breakdown.";
@@ -227,7 +228,7 @@ export function rulesOf(product: ProductRules): Rule[] {
   {
     name: 'generate-sql',
     test: ({ request }) => product.readSqlPrompt(request.system) !== null,
-    respond: ({ request }) => sqlAnswer(product.readSqlPrompt(request.system)!),
+    respond: ({ request }) => sqlAnswer(product, product.readSqlPrompt(request.system)!),
   },
   {
     // Before the small-talk rules too: "thanks, and by region?" with results in the prompt wants the results.

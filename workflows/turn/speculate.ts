@@ -1,0 +1,88 @@
+// Speculate, then confirm. While the model reads the question (capture and detect, a few hundred ms), the
+// turn starts what the rules' reading calls for: the data (compiled SQL, usually), the documents, and the
+// answer itself, whose tokens the answer activity holds back. When the model's reading has the same route
+// (intent and slot signature), the workflow releases them at once: the first token costs
+// max(understanding, answer) instead of their sum. When it differs, the held answer is discarded (its
+// calls are counted, outcome `speculative-discarded`) and the turn answers on the model's reading.
+import type { GatheredContext } from '../../activities/gather/activities.ts';
+import type { GenerateAnswerOutput } from '../../activities/generate-answer/activities.ts';
+import type { RetrievedChunk } from '../../activities/knowledge/store.ts';
+import type { SqlAgentOutput } from '../../activities/sql/activities.ts';
+import { turnGateKey, type GateVerdict } from '../shared/contract.ts';
+import { DEFAULT_TENANT_SETTINGS } from '../shared/tenant-settings.ts';
+import type { Turn } from './context.ts';
+import { fetchData, type Similar } from './data.ts';
+import { answerRequest, callAnswer, raceOf, type Attempted } from './generate.ts';
+import { llmHeld, turnIo } from './proxies.ts';
+import type { Route } from './route.ts';
+
+/** How long a held answer waits for the verdict before it discards itself (the workflow worker may be gone). */
+export const HOLD_MAX_WAIT_MS = 15_000;
+
+/** Work started on the rules' route. */
+export interface Speculation {
+  route: Route;
+  /** The SQL agent's result for the rules' slots (null: not wanted, or failed). */
+  data: Promise<SqlAgentOutput | null>;
+  docs: Promise<{ chunks: RetrievedChunk[] } | null>;
+  /** The model agreed: release the held answer. Null when none was held or it failed (the turn answers the usual way). */
+  release(): Promise<GenerateAnswerOutput | null>;
+  /** The model disagreed (or the cache answered): drop the held answer; its calls join the turn's. */
+  discard(): Promise<void>;
+}
+
+/** Starts the rules' route: data and documents now, the held answer once they are in. */
+export function speculate(
+  turn: Turn,
+  route: Route,
+  parts: {
+    context: Promise<GatheredContext>;
+    similar: Promise<Similar>;
+    docs: Promise<{ chunks: RetrievedChunk[] } | null> | null;
+    deadlines: { turn: number; data: number };
+  },
+): Speculation {
+  const settings = { ...DEFAULT_TENANT_SETTINGS, ...turn.opened!.tenant.settings };
+  // A query the semantic layer compiles needs no embedding (no examples): it starts at once.
+  const data = route.wantsData
+    ? (route.slots.metric ? Promise.resolve<Similar>({}) : parts.similar).then((similar) => fetchData(turn, route, similar, parts.deadlines.data))
+    : Promise.resolve(null);
+  const docs = parts.docs ?? Promise.resolve(null);
+  const gate = turnGateKey(turn.workflowId);
+  let decided: 'released' | 'discarded' | null = null;
+
+  const held: Promise<Attempted | null> = (async () => {
+    const [context, dataOut, docsOut] = await Promise.all([parts.context, data, docs]);
+    // Without the data it needs, or once decided against, there is nothing worth holding.
+    if ((route.wantsData && !dataOut) || decided === 'discarded') return null;
+    const { tier, ...race } = raceOf(settings, route.effort.tier);
+    const request = answerRequest(turn, context, route, dataOut, docsOut);
+    return callAnswer(
+      turn,
+      llmHeld,
+      { ...request, ...race, tier, firstTokenDeadline: parts.deadlines.turn, hold: { gate, maxWaitMs: HOLD_MAX_WAIT_MS } },
+      dataOut ? { resultRef: dataOut.resultRef, slots: route.slots } : undefined,
+    );
+  })();
+
+  const verdict = (v: GateVerdict) => turn.orFallback('decideSpeculation', () => turnIo.decideSpeculation({ gate, verdict: v }), undefined);
+
+  return {
+    route,
+    data,
+    docs,
+    async release() {
+      decided = 'released';
+      // The draft is taken once the data and documents are in, so `done` counts their calls and steps.
+      await Promise.all([data, docs]);
+      await verdict({ release: true, draft: turn.draft(), progress: turn.takeProgress() });
+      const answered = await held;
+      return answered?.ok ? answered.value : null;
+    },
+    async discard() {
+      decided = 'discarded';
+      await verdict({ release: false });
+      await Promise.all([held, data, docs]);
+    },
+  };
+}
