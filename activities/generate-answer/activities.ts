@@ -176,7 +176,7 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
           // Not awaited one by one: a single connection keeps them in order; awaited together below.
           pending.push(deps.events.publish(input.stream, { type: 'token', data: { text, attempt } }));
         };
-        // Released: the queued steps, `started`, then every held token at once; discarded: the calls stop.
+        // Released: the queued steps, `started`, then the held tokens at once; discarded: the calls stop.
         const decided = verdict?.then(async (v) => {
           if (!v.release) {
             discarded.abort();
@@ -185,9 +185,10 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
           const announced = announce([...(input.progress ?? []), ...(v.progress ?? [])]);
           pending.push(announced);
           await announced;
-          const text = held!.join('');
+          // Each held chunk as its own event, as it would have streamed (pipelined, so no later than one).
+          const chunks = held!;
           held = null;
-          emit(text);
+          for (const text of chunks) emit(text);
           return v;
         });
         let race: RaceResult;

@@ -14,6 +14,7 @@ import { renderChart } from '../../activities/charts/render.ts';
 import type { TenantSettingsPatch } from '../../activities/tenant/settings.ts';
 import type { ProviderProfile } from '../../infra/dev/offline-model/server.ts';
 import type { ModelCall, TurnResult } from '../../workflows/shared/contract.ts';
+import { AFTER_CRITICAL_PATH, BEFORE_CRITICAL_PATH, compiledShare, PATH_KINDS, pathRows, pathSample, speculationWaste, type PathKind, type PathSample } from './critical-path.ts';
 import { runRacing } from './racing.ts';
 import { buildWorkload, WORKLOAD_MIX, type TurnKind, type WorkloadTurn } from './workload.ts';
 
@@ -57,19 +58,25 @@ export const BENCH_PROFILE: Record<'anthropic' | 'openai', Partial<ProviderProfi
   },
 };
 
-/** The phases of the seed table, each adding one optimisation; settings a tenant admin can set. */
+/**
+ * The phases of the seed table, each adding one optimisation, then this product's own critical path
+ * (README, "The turn's timeline"); settings a tenant admin can set. Every row before the last keeps the
+ * critical path as it was (the model always reads the question, nothing speculated, the model writes SQL).
+ */
 const CONFIGS: { name: string; tenant: string; settings: TenantSettingsPatch }[] = (() => {
   const baseline: TenantSettingsPatch = {
     exactCache: { enabled: false },
     semanticCache: { enabled: false },
-    pipeline: { parallel: false },
+    understanding: BEFORE_CRITICAL_PATH.understanding,
+    pipeline: { parallel: false, ...BEFORE_CRITICAL_PATH.pipeline },
     generation: { providers: ['anthropic'], strategy: 'single', tiered: false, hedgeDelayMs: 'auto' },
   };
   const exact = { ...baseline, exactCache: { enabled: true } };
-  const parallel = { ...exact, pipeline: { parallel: true } };
+  const parallel = { ...exact, pipeline: { ...baseline.pipeline, parallel: true } };
   const racing = { ...parallel, generation: { ...baseline.generation, providers: ['anthropic', 'openai'] as ('anthropic' | 'openai')[], strategy: 'race' as const } };
   const semantic = { ...racing, semanticCache: { enabled: true } };
   const all = { ...semantic, generation: { ...racing.generation, tiered: true } };
+  const path = { ...all, understanding: AFTER_CRITICAL_PATH.understanding, pipeline: { parallel: true, ...AFTER_CRITICAL_PATH.pipeline } };
   return [
     { name: 'baseline', tenant: 'bench_baseline', settings: baseline },
     { name: '+ exact cache', tenant: 'bench_exact', settings: exact },
@@ -77,6 +84,7 @@ const CONFIGS: { name: string; tenant: string; settings: TenantSettingsPatch }[]
     { name: '+ racing', tenant: 'bench_racing', settings: racing },
     { name: '+ semantic cache', tenant: 'bench_semantic', settings: semantic },
     { name: '+ tiered models (all on)', tenant: 'bench_all', settings: all },
+    { name: '+ critical path (default)', tenant: 'bench_path', settings: path },
   ];
 })();
 
@@ -93,6 +101,8 @@ interface Sample {
   ttftOverheadMs?: number;
   listCostUsd?: number;
   error?: string;
+  /** The turn's `done`. */
+  done?: TurnResult;
 }
 
 const quantile = (xs: number[], q: number): number | null => {
@@ -133,8 +143,8 @@ function providerTime(calls: readonly ModelCall[], sequential: boolean): { total
     of('reconcileIntent').reduce((a, c) => a + c.ms, 0) +
     of('runSqlAgent').reduce((a, c) => a + c.ms, 0);
   const answer = of('generateAnswer');
-  const streaming = answer.filter((c) => c.outcome === 'won' || c.outcome === 'continuation' || c.outcome === 'stalled');
-  const winner = answer.find((c) => c.outcome === 'won');
+  const streaming = answer.filter((c) => c.outcome === 'won' || c.outcome === 'speculative-won' || c.outcome === 'continuation' || c.outcome === 'stalled');
+  const winner = answer.find((c) => c.outcome === 'won' || c.outcome === 'speculative-won');
   return {
     total: pre + Math.max(0, ...streaming.map((c) => c.startMs + c.ms)),
     toFirstToken: pre + (winner ? winner.startMs + (winner.ttftMs ?? 0) : 0),
@@ -163,7 +173,7 @@ async function turn(key: string, sessionId: string, message: string, config: str
         if (event === 'done' && data) {
           const e2eMs = performance.now() - t0;
           const done = JSON.parse(data) as TurnResult;
-          const sample: Sample = { config, kind, ok: true, e2eMs, ttftMs: ttft, cache: done.cache, listCostUsd: done.listCostUsd ?? 0 };
+          const sample: Sample = { config, kind, ok: true, e2eMs, ttftMs: ttft, cache: done.cache, listCostUsd: done.listCostUsd ?? 0, done };
           if (done.cache === 'none') {
             const p = providerTime(done.calls ?? [], sequential);
             sample.overheadMs = e2eMs - p.total;
@@ -253,6 +263,27 @@ async function main() {
   const workload = buildWorkload(2000);
   // Warm-up: connections, JIT, schema caches; one turn per configuration, not counted.
   await Promise.all(CONFIGS.map((c) => turn(keys[c.name]!, `bench-warmup-${Date.now()}`, `What was our revenue on 2026-0${1 + Math.floor(Math.random() * 5)}-1${Math.floor(Math.random() * 9)}?`, c.name, 'probe', c.settings.pipeline?.parallel === false)));
+
+  // Phase 0: the critical path, before and after, new questions one at a time (caches invalidated before each).
+  const perKind = QUICK ? 6 : 12;
+  log(`phase 0: critical path, ${perKind} new questions of each kind, before and after, one at a time`);
+  const before = { name: '+ tiered models (all on)', key: keys['+ tiered models (all on)']! };
+  const afterCfg = { name: '+ critical path (default)', key: keys['+ critical path (default)']! };
+  const pathSamples: PathSample[] = [];
+  const pathDones: TurnResult[] = [];
+  for (let i = 0; i < perKind; i++) {
+    for (const kind of Object.keys(PATH_KINDS) as PathKind[]) {
+      for (const [config, c] of [['before', before], ['after', afterCfg]] as const) {
+        await json(await api('/v1/settings/invalidate-caches', { key: c.key, method: 'POST' }), 'invalidate');
+        const s = await turn(c.key, `bench-path-${config}-${i}-${Date.now().toString(36)}`, PATH_KINDS[kind](i), c.name, 'probe', false);
+        if (s.ok && s.done && s.ttftMs !== null && s.done.cache === 'none') {
+          pathSamples.push(pathSample(config, kind, s.ttftMs, s.done));
+          if (config === 'after') pathDones.push(s.done);
+        } else if (!s.ok) log(`  ${config} ${kind}: ${s.error}`);
+      }
+    }
+  }
+  const criticalPath = pathRows(pathSamples);
 
   // Phase 1: every configuration at once, closed-loop users, the same workload.
   log(`phase 1: ${CONFIGS.length} configurations × ${USERS} users for ${DURATION_S} s, interleaved`);
@@ -371,6 +402,12 @@ async function main() {
     overheadAtOneUser,
     racing: { bestSingleP95Ms, racedP95Ms, ratio: racedP95Ms === null ? null : round(racedP95Ms / bestSingleP95Ms, 2), rows: racing.rows },
     concurrency,
+    criticalPath,
+    speculation: speculationWaste([...samples, ...crowd].filter((x) => x.config === all.name && x.done).map((x) => x.done!).concat(pathDones)),
+    compiledSql: {
+      criticalPath: compiledShare(pathDones),
+      workload: compiledShare(samples.filter((x) => x.config === all.name && x.done).map((x) => x.done!)),
+    },
     seconds: Math.round((Date.now() - started) / 1000),
   };
 
@@ -387,6 +424,15 @@ async function main() {
   console.log(`misses one at a time: orchestration overhead p50 ${overheadAtOneUser.p50Ms} ms, p95 ${overheadAtOneUser.p95Ms} ms; first-token overhead p50 ${overheadAtOneUser.ttftP50Ms} ms, p95 ${overheadAtOneUser.ttftP95Ms} ms (${overheadAtOneUser.turns} turns, end to end p50 ${overheadAtOneUser.e2eP50Ms} ms)`);
   console.log(`racing: best single provider first-token p95 ${bestSingleP95Ms} ms, raced ${racedP95Ms} ms (${out.racing.ratio}×)`);
   console.log(`${CONCURRENT_USERS} users: ${concurrency.turns} turns, ${concurrency.failed} failed, p50 ${concurrency.p50Ms} ms, p95 ${concurrency.p95Ms} ms, peak RSS ${concurrency.rssMb} MB (${JSON.stringify(concurrency.rssByProcessMb)})`);
+  console.log(`\ncritical path: ${perKind} new questions of each kind, one at a time; before = ${before.name} (the model always reads the question, nothing speculated, the model writes SQL), after = ${afterCfg.name}`);
+  console.log(['kind'.padEnd(28), 'config', 'turns', 'first token p50', 'answer call ttft p50', 'added p50', 'added p95', 'query p50', 'compiled', 'on the way to the first token'].join('  '));
+  for (const r of criticalPath) {
+    console.log([r.kind.padEnd(28), r.config.padEnd(6), f(r.turns, 5), f(r.firstTokenP50Ms, 15), f(r.answerTtftP50Ms, 20), f(r.addedP50Ms, 9), f(r.addedP95Ms, 9), f(r.queryP50Ms, 9), r.compiled.padStart(8), r.path].join('  '));
+  }
+  const w = out.speculation;
+  console.log(`speculation (${all.name}): ${w.speculated}/${w.turns} turns speculated; waste ${w.wastedOutputTokensPer1000Turns} output tokens and $${w.wastedListUsdPer1000Turns} (list) per 1,000 turns, ${(100 * w.wasteShareOfAnswerTokens).toFixed(1)} % of answer tokens`);
+  const cs = out.compiledSql;
+  console.log(`SQL compiled by the semantic layer: critical-path analytics ${cs.criticalPath.compiled}/${cs.criticalPath.ran}, workload analytics misses ${cs.workload.compiled}/${cs.workload.ran}`);
   console.log(`(${out.seconds} s in all)`);
 
   if (args.json) writeFileSync(args.json, JSON.stringify(out, null, 2) + '\n');

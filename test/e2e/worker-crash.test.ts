@@ -135,8 +135,13 @@ describe('worker killed mid-turn', () => {
     for (const w of workers) if (w.exitCode === null) w.kill('SIGTERM');
   });
 
-  it('killed during a workflow task (local activities running): the other worker takes the task over after about 2 s', async () => {
-    // Capture and detect (local activities, inside a workflow task) take 1.5 s, so the kill lands in them.
+  it('killed during a workflow task (local activities running): the other worker takes the task over after about 2 s', async (t) => {
+    // Capture and detect (local activities, inside a workflow task) take 1.5 s, so the kill lands in them: the
+    // tenant has the model read every question (sure rules would skip them).
+    const patch = (modelMode: string) =>
+      fetch(`${stack.apiUrl}/v1/settings`, { method: 'PATCH', headers: { ...ACME, 'content-type': 'application/json' }, body: JSON.stringify({ understanding: { modelMode } }) }).then((r) => assert.equal(r.status, 200));
+    await patch('always');
+    t.after(() => patch('when-unsure'));
     const workers = await twoWorkers({ anthropic: { ttftMs: 1500, tokensPerSec: 0, jitterMs: 0 }, openai: { ttftMs: 1500, tokensPerSec: 0, jitterMs: 0 } });
     const { workflowId, eventsUrl } = await postTurn(fresh('What is your shipping policy for orders abroad?'));
     const handle = stack.client.workflow.getHandle(workflowId);

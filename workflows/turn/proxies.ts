@@ -64,16 +64,6 @@ export const llm = proxyActivities<Pick<Activities, 'generateAnswer'>>({
   retry: { maximumAttempts: 3, initialInterval: '100 ms', backoffCoefficient: 2, maximumInterval: '5 seconds', nonRetryableErrorTypes: NON_RETRYABLE_FAILURES },
 });
 
-/**
- * A speculative answer, held until the workflow's verdict: one attempt. A failure (or a discard) costs
- * nothing more than the turn answering the usual way, with its retries and fallbacks.
- */
-export const llmHeld = proxyActivities<Pick<Activities, 'generateAnswer'>>({
-  startToCloseTimeout: '60 seconds',
-  heartbeatTimeout: ANSWER_HEARTBEAT_TIMEOUT,
-  retry: { maximumAttempts: 1 },
-});
-
 /** The fallback branches (a tier downgrade, the simplified flow; before racing: the second provider) get one try. */
 export const llmFallback = proxyActivities<Pick<Activities, 'generateAnswer'>>({
   startToCloseTimeout: '30 seconds',

@@ -13,7 +13,7 @@ import { DEFAULT_TENANT_SETTINGS } from '../shared/tenant-settings.ts';
 import type { Turn } from './context.ts';
 import { fetchData, type Similar } from './data.ts';
 import { answerRequest, callAnswer, raceOf, type Attempted } from './generate.ts';
-import { llmHeld, turnIo } from './proxies.ts';
+import { llm, turnIo } from './proxies.ts';
 import type { Route } from './route.ts';
 
 /** How long a held answer waits for the verdict before it discards itself (the workflow worker may be gone). */
@@ -57,9 +57,10 @@ export function speculate(
     if ((route.wantsData && !dataOut) || decided === 'discarded') return null;
     const { tier, ...race } = raceOf(settings, route.effort.tier);
     const request = answerRequest(turn, context, route, dataOut, docsOut);
+    // The answer's own retry policy: a retry (another worker, after a crash) reads the same verdict.
     return callAnswer(
       turn,
-      llmHeld,
+      llm,
       { ...request, ...race, tier, firstTokenDeadline: parts.deadlines.turn, hold: { gate, maxWaitMs: HOLD_MAX_WAIT_MS } },
       dataOut ? { resultRef: dataOut.resultRef, slots: route.slots } : undefined,
     );

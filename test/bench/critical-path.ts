@@ -1,0 +1,146 @@
+// The benchmark's critical-path phase: new questions of each kind, one at a time, on two tenants that
+// differ only in what waits for what. `before`: the model always reads the question, nothing is
+// speculated, the model writes every query (the turn as it was). `after`: the product's defaults (the
+// rules' reading stands when sure, the answer is speculated and held, the semantic layer compiles SQL).
+// Per kind: the first token as the client saw it, the answer call's own first token, the time added before
+// it, and the steps that were on the way, read from the turn's own record (`done.calls`, `done.timings`).
+import type { TenantSettingsPatch } from '../../activities/tenant/settings.ts';
+import type { ModelCall, TurnResult } from '../../workflows/shared/contract.ts';
+
+/** The settings that bring back the turn's critical path before the speculate-then-confirm work. */
+export const BEFORE_CRITICAL_PATH: TenantSettingsPatch = {
+  understanding: { modelMode: 'always' },
+  pipeline: { speculate: false, compileSql: false },
+};
+/** The product's defaults. */
+export const AFTER_CRITICAL_PATH: TenantSettingsPatch = {
+  understanding: { modelMode: 'when-unsure' },
+  pipeline: { speculate: true, compileSql: true },
+};
+
+/** The kinds of turn, each with fresh questions (a tag makes every message new; the caches never answer). */
+export const PATH_KINDS = {
+  'small talk': (i: number) => `${['Hi there! Nice to meet you.', 'Hello! How are you today?', 'Good morning!', 'Hey, thanks for the help!'][i % 4]}`,
+  'policy question': (i: number) => `${['What is your return policy?', 'How does shipping work?', 'What is your warranty policy?', 'Which payment methods do you accept?'][i % 4]}`,
+  'analytics, compiles': (i: number) => `What was our revenue by category in ${['March', 'April', 'May', 'June', 'July', 'August'][i % 6]} 202${4 + (i % 2)}?`,
+  'analytics, model writes SQL': (i: number) => `Break it down by channel for ${['March', 'April', 'May', 'June', 'July', 'August'][i % 6]} 202${4 + (i % 2)}`,
+} as const;
+export type PathKind = keyof typeof PATH_KINDS;
+
+/** One turn as the critical-path table reads it. */
+export interface PathSample {
+  config: 'before' | 'after';
+  kind: PathKind;
+  firstTokenMs: number;
+  /** The answer call's own time to its first token (from its start). */
+  answerTtftMs: number | null;
+  addedMs: number | null;
+  path: string;
+  /** The query ran after the model wrote it (0: none ran). */
+  sqlMs: number;
+  compiled: boolean;
+}
+
+const quantile = (xs: number[], q: number): number | null => {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
+};
+
+/** The answer call whose tokens reached the user. */
+function answerCall(calls: readonly ModelCall[]): ModelCall | undefined {
+  return calls.find((c) => c.step === 'generateAnswer' && (c.outcome === 'won' || c.outcome === 'speculative-won'));
+}
+
+/** The steps on the way to the first token, from the turn's record. */
+export function pathOf(done: TurnResult): string {
+  const calls = done.calls ?? [];
+  const has = (step: string) => calls.some((c) => c.step === step);
+  const steps = done.timings.steps;
+  const understanding = has('captureSlots') || has('detectIntent') ? 'capture ∥ detect' : 'rules';
+  const parts: string[] = [];
+  if (has('reconcileIntent')) parts.push('reconcile');
+  if (steps['runSqlAgent'] !== undefined) parts.push(steps['runSqlAgent.compiled'] ? 'SQL (compiled)' : 'SQL (model)');
+  if (steps['retrieveKnowledge'] !== undefined) parts.push('retrieval');
+  const speculative = calls.some((c) => c.outcome === 'speculative-won');
+  if (speculative) return `${understanding} ∥ [${[...parts, 'held answer'].join(' → ')}]`;
+  return [understanding, ...parts, 'answer'].join(' → ');
+}
+
+/** Reads a turn's `done` into a sample. */
+export function pathSample(config: PathSample['config'], kind: PathKind, firstTokenMs: number, done: TurnResult): PathSample {
+  const winner = answerCall(done.calls ?? []);
+  const answerTtftMs = winner?.ttftMs ?? null;
+  return {
+    config,
+    kind,
+    firstTokenMs,
+    answerTtftMs,
+    addedMs: answerTtftMs === null ? null : firstTokenMs - answerTtftMs,
+    path: pathOf(done),
+    sqlMs: done.timings.steps['runSqlAgent.execute'] ?? 0,
+    compiled: Boolean(done.timings.steps['runSqlAgent.compiled']),
+  };
+}
+
+/** The table's rows: per kind and configuration, medians and p95s, and the most common path. */
+export function pathRows(samples: PathSample[]) {
+  const rows = [];
+  for (const kind of Object.keys(PATH_KINDS) as PathKind[]) {
+    for (const config of ['before', 'after'] as const) {
+      const mine = samples.filter((s) => s.kind === kind && s.config === config);
+      const added = mine.map((s) => s.addedMs).filter((x): x is number => x !== null);
+      const paths = new Map<string, number>();
+      for (const s of mine) paths.set(s.path, (paths.get(s.path) ?? 0) + 1);
+      const path = [...paths.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '-';
+      rows.push({
+        kind,
+        config,
+        turns: mine.length,
+        firstTokenP50Ms: round(quantile(mine.map((s) => s.firstTokenMs), 0.5)),
+        answerTtftP50Ms: round(quantile(mine.map((s) => s.answerTtftMs).filter((x): x is number => x !== null), 0.5)),
+        addedP50Ms: round(quantile(added, 0.5)),
+        addedP95Ms: round(quantile(added, 0.95)),
+        queryP50Ms: round(quantile(mine.map((s) => s.sqlMs), 0.5)),
+        compiled: `${mine.filter((s) => s.compiled).length}/${mine.length}`,
+        path,
+      });
+    }
+  }
+  return rows;
+}
+
+const round = (x: number | null) => (x === null ? null : Math.round(x));
+
+/** Speculative waste over a set of turns: discarded calls' tokens and list cost, against the answers' tokens. */
+export function speculationWaste(dones: TurnResult[]) {
+  let wastedTokens = 0;
+  let wastedUsd = 0;
+  let answerTokens = 0;
+  let speculated = 0;
+  for (const d of dones) {
+    const calls = d.calls ?? [];
+    if (calls.some((c) => c.outcome === 'speculative-won' || c.outcome === 'speculative-discarded')) speculated++;
+    for (const c of calls) {
+      if (c.step !== 'generateAnswer') continue;
+      if (c.outcome === 'speculative-discarded') {
+        wastedTokens += c.usage.outputTokens;
+        wastedUsd += c.listCostUsd;
+      } else if (c.outcome === 'won' || c.outcome === 'speculative-won' || c.outcome === 'continuation') answerTokens += c.usage.outputTokens;
+    }
+  }
+  const per1000 = (x: number) => (dones.length ? (1000 * x) / dones.length : 0);
+  return {
+    turns: dones.length,
+    speculated,
+    wastedOutputTokensPer1000Turns: Math.round(per1000(wastedTokens)),
+    wastedListUsdPer1000Turns: Math.round(per1000(wastedUsd) * 10_000) / 10_000,
+    wasteShareOfAnswerTokens: answerTokens ? Math.round((1000 * wastedTokens) / answerTokens) / 1000 : 0,
+  };
+}
+
+/** Share of analytics turns whose query the semantic layer compiled, among those that ran one. */
+export function compiledShare(dones: TurnResult[]): { ran: number; compiled: number } {
+  const ran = dones.filter((d) => d.timings.steps['runSqlAgent'] !== undefined && d.cache === 'none');
+  return { ran: ran.length, compiled: ran.filter((d) => d.timings.steps['runSqlAgent.compiled']).length };
+}
