@@ -76,7 +76,7 @@ async function answerTurn(turn: Turn): Promise<TurnResult> {
     const { hit, suggestion } = decideSemantic(candidates, route.signature, settings.semanticCache.threshold);
     if (hit) {
       await spec?.discard();
-      await understood.docs?.result;
+      await Promise.all([understood.docs?.result, understood.data?.result]);
       return turn.finish({ kind: 'cached', cache: 'semantic', cached: hit, similarity: hit.similarity });
     }
     if (suggestion) turn.suggestion = suggestion;
@@ -90,10 +90,12 @@ async function answerTurn(turn: Turn): Promise<TurnResult> {
   const similar: Similar = understood.semantic ? { vector: understood.semantic.vector, model: understood.semantic.model } : {};
   if (route.asksForMetric) turn.step('runSqlAgent', 'skipped', { reason: 'no metric or dimension' });
   if (route.docsTrivial) turn.step('retrieveKnowledge', 'skipped', { reason: 'trivial' });
-  const early = understood.docs;
-  if (early && !sameDocs(early.route, route)) await early.result;
-  const data = () => (confirmed ? spec.data : route.wantsData ? fetchData(turn, route, similar, dataDeadline) : Promise.resolve(null));
-  const docs = () => (confirmed ? spec.docs : early && sameDocs(early.route, route) ? early.result : route.wantsDocs ? fetchDocs(turn, route, similar, dataDeadline) : Promise.resolve(null));
+  const early = { data: understood.data && sameRoute(understood.data.route, route) ? understood.data.result : null, docs: understood.docs && sameDocs(understood.docs.route, route) ? understood.docs.result : null };
+  // Work for another route ends before the turn does (its result unused).
+  if (understood.data && !early.data) await understood.data.result;
+  if (understood.docs && !early.docs) await understood.docs.result;
+  const data = () => early.data ?? (route.wantsData ? fetchData(turn, route, similar, dataDeadline) : Promise.resolve(null));
+  const docs = () => early.docs ?? (route.wantsDocs ? fetchDocs(turn, route, similar, dataDeadline) : Promise.resolve(null));
   // A benchmark's baseline runs them one after another (tenant setting `pipeline.parallel`).
   const [dataOut, docsOut] = settings.pipeline.parallel ? await Promise.all([data(), docs()]) : [await data(), await docs()];
 
@@ -103,9 +105,9 @@ async function answerTurn(turn: Turn): Promise<TurnResult> {
   // answer is complete: `done` does not wait for the workflow task that follows it.
   deprecatePatch('deliver-from-answer');
   const chart = dataOut ? { chart: { resultRef: dataOut.resultRef, slots: route.slots } } : {};
-  const generated =
-    (confirmed ? await spec.release() : null) ??
-    (await generate(turn, answerRequest(turn, understood.context, route, dataOut, docsOut), settings, deadlineAt, chart));
+  const held = confirmed ? await spec.release() : null;
+  // A held answer that failed (every retry) hands over to the fallbacks: a tier downgrade, the simplified flow.
+  const generated = held?.ok ? held.value : await generate(turn, answerRequest(turn, understood.context, route, dataOut, docsOut), settings, deadlineAt, chart, held ?? undefined);
   turn.chart = generated?.chart ?? undefined;
   if (!generated) return turn.finish({ kind: 'canned' });
   if (generated.delivered) return turn.finish({ kind: 'answered', generated, output: generated.output!, delivered: generated.delivered });

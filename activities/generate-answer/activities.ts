@@ -138,7 +138,9 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
       // A speculative answer streams from the provider but holds its tokens until the workflow's verdict.
       const verdict = input.hold ? awaitVerdict(deps.events, input.hold.gate, input.hold.maxWaitMs, ctx.cancellationSignal) : null;
       const discarded = new AbortController();
+      let announced = false;
       const announce = async (progress: TurnEvent[] | undefined) => {
+        announced = true;
         await publishAll(deps.events, input.stream, progress);
         // Clients start the answer text anew on this event: after a retry they may hold a partial one.
         await deps.events.publish(input.stream, {
@@ -252,8 +254,8 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
       } catch (err) {
         // Cancelled: reported as a cancellation (the signal's own CancelledFailure), never as a failure.
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
-        // A held answer never announced itself: nothing to mark failed on the stream.
-        if (!verdict || !discarded.signal.aborted) {
+        // A held answer announces itself only once released: before that, nothing to mark failed on the stream.
+        if (announced) {
           await deps.events
             .publish(input.stream, { type: 'step', data: { name: 'generateAnswer', status: 'failed', ms: Date.now() - started, attempt } })
             .catch(() => {});

@@ -49,8 +49,14 @@ describe('generation: racing, failover, deadlines', () => {
   let stack: TestStack;
   before(async () => {
     stack = await startStack();
+    // The answer's race, retries and fallbacks, timed from the answer's own start: no speculation in the way
+    // (a held answer's attempts are the same activity; critical-path.test.ts covers holding and release).
+    await settle({ pipeline: { speculate: false } });
   });
-  after(() => stack.close());
+  after(async () => {
+    await settle({ pipeline: { speculate: DEFAULT_TENANT_SETTINGS.pipeline.speculate } });
+    await stack.close();
+  });
 
   const settle = async (patch: TenantSettingsPatch) => updateTenantSettings(stack.stores.app.pool, stack.messaging.kv, 'acme', patch);
   const profiles = (anthropic: object, openai: object) => {

@@ -175,7 +175,22 @@ describe('SQL agent', () => {
     sqlMaxRows: 1000,
     sqlMaxAttempts: 3,
   };
-  const ask = { stream: `test:${Date.now()}:events`, tenantId: 'acme', question: 'How many orders in 2025?', slots: { metric: 'orders' as const }, today: '2026-06-30' };
+  // The model writes the query (compile: false): these test its correction loop.
+  const ask = { stream: `test:${Date.now()}:events`, tenantId: 'acme', question: 'How many orders in 2025?', slots: { metric: 'orders' as const }, today: '2026-06-30', compile: false };
+
+  it('compiles slots that name a metric in the semantic layer: no model call, the same guard and read-only run', async () => {
+    const run = activityRunner();
+    const { provider, seen } = scripted([]);
+    const slots = { metric: 'orders' as const, timeRange: { label: '2025', start: '2025-01-01', end: '2026-01-01' } };
+    const out = await run(agent(provider).runSqlAgent, { ...ask, slots, compile: true });
+    assert.equal(seen.length, 0, 'no model call');
+    assert.equal(out.compiled, true);
+    assert.equal(out.attempts, 0);
+    assert.deepEqual(out.calls, []);
+    assert.equal(out.rowCount, 1);
+    assert.match(out.sql, /"acme"\.orders/, 'on the tenant’s own schema');
+    assert.match(out.sql, /LIMIT 1$/);
+  });
 
   it('feeds a refused or failing query back to the model, which corrects it', async () => {
     const run = activityRunner();

@@ -88,6 +88,8 @@ export async function generate(
   settings: Pick<TenantSettings, 'generation' | 'deadlines'>,
   deadlineAt: number,
   deliver: DeliverFromAnswer,
+  /** A first attempt already made (a released speculative answer that failed): the fallbacks go on from it. */
+  tried?: Attempted,
 ): Promise<GenerateAnswerOutput | null> {
   deprecatePatch('generation-v3'); // retired: see chatTurn
   const { tier, ...race } = raceOf(settings, request.tier);
@@ -95,7 +97,7 @@ export async function generate(
 
   let failed: { type?: string; calls: ModelCall[] } | null = null;
   if (Date.now() < deadlineAt) {
-    const full = await attempt(llm, { ...request, ...race, tier, firstTokenDeadline: deadlineAt }, deliver.chart);
+    const full = tried ?? (await attempt(llm, { ...request, ...race, tier, firstTokenDeadline: deadlineAt }, deliver.chart));
     if (full.ok) return full.value;
     failed = full;
     // A strong-tier model that keeps failing: its fast sibling is often still up (a tier downgrade).

@@ -1,17 +1,15 @@
 // Speculate, then confirm. While the model reads the question (capture and detect, a few hundred ms), the
-// turn starts what the rules' reading calls for: the data (compiled SQL, usually), the documents, and the
-// answer itself, whose tokens the answer activity holds back. When the model's reading has the same route
+// turn starts what the rules' reading calls for: the data (compiled SQL, usually) and the documents (both
+// started in understand.ts), and the answer itself, whose tokens the answer activity holds back. When the model's reading has the same route
 // (intent and slot signature), the workflow releases them at once: the first token costs
 // max(understanding, answer) instead of their sum. When it differs, the held answer is discarded (its
 // calls are counted, outcome `speculative-discarded`) and the turn answers on the model's reading.
 import type { GatheredContext } from '../../activities/gather/activities.ts';
-import type { GenerateAnswerOutput } from '../../activities/generate-answer/activities.ts';
 import type { RetrievedChunk } from '../../activities/knowledge/store.ts';
 import type { SqlAgentOutput } from '../../activities/sql/activities.ts';
 import { turnGateKey, type GateVerdict } from '../shared/contract.ts';
 import { DEFAULT_TENANT_SETTINGS } from '../shared/tenant-settings.ts';
 import type { Turn } from './context.ts';
-import { fetchData, type Similar } from './data.ts';
 import { answerRequest, callAnswer, raceOf, type Attempted } from './generate.ts';
 import { llm, turnIo } from './proxies.ts';
 import type { Route } from './route.ts';
@@ -25,8 +23,8 @@ export interface Speculation {
   /** The SQL agent's result for the rules' slots (null: not wanted, or failed). */
   data: Promise<SqlAgentOutput | null>;
   docs: Promise<{ chunks: RetrievedChunk[] } | null>;
-  /** The model agreed: release the held answer. Null when none was held or it failed (the turn answers the usual way). */
-  release(): Promise<GenerateAnswerOutput | null>;
+  /** The model agreed: release the held answer. Null when none was held (the turn answers the usual way). */
+  release(): Promise<Attempted | null>;
   /** The model disagreed (or the cache answered): drop the held answer; its calls join the turn's. */
   discard(): Promise<void>;
 }
@@ -37,16 +35,14 @@ export function speculate(
   route: Route,
   parts: {
     context: Promise<GatheredContext>;
-    similar: Promise<Similar>;
+    /** The SQL agent and retrieval, already started on the rules' route (understand.ts). */
+    data: Promise<SqlAgentOutput | null> | null;
     docs: Promise<{ chunks: RetrievedChunk[] } | null> | null;
     deadlines: { turn: number; data: number };
   },
 ): Speculation {
   const settings = { ...DEFAULT_TENANT_SETTINGS, ...turn.opened!.tenant.settings };
-  // A query the semantic layer compiles needs no embedding (no examples): it starts at once.
-  const data = route.wantsData
-    ? (route.slots.metric ? Promise.resolve<Similar>({}) : parts.similar).then((similar) => fetchData(turn, route, similar, parts.deadlines.data))
-    : Promise.resolve(null);
+  const data = parts.data ?? Promise.resolve(null);
   const docs = parts.docs ?? Promise.resolve(null);
   const gate = turnGateKey(turn.workflowId);
   let decided: 'released' | 'discarded' | null = null;
@@ -77,8 +73,7 @@ export function speculate(
       // The draft is taken once the data and documents are in, so `done` counts their calls and steps.
       await Promise.all([data, docs]);
       await verdict({ release: true, draft: turn.draft(), progress: turn.takeProgress() });
-      const answered = await held;
-      return answered?.ok ? answered.value : null;
+      return held;
     },
     async discard() {
       decided = 'discarded';

@@ -9,13 +9,14 @@ import type { SemanticCandidate } from '../../activities/caches/semantic-store.t
 import type { GatheredContext } from '../../activities/gather/activities.ts';
 import type { InputGuardrailResult } from '../../activities/guardrails/activities.ts';
 import type { RetrievedChunk } from '../../activities/knowledge/store.ts';
+import type { SqlAgentOutput } from '../../activities/sql/activities.ts';
 import type { OpenTurnOutput } from '../../activities/open-turn/activities.ts';
 import type { ModelCall } from '../shared/contract.ts';
 import type { TenantSettings } from '../shared/tenant-settings.ts';
 import { UNCACHEABLE_INTENTS } from '../shared/tenant-settings.ts';
 import type { CaptureResult, DetectResult, ReconcileReason } from '../shared/understanding.ts';
 import type { Turn } from './context.ts';
-import { fetchDocs, type Similar } from './data.ts';
+import { fetchData, fetchDocs, type Similar } from './data.ts';
 import { checks, lookups, understanding } from './proxies.ts';
 import { reconcileReasons, slotKeys } from './reconcile.ts';
 import { routeOf, type Route } from './route.ts';
@@ -38,6 +39,8 @@ export interface Understood {
   early?: { hit: CachedAnswer & { similarity: number }; rest: Promise<unknown> };
   /** Retrieval started with the question, on the rules' route: used when the final route wants the same documents. */
   docs?: { route: Route; result: Promise<{ chunks: RetrievedChunk[] } | null> };
+  /** The SQL agent started on the rules' route (they were sure, or speculation): used when the final route is the same. */
+  data?: { route: Route; result: Promise<SqlAgentOutput | null> };
   /** Work started on the rules' route while the model read the question (`pipeline.speculate`). */
   speculation?: Speculation;
 }
@@ -106,37 +109,45 @@ export async function understand(turn: Turn, deadlines: Deadlines): Promise<Unde
   const capture = () => (askModel ? settle('captureSlots', () => understanding.captureSlots({ message: input.message, today, timeZone, previous: opened.previous })) : skipped);
   const detectFirst = () => (askModel ? settle('detectIntent', () => understanding.detectIntent({ message: input.message, pass: 1 })) : skipped);
   const modelRead = parallel ? Promise.all([capture(), detectFirst()]) : null;
-  // Retrieval needs only the question: it starts now when the rules read a policy question.
+  // Retrieval needs only the question: it starts now when the rules read a policy question. So does the
+  // SQL agent when the rules' route is final or speculated (a compiled query needs no embedding).
   const docs = parallel && rules?.wantsDocs ? { route: rules, result: fetchDocs(turn, rules, {}, deadlines.data) } : undefined;
+  const speculating = parallel && askModel && rules !== null && rules.intent !== 'unknown' && settings.pipeline.speculate === true;
+  const data =
+    parallel && rules?.wantsData && (!askModel || speculating)
+      ? { route: rules, result: (rules.slots.metric ? Promise.resolve<Similar>({}) : similarOf(searched!)).then((similar) => fetchData(turn, rules, similar, deadlines.data)) }
+      : undefined;
+  const early = { ...(docs ? { docs } : {}), ...(data ? { data } : {}) };
 
   const guard = await checkInput(turn);
   let settled: [Settled<GatheredContext>, Settled<Search>, [Settled<CaptureResult & { calls?: ModelCall[] }>, Settled<DetectResult & { calls?: ModelCall[] }>]];
   let speculation: Speculation | undefined;
   if (!parallel) {
     // One step after another (a benchmark's baseline): the guardrail first, and nothing else after a deny.
-    if (!guard.allowed) return denied(turn, guard);
+    if (!guard.allowed) return denied(turn, guard, []);
     const g = await settle('gatherContext', () => lookups.gatherContext({ tenantId: input.tenantId, sessionId: input.sessionId, userId: input.userId }));
     const c = await capture();
     const d = await detectFirst();
     settled = [g, await search(), [c, d]];
   } else {
-    const running = Promise.all([gathered!, searched!, modelRead!, docs?.result]);
+    // Data and documents are not waited for here: the turn waits for them where it needs them.
+    const running = Promise.all([gathered!, searched!, modelRead!]);
     // The semantic cache decides on the rules' slot signature the moment the search is back, so a hit
     // does not wait for the capture and detect model calls (which it then stops).
     if (guard.allowed && opened.rules && settings.semanticCache.enabled && settings.semanticCache.decideEarly && !UNCACHEABLE_INTENTS.includes(opened.rules.intent)) {
       const found = await searched!;
-      const early = found.ok ? decideSemantic(found.value.candidates, opened.rules.signature, settings.semanticCache.threshold).hit : null;
-      if (early) {
+      const hit = found.ok ? decideSemantic(found.value.candidates, opened.rules.signature, settings.semanticCache.threshold).hit : null;
+      if (hit) {
         turn.step('checkInputGuardrails', 'completed');
         turn.step('searchSemanticCache', 'completed', { reason: 'hit on the rules’ slot signature' });
-        return { blocked: null, context: NO_CONTEXT, semantic: null, early: { hit: early, rest: running } };
+        return { blocked: null, context: NO_CONTEXT, semantic: null, early: { hit, rest: Promise.all([running, docs?.result, data?.result]) } };
       }
     }
     // The model reads the question: start the rules' route now, its answer held until the model agrees.
-    if (guard.allowed && askModel && rules && rules.intent !== 'unknown' && settings.pipeline.speculate === true) {
-      speculation = speculate(turn, rules, {
+    if (guard.allowed && speculating) {
+      speculation = speculate(turn, rules!, {
         context: gathered!.then((g) => (g.ok ? g.value : NO_CONTEXT)),
-        similar: searched!.then((r): Similar => (r.ok ? { vector: r.value.vector, model: r.value.model } : {})),
+        data: data?.result ?? null,
         docs: docs?.result ?? null,
         deadlines,
       });
@@ -146,7 +157,7 @@ export async function understand(turn: Turn, deadlines: Deadlines): Promise<Unde
     const [g, r, m] = await running;
     settled = [g, r, m];
   }
-  if (!guard.allowed) return denied(turn, guard);
+  if (!guard.allowed) return denied(turn, guard, [docs?.result, data?.result]);
   turn.step('checkInputGuardrails', 'completed');
 
   const [gatheredStep, searchStep, [captureStep, detectStep]] = settled;
@@ -176,7 +187,7 @@ export async function understand(turn: Turn, deadlines: Deadlines): Promise<Unde
       reconcileReasons: [],
       source: { capture: 'rules', detect: 'rules' },
     };
-    return { blocked: null, context, semantic, ...(docs ? { docs } : {}) };
+    return { blocked: null, context, semantic, ...early };
   }
 
   const captured: CaptureResult | null = captureStep.ok ? captureStep.value : null;
@@ -220,10 +231,17 @@ export async function understand(turn: Turn, deadlines: Deadlines): Promise<Unde
     reconcileReasons: reconciling ? reasons : [],
     source: { capture: captured?.source ?? 'none', detect: detected ? detect.source : 'none' },
   };
-  return { blocked: null, context, semantic, ...(docs ? { docs } : {}), ...(speculation ? { speculation } : {}) };
+  return { blocked: null, context, semantic, ...early, ...(speculation ? { speculation } : {}) };
 }
 
-function denied(turn: Turn, guard: InputGuardrailResult): Understood {
+/** The question's embedding from the search, for the SQL agent's examples and retrieval. */
+function similarOf(searched: Promise<Settled<Search>>): Promise<Similar> {
+  return searched.then((r): Similar => (r.ok ? { vector: r.value.vector, model: r.value.model } : {}));
+}
+
+/** A denied turn: the work started on the rules' route ends before the turn does (nothing left running). */
+async function denied(turn: Turn, guard: InputGuardrailResult, started: (Promise<unknown> | undefined)[]): Promise<Understood> {
+  await Promise.all(started);
   turn.step('checkInputGuardrails', 'failed', { reason: guard.reasons.join(', ') });
   return { blocked: guard, context: NO_CONTEXT, semantic: null };
 }
