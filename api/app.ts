@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from '../infra/logger.ts';
 import type { TurnEventBus } from '../activities/turn-events/bus.ts';
 import type { KvCache } from '../infra/kv-cache.ts';
+import type { Embedder } from '../infra/llm/embeddings.ts';
 import { metricsAuthorized, type Metrics } from '../infra/metrics.ts';
 import { requireApiKey, type TenantKeyStore } from './auth.ts';
 import { ApiError, errorHandler, notFound } from './errors.ts';
@@ -22,6 +23,9 @@ export interface AppDeps {
   appDb: Queryable;
   /** The shared cache (tenant settings are read through it and deleted from it on change). */
   kv: KvCache;
+  /** The deployment's embedder: with it, the API answers semantic-cache hits itself (no workflow before the answer). */
+  embedder?: Embedder;
+  embeddingTimeoutMs?: number;
   keys: TenantKeyStore;
   log: Logger;
   /** Ping of the event bus backend (Redis), for /healthz. */
@@ -90,7 +94,7 @@ export function createApp(deps: AppDeps): express.Express {
   // Documents may be larger than a chat message; their parser runs first (a parsed body is not parsed again).
   app.use('/v1/knowledge', express.json({ limit: '256kb', type: 'application/json' }));
   app.use(express.json({ limit: deps.bodyLimit ?? '32kb', type: 'application/json' }));
-  app.use(turnRoutes({ temporal: deps.temporal, events: deps.events, appDb: deps.appDb, sseIdleMs: deps.sseIdleMs, taskQueue: deps.taskQueue, eagerStart: deps.eagerStart, kv: deps.kv, metrics: deps.metrics }));
+  app.use(turnRoutes({ temporal: deps.temporal, events: deps.events, appDb: deps.appDb, sseIdleMs: deps.sseIdleMs, taskQueue: deps.taskQueue, eagerStart: deps.eagerStart, kv: deps.kv, metrics: deps.metrics, embedder: deps.embedder, embeddingTimeoutMs: deps.embeddingTimeoutMs }));
   app.use(settingsRoutes({ appDb: deps.appDb, kv: deps.kv }));
   app.use(adminRoutes({ appDb: deps.appDb, kv: deps.kv, temporal: deps.temporal, taskQueue: deps.taskQueue, anchorDate: deps.seedAnchorDate, runtime: deps.runtime }));
   app.use(knowledgeRoutes({ appDb: deps.appDb, kv: deps.kv }));

@@ -1,9 +1,11 @@
 // `npm run api`: one stateless API process. Run N of them behind a load balancer. It loads no worker code:
-// no Temporal worker, no activities' model clients, no offline model, no seeding.
+// no Temporal worker, no chat-model clients (only the embedder, for the semantic lookup it makes before starting
+// a turn), no offline model, no seeding.
 import { Client, Connection } from '@temporalio/client';
 import { createTurnEventBus } from '../activities/turn-events/bus.ts';
 import { migrate, openDatabase } from '../infra/db.ts';
 import { createRedisKvCache } from '../infra/kv-cache.ts';
+import { embedderFor } from '../infra/llm/embedder-for.ts';
 import { createMetrics } from '../infra/metrics.ts';
 import { loadProcessConfig, onShutdown } from '../infra/process-entry.ts';
 import { closeRedis, connectRedis } from '../infra/redis.ts';
@@ -30,6 +32,9 @@ try {
     events: createTurnEventBus(redis, config.EVENT_STREAM_TTL_SECONDS),
     appDb: appStore.pool,
     kv: createRedisKvCache(redis),
+    // The workers' embedder (same configuration, same vectors): semantic hits are answered here.
+    embedder: embedderFor(config, config.OFFLINE_MODEL_URL?.replace(/\/+$/, '')),
+    embeddingTimeoutMs: config.EMBEDDING_TIMEOUT_MS,
     keys: createTenantKeyStore(appStore.pool, { production: config.NODE_ENV === 'production' }),
     log,
     pingEvents: () => redis.ping(),

@@ -8,16 +8,22 @@ import {
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { redactPii } from '../activities/guardrails/rules.ts';
+import type { CachedAnswer } from '../activities/caches/exact-key.ts';
+import { findSemantic } from '../activities/caches/semantic-store.ts';
 import { openTurnContext } from '../activities/open-turn/open.ts';
 import { chunkAnswer } from '../activities/turn-events/answer-chunks.ts';
 import type { TurnEventBus } from '../activities/turn-events/bus.ts';
 import { EVENT_ID_PATTERN } from '../activities/turn-events/bus.ts';
 import type { KvCache } from '../infra/kv-cache.ts';
+import type { Embedder } from '../infra/llm/embeddings.ts';
 import { cachedTurnResult } from '../workflows/shared/cached-result.ts';
 import { draftTurnResult } from '../workflows/shared/draft-result.ts';
+import { UNCACHEABLE_INTENTS } from '../workflows/shared/tenant-settings.ts';
+import { decideSemantic } from '../workflows/turn/semantic.ts';
 import type { chatTurn } from '../workflows/chat-turn.ts';
 import {
   type ChatTurnInput,
+  type PreparedTurn,
   TURN_TASK_QUEUE,
   TURN_WORKFLOW_TASK_TIMEOUT,
   type TurnEvent,
@@ -44,6 +50,10 @@ export interface TurnRoutesDeps {
   eagerStart?: boolean;
   /** The shared cache: with it, the API answers exact-cache hits itself (no Temporal round trip before the answer). */
   kv?: Pick<KvCache, 'get' | 'set'>;
+  /** With it (and `kv`), the API answers semantic-cache hits itself too, and hands a miss's search to the workflow. */
+  embedder?: Embedder;
+  /** Bound of the API's embedding call (EMBEDDING_TIMEOUT_MS). */
+  embeddingTimeoutMs?: number;
   /** Counts turns the API answered itself (the workers count the rest). */
   metrics?: { recordTurn(tenantId: string, result: TurnResult): void };
 }
@@ -103,29 +113,29 @@ export function turnRoutes(deps: TurnRoutesDeps): Router {
     const input: ChatTurnInput = { turnId, tenantId, sessionId: body.sessionId, message: body.message, receivedAt: Date.now() };
     if (body.userId) input.userId = body.userId;
 
-    // An exact hit is answered here, before and beside the workflow that records it: a hit must not wait
+    // A cache hit is answered here, before and beside the workflow that records it: a hit must not wait
     // for a workflow task (tens of ms). With an Idempotency-Key the workflow start decides first whether
     // this turn already ran, so those requests take the normal path.
-    if (!key && deps.kv) {
-      const answered = await answerExactHit(deps, input, workflowId, req.log);
-      if (answered) {
-        const ids = { turnId, workflowId, ...links(turnId) };
-        const record = () =>
-          startTurn({ ...input, message: redactPii(input.message).text, delivered: answered }).catch((err) => {
-            req.log?.error({ err, turnId }, 'could not start the workflow recording an exact hit (the answer was delivered)');
-          });
-        if (req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream') {
-          openSse(res);
-          // Recorded once the client has its `done` (nothing in the way of the answer), and before the stream
-          // ends, so a GET right after it finds the turn.
-          await relay(req, res, { events: deps.events, stream: turnStreamKey(workflowId), afterId: '0', idleMs: deps.sseIdleMs, afterTerminal: record });
-          return;
-        }
-        // Recorded before the 202, so GET /v1/turns/:id finds the turn at once.
-        await record();
-        res.status(202).location(ids.resultUrl).json(ids);
+    const looked = !key && deps.kv ? await prepareTurn(deps, input, workflowId, req.log) : null;
+    if (looked && 'prepared' in looked) input.prepared = looked.prepared;
+    if (looked && 'answered' in looked) {
+      const answered = looked.answered;
+      const ids = { turnId, workflowId, ...links(turnId) };
+      const record = () =>
+        startTurn({ ...input, message: redactPii(input.message).text, delivered: answered }).catch((err) => {
+          req.log?.error({ err, turnId }, 'could not start the workflow recording a cache hit (the answer was delivered)');
+        });
+      if (req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream') {
+        openSse(res);
+        // Recorded once the client has its `done` (nothing in the way of the answer), and before the stream
+        // ends, so a GET right after it finds the turn.
+        await relay(req, res, { events: deps.events, stream: turnStreamKey(workflowId), afterId: '0', idleMs: deps.sseIdleMs, afterTerminal: record });
         return;
       }
+      // Recorded before the 202, so GET /v1/turns/:id finds the turn at once.
+      await record();
+      res.status(202).location(ids.resultUrl).json(ids);
+      return;
     }
 
     try {
@@ -248,30 +258,85 @@ function endedWithoutEvent(deps: TurnRoutesDeps, workflowId: string): () => Prom
   };
 }
 
+/** What the API's lookups made of a turn: answered from a cache, or what the workflow is spared looking up again. */
+type Prepared = { answered: TurnResult } | { prepared: PreparedTurn } | null;
+
 /**
- * Answers a turn from the exact cache when it has the answer: the same lookup as the workflow's first step
- * (tenant settings, a follow-up's inherited slots, the rules' slot signature), then the turn's whole
- * stream (turn, step, the answer in chunks, one `done`) written at once. Null on a miss.
+ * The turn's cache lookups, made here so a hit never waits for a workflow: the workflow's own first step
+ * (tenant settings, a follow-up's inherited slots, the rules' slot signature, the exact cache), then the
+ * semantic cache decided on the rules' signature. A hit streams the turn's whole stream at once (turn, steps,
+ * the answer in chunks, one `done`); a miss hands what was found to the workflow (`prepared`), which does
+ * not look again. Null when the lookup failed: the workflow looks itself.
  */
-async function answerExactHit(deps: TurnRoutesDeps, input: ChatTurnInput, workflowId: string, log?: Request['log']): Promise<TurnResult | null> {
+async function prepareTurn(deps: TurnRoutesDeps, input: ChatTurnInput, workflowId: string, log?: Request['log']): Promise<Prepared> {
   const t0 = performance.now();
   let opened;
   try {
     opened = await openTurnContext({ appDb: deps.appDb, kv: deps.kv!, now: Date.now }, input);
   } catch (err) {
     // The workflow looks again (with retries); the API's shortcut must never fail a turn.
-    log?.warn({ err }, 'exact-cache lookup in the API failed; the workflow will look');
+    log?.warn({ err }, 'cache lookup in the API failed; the workflow will look');
     return null;
   }
-  if (!opened.hit) return null;
   const lookupMs = Math.round(performance.now() - t0);
-  const base = draftTurnResult({ turnId: input.turnId, workflowId, language: opened.language, steps: { lookupExactCache: lookupMs } });
-  const result = cachedTurnResult(base, opened.hit, 'exact', Math.max(0, Date.now() - input.receivedAt));
+  const stream = turnStreamKey(workflowId);
+  if (opened.hit) return { answered: await deliverCached(deps, input, workflowId, opened.language, opened.hit, 'exact', { lookupExactCache: lookupMs }) };
+
+  const settings = opened.tenant.settings;
+  let semantic: PreparedTurn['semantic'];
+  if (deps.embedder && settings.semanticCache.enabled) {
+    const t1 = performance.now();
+    try {
+      // Only the redacted question is embedded, as the workflow's search does.
+      const [raw] = await deps.embedder.embed([redactPii(input.message).text], AbortSignal.timeout(deps.embeddingTimeoutMs ?? 2000));
+      if (!raw) throw new Error('the embedder returned no vector');
+      // Rounded, so it stays small in the turn's history (the workflow writes the cache with it).
+      const vector = raw.map((x) => Math.round(x * 1e5) / 1e5);
+      const candidates = await findSemantic(deps.appDb, {
+        tenantId: input.tenantId,
+        generation: opened.tenant.generation,
+        embedder: deps.embedder.model,
+        vector,
+        threshold: settings.semanticCache.threshold,
+        suggestThreshold: settings.semanticCache.suggestThreshold,
+      });
+      semantic = { vector, model: deps.embedder.model, candidates, ms: Math.round(performance.now() - t1) };
+    } catch (err) {
+      log?.warn({ err }, 'semantic lookup in the API failed; the turn goes on without it');
+      semantic = null;
+    }
+    const rules = opened.rules;
+    if (semantic && rules && settings.semanticCache.decideEarly && !UNCACHEABLE_INTENTS.includes(rules.intent)) {
+      const { hit } = decideSemantic(semantic.candidates, rules.signature, settings.semanticCache.threshold);
+      if (hit) {
+        const steps = { lookupExactCache: lookupMs, searchSemanticCache: semantic.ms };
+        return { answered: await deliverCached(deps, input, workflowId, opened.language, hit, 'semantic', steps, hit.similarity) };
+      }
+    }
+  }
+  // The workflow skips its first step: the `turn` event is published here, before it starts.
+  await deps.events.publish(stream, { type: 'turn', data: { turnId: input.turnId, workflowId } });
+  return { prepared: { opened, lookupMs, ...(semantic !== undefined ? { semantic } : {}) } };
+}
+
+/** A cache hit's whole stream at once: turn, steps, the answer in chunks, then the one `done`. */
+async function deliverCached(
+  deps: TurnRoutesDeps,
+  input: ChatTurnInput,
+  workflowId: string,
+  language: string,
+  hit: CachedAnswer,
+  cache: 'exact' | 'semantic',
+  steps: Record<string, number>,
+  similarity?: number,
+): Promise<TurnResult> {
+  const base = draftTurnResult({ turnId: input.turnId, workflowId, language, steps });
+  const result = cachedTurnResult(base, hit, cache, Math.max(0, Date.now() - input.receivedAt), similarity);
   const stream = turnStreamKey(workflowId);
   // Appended in call order on one connection; the terminal event last, by the one-terminal-event script.
   await Promise.all([
     deps.events.publish(stream, { type: 'turn', data: { turnId: input.turnId, workflowId } }),
-    deps.events.publish(stream, { type: 'step', data: { name: 'lookupExactCache', status: 'completed', ms: lookupMs } }),
+    ...Object.entries(steps).map(([name, ms]) => deps.events.publish(stream, { type: 'step', data: { name, status: 'completed', ms } })),
     ...chunkAnswer(result.answer).map((text) => deps.events.publish(stream, { type: 'token', data: { text } })),
   ]);
   await deps.events.publishTerminal(stream, { type: 'done', data: result });

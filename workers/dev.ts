@@ -53,6 +53,8 @@ try {
     events: messaging.events,
     appDb: stores.app.pool,
     kv: messaging.kv,
+    embedder: providers.embedder,
+    embeddingTimeoutMs: config.EMBEDDING_TIMEOUT_MS,
     keys: createTenantKeyStore(stores.app.pool, { production: config.NODE_ENV === 'production' }),
     log,
     pingEvents: messaging.ping,

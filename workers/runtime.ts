@@ -20,12 +20,12 @@ import { DEMO_TENANT_NAMES, DEMO_TENANT_SETTINGS, DEMO_TENANTS, DEV_ADMIN_KEY, D
 import { demoTemplates } from '../infra/demo/templates.ts';
 import type { Config } from '../infra/config.ts';
 import { createAnthropicProvider } from '../infra/llm/anthropic-provider.ts';
-import { createOpenAIEmbedder, type Embedder } from '../infra/llm/embeddings.ts';
+import type { Embedder } from '../infra/llm/embeddings.ts';
 import { createOpenAIProvider } from '../infra/llm/openai-provider.ts';
 import { createPriceTable } from '../infra/llm/pricing.ts';
 import type { ChatProvider, ProviderName } from '../infra/llm/provider.ts';
 import type { Logger } from '../infra/logger.ts';
-import { embedText, LOCAL_EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL } from '../infra/llm/local-embedder.ts';
+import { embedderFor } from '../infra/llm/embedder-for.ts';
 import { OFFLINE_MODEL_NAME } from '../infra/llm/pricing.ts';
 import { STICKY_QUEUE_TIMEOUT, TURN_TASK_QUEUE } from '../workflows/shared/contract.ts';
 import type { Messaging } from './messaging.ts';
@@ -105,11 +105,6 @@ export interface Providers {
   close(): Promise<void>;
 }
 
-/** The local embedder in this process, for deployments with an Anthropic key but no embeddings provider. */
-function inProcessEmbedder(): Embedder {
-  return { model: LOCAL_EMBEDDING_MODEL, dimensions: LOCAL_EMBEDDING_DIMENSIONS, embed: async (texts) => texts.map(embedText) };
-}
-
 /**
  * Real providers for the keys that are set; with none, the offline model at `offlineUrl` (one this process
  * started: dev-runtime.ts) or OFFLINE_MODEL_URL (`npm run offline-model`, shared by split workers) behind both SDKs.
@@ -130,8 +125,7 @@ export async function openProviders(config: Config, log: Logger, opts: { offline
         anthropic: createAnthropicProvider({ apiKey: 'offline', baseURL: `${url}/anthropic`, models: { fast: config.ANTHROPIC_FAST_MODEL, strong: config.ANTHROPIC_STRONG_MODEL }, priceAs: OFFLINE_MODEL_NAME }),
         openai: createOpenAIProvider({ apiKey: 'offline', baseURL: `${url}/openai/v1`, models: { fast: config.OPENAI_FAST_MODEL, strong: config.OPENAI_STRONG_MODEL }, priceAs: OFFLINE_MODEL_NAME }),
       },
-      // The same product path as with OpenAI: the SDK's embeddings call, answered by the offline model's local embedder.
-      embedder: createOpenAIEmbedder({ apiKey: 'offline', baseURL: `${url}/openai/v1`, model: LOCAL_EMBEDDING_MODEL, dimensions: LOCAL_EMBEDDING_DIMENSIONS }),
+      embedder: embedderFor(config, url),
       offlineUrl: url,
       close: async () => {},
     };
@@ -147,9 +141,7 @@ export async function openProviders(config: Config, log: Logger, opts: { offline
   if (config.OPENAI_API_KEY) {
     providers.openai = createOpenAIProvider({ apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL, models: { fast: config.OPENAI_FAST_MODEL, strong: config.OPENAI_STRONG_MODEL } });
   }
-  const embedder = config.OPENAI_API_KEY
-    ? createOpenAIEmbedder({ apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL, model: config.OPENAI_EMBEDDING_MODEL, dimensions: LOCAL_EMBEDDING_DIMENSIONS })
-    : inProcessEmbedder();
+  const embedder = embedderFor(config);
   log.info({ providers: Object.keys(providers), embedder: embedder.model }, 'model providers configured');
   return { providers, embedder, close: async () => {} };
 }

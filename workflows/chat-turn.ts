@@ -37,12 +37,18 @@ export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
 async function answerTurn(turn: Turn): Promise<TurnResult> {
   const { input } = turn;
 
-  // 1. Announce the turn, load the tenant's settings, look up the exact cache, read the question by the rules (one local activity).
-  turn.opened = await turn.orFallback(
-    'lookupExactCache',
-    () => turnIo.openTurn({ stream: turn.stream, turnId: input.turnId, workflowId: turn.workflowId, tenantId: input.tenantId, sessionId: input.sessionId, message: input.message }),
-    null,
-  );
+  // 1. Announce the turn, load the tenant's settings, look up the exact cache, read the question by the rules
+  // (one local activity), unless the API did it before starting the turn (it looks up the caches itself).
+  if (input.prepared) {
+    turn.opened = input.prepared.opened;
+    turn.steps['lookupExactCache'] = input.prepared.lookupMs;
+  } else {
+    turn.opened = await turn.orFallback(
+      'lookupExactCache',
+      () => turnIo.openTurn({ stream: turn.stream, turnId: input.turnId, workflowId: turn.workflowId, tenantId: input.tenantId, sessionId: input.sessionId, message: input.message }),
+      null,
+    );
+  }
   turn.opened ??= { tenant: { settings: DEFAULT_TENANT_SETTINGS, generation: 0, today: new Date().toISOString().slice(0, 10), timeZone: 'UTC' }, language: 'und', previous: null, exactKey: null, hit: null };
   turn.step('lookupExactCache', 'completed');
   if (turn.opened.hit) return turn.finish({ kind: 'cached', cache: 'exact', cached: turn.opened.hit });

@@ -140,6 +140,7 @@ export async function startStack(
       events: messaging.events,
       appDb: stores.app.pool,
       kv: messaging.kv,
+      embedder: providers.embedder,
       keys: createTenantKeyStore(stores.app.pool, { production: false }),
       log,
       pingEvents: messaging.ping,

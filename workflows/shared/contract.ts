@@ -1,5 +1,7 @@
 // Types and names shared by the API, the workers and the workflow sandbox.
 // This file must import nothing from Node, infra/ or api/: it is bundled into workflow code.
+import type { SemanticCandidate } from '../../activities/caches/semantic-store.ts';
+import type { OpenTurnOutput } from '../../activities/open-turn/open.ts';
 import type { Complexity, IntentOrUnknown, ReconcileReason, Slots } from './understanding.ts';
 
 export type { Complexity } from './understanding.ts';
@@ -71,10 +73,23 @@ export interface ChatTurnInput {
   /** Epoch ms at which the API accepted the request; timings are measured from here. */
   receivedAt: number;
   /**
-   * The API already answered the turn (an exact-cache hit, streamed before any workflow task could run):
-   * the workflow only records it (search attributes, the Web UI, the stored turn).
+   * The API already answered the turn (a cache hit, streamed before any workflow task could run): the
+   * workflow only records it (search attributes, the Web UI, the stored turn).
    */
   delivered?: TurnResult;
+  /**
+   * What the API learnt looking up the caches before it started the turn, so the workflow does not do it
+   * again: the turn's first step (tenant settings, the rules' reading, the exact-cache key; the `turn` event
+   * is published) and the semantic search (absent: the workflow searches; null: it failed).
+   */
+  prepared?: PreparedTurn;
+}
+
+/** The API's lookups before a turn's workflow starts (see `ChatTurnInput.prepared`). */
+export interface PreparedTurn {
+  opened: OpenTurnOutput;
+  lookupMs: number;
+  semantic?: { vector: number[]; model: string; candidates: SemanticCandidate[]; ms: number } | null;
 }
 
 export type CacheOutcome = 'exact' | 'semantic' | 'none';

@@ -93,8 +93,13 @@ export async function understand(turn: Turn, deadlines: Deadlines): Promise<Unde
   const skipped = Promise.resolve({ ok: false as const });
   const parallel = settings.pipeline.parallel !== false;
   const gathered = parallel ? settle('gatherContext', () => lookups.gatherContext({ tenantId: input.tenantId, sessionId: input.sessionId, userId: input.userId })) : null;
-  const search = () =>
-    settings.semanticCache.enabled
+  // The API searched before it started the turn: its result is this turn's (a hit never reached here).
+  const prepared = input.prepared?.semantic;
+  if (prepared) turn.steps['searchSemanticCache'] = prepared.ms;
+  const search = (): Promise<Settled<Search>> =>
+    prepared !== undefined
+      ? Promise.resolve(prepared ? { ok: true as const, value: { vector: prepared.vector, model: prepared.model, candidates: prepared.candidates } } : { ok: false as const })
+      : settings.semanticCache.enabled
       ? settle('searchSemanticCache', () =>
           understanding.searchSemanticCache({
             text: input.message,
