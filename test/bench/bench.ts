@@ -425,9 +425,9 @@ async function main() {
   console.log(`racing: best single provider first-token p95 ${bestSingleP95Ms} ms, raced ${racedP95Ms} ms (${out.racing.ratio}×)`);
   console.log(`${CONCURRENT_USERS} users: ${concurrency.turns} turns, ${concurrency.failed} failed, p50 ${concurrency.p50Ms} ms, p95 ${concurrency.p95Ms} ms, peak RSS ${concurrency.rssMb} MB (${JSON.stringify(concurrency.rssByProcessMb)})`);
   console.log(`\ncritical path: ${perKind} new questions of each kind, one at a time; before = ${before.name} (the model always reads the question, nothing speculated, the model writes SQL), after = ${afterCfg.name}`);
-  console.log(['kind'.padEnd(28), 'config', 'turns', 'first token p50', 'answer call ttft p50', 'added p50', 'added p95', 'query p50', 'compiled', 'on the way to the first token'].join('  '));
+  console.log(['kind'.padEnd(28), 'config', 'turns', 'first token p50', 'answer ttft p50', 'added p50', 'added p95', 'query p50', 'SQL call p50', 'compiled', 'on the way to the first token'].join('  '));
   for (const r of criticalPath) {
-    console.log([r.kind.padEnd(28), r.config.padEnd(6), f(r.turns, 5), f(r.firstTokenP50Ms, 15), f(r.answerTtftP50Ms, 20), f(r.addedP50Ms, 9), f(r.addedP95Ms, 9), f(r.queryP50Ms, 9), r.compiled.padStart(8), r.path].join('  '));
+    console.log([r.kind.padEnd(28), r.config.padEnd(6), f(r.turns, 5), f(r.firstTokenP50Ms, 15), f(r.answerTtftP50Ms, 15), f(r.addedP50Ms, 9), f(r.addedP95Ms, 9), f(r.queryP50Ms, 9), f(r.sqlCallP50Ms, 12), r.compiled.padStart(8), r.path].join('  '));
   }
   const w = out.speculation;
   console.log(`speculation (${all.name}): ${w.speculated}/${w.turns} turns speculated; waste ${w.wastedOutputTokensPer1000Turns} output tokens and $${w.wastedListUsdPer1000Turns} (list) per 1,000 turns, ${(100 * w.wasteShareOfAnswerTokens).toFixed(1)} % of answer tokens`);

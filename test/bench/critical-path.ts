@@ -32,12 +32,14 @@ export interface PathSample {
   config: 'before' | 'after';
   kind: PathKind;
   firstTokenMs: number;
-  /** The answer call's own time to its first token (from its start). */
+  /** The answer race's own time to its first token (from the race's start: a hedged winner's delay counts). */
   answerTtftMs: number | null;
   addedMs: number | null;
   path: string;
-  /** The query ran after the model wrote it (0: none ran). */
+  /** The query's own time (0: none ran). */
   sqlMs: number;
+  /** The SQL-writing model calls' time (0: compiled, or no data). */
+  sqlCallMs: number;
   compiled: boolean;
 }
 
@@ -57,9 +59,8 @@ export function pathOf(done: TurnResult): string {
   const calls = done.calls ?? [];
   const has = (step: string) => calls.some((c) => c.step === step);
   const steps = done.timings.steps;
-  const understanding = has('captureSlots') || has('detectIntent') ? 'capture ∥ detect' : 'rules';
+  const understanding = (has('captureSlots') || has('detectIntent') ? 'capture ∥ detect' : 'rules') + (has('reconcileIntent') ? ' → reconcile' : '');
   const parts: string[] = [];
-  if (has('reconcileIntent')) parts.push('reconcile');
   if (steps['runSqlAgent'] !== undefined) parts.push(steps['runSqlAgent.compiled'] ? 'SQL (compiled)' : 'SQL (model)');
   if (steps['retrieveKnowledge'] !== undefined) parts.push('retrieval');
   const speculative = calls.some((c) => c.outcome === 'speculative-won');
@@ -69,8 +70,9 @@ export function pathOf(done: TurnResult): string {
 
 /** Reads a turn's `done` into a sample. */
 export function pathSample(config: PathSample['config'], kind: PathKind, firstTokenMs: number, done: TurnResult): PathSample {
+  // The race's own first token: from the answer step's start (a hedged winner started later) to its first token.
   const winner = answerCall(done.calls ?? []);
-  const answerTtftMs = winner?.ttftMs ?? null;
+  const answerTtftMs = winner && winner.ttftMs !== null ? winner.startMs + winner.ttftMs : null;
   return {
     config,
     kind,
@@ -79,6 +81,7 @@ export function pathSample(config: PathSample['config'], kind: PathKind, firstTo
     addedMs: answerTtftMs === null ? null : firstTokenMs - answerTtftMs,
     path: pathOf(done),
     sqlMs: done.timings.steps['runSqlAgent.execute'] ?? 0,
+    sqlCallMs: (done.calls ?? []).filter((c) => c.step === 'runSqlAgent').reduce((a, c) => a + c.ms, 0),
     compiled: Boolean(done.timings.steps['runSqlAgent.compiled']),
   };
 }
@@ -102,6 +105,7 @@ export function pathRows(samples: PathSample[]) {
         addedP50Ms: round(quantile(added, 0.5)),
         addedP95Ms: round(quantile(added, 0.95)),
         queryP50Ms: round(quantile(mine.map((s) => s.sqlMs), 0.5)),
+        sqlCallP50Ms: round(quantile(mine.map((s) => s.sqlCallMs), 0.5)),
         compiled: `${mine.filter((s) => s.compiled).length}/${mine.length}`,
         path,
       });

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { SEARCH_ATTRIBUTES } from '../../workflows/shared/contract.ts';
 import { answerFromTokens, readSse } from '../helpers/sse.ts';
 import { fresh, startStack, type TestStack } from '../helpers/stack.ts';
 
@@ -94,6 +95,30 @@ describe('HTTP API end to end', () => {
       body: JSON.stringify(body),
     });
     assert.equal(otherTenant.status, 202, 'keys are per tenant');
+  });
+
+  it('answers a reworded question from the semantic cache in the API (no workflow before the answer), and the workflow records it', async () => {
+    const question = `What was our revenue in February 2026 by region? (${randomUUID().slice(0, 6)})`;
+    const first = await readSse(await postTurn({ sessionId: 'e2e-semantic', message: question }, { accept: 'text/event-stream' }));
+    assert.equal(first.at(-1)!.data.cache, 'none');
+    // The caches are written after delivery: the workflow ends once they are.
+    await stack.client.workflow.getHandle(first.at(-1)!.data.workflowId as string).result();
+    const reworded = await readSse(await postTurn({ sessionId: 'e2e-semantic-2', message: `So, ${question.toLowerCase()}` }, { accept: 'text/event-stream' }));
+    const done = reworded.at(-1)!;
+    assert.equal(done.event, 'done');
+    assert.equal(done.data.cache, 'semantic');
+    assert.equal(done.data.answer, first.at(-1)!.data.answer);
+    const steps = done.data.timings.steps as Record<string, number>;
+    assert.ok(steps.searchSemanticCache !== undefined && steps.lookupExactCache !== undefined, JSON.stringify(steps));
+    assert.ok(!reworded.some((e) => e.event === 'step' && e.data.name === 'generateAnswer'), 'nothing was generated');
+    // The workflow that records the hit ran no lookup of its own: only the bookkeeping after delivery.
+    const recorded = stack.client.workflow.getHandle(done.data.workflowId as string);
+    await recorded.result();
+    const history = await recorded.fetchHistory();
+    const markers = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length;
+    assert.ok(markers <= 2, `persist and cache writes only (${markers} local activities)`);
+    const sa = (await recorded.describe()).searchAttributes;
+    assert.deepEqual(sa[SEARCH_ATTRIBUTES.cacheOutcome], ['semantic']);
   });
 
   it('keeps tenants apart: another tenant’s turn is a 404', async () => {
