@@ -270,6 +270,13 @@ type Prepared = { answered: TurnResult } | { prepared: PreparedTurn } | null;
  */
 async function prepareTurn(deps: TurnRoutesDeps, input: ChatTurnInput, workflowId: string, log?: Request['log']): Promise<Prepared> {
   const t0 = performance.now();
+  // The question's embedding needs nothing of the lookup: it is made beside it (unused on an exact hit).
+  const embedding = deps.embedder
+    ? deps.embedder.embed([redactPii(input.message).text], AbortSignal.timeout(deps.embeddingTimeoutMs ?? 2000)).then(
+        ([raw]) => raw ?? Promise.reject(new Error('the embedder returned no vector')),
+      )
+    : null;
+  embedding?.catch(() => {});
   let opened;
   try {
     opened = await openTurnContext({ appDb: deps.appDb, kv: deps.kv!, now: Date.now }, input);
@@ -284,12 +291,10 @@ async function prepareTurn(deps: TurnRoutesDeps, input: ChatTurnInput, workflowI
 
   const settings = opened.tenant.settings;
   let semantic: PreparedTurn['semantic'];
-  if (deps.embedder && settings.semanticCache.enabled) {
-    const t1 = performance.now();
+  if (deps.embedder && embedding && settings.semanticCache.enabled) {
     try {
       // Only the redacted question is embedded, as the workflow's search does.
-      const [raw] = await deps.embedder.embed([redactPii(input.message).text], AbortSignal.timeout(deps.embeddingTimeoutMs ?? 2000));
-      if (!raw) throw new Error('the embedder returned no vector');
+      const raw = await embedding;
       // Rounded, so it stays small in the turn's history (the workflow writes the cache with it).
       const vector = raw.map((x) => Math.round(x * 1e5) / 1e5);
       const candidates = await findSemantic(deps.appDb, {
@@ -300,7 +305,7 @@ async function prepareTurn(deps: TurnRoutesDeps, input: ChatTurnInput, workflowI
         threshold: settings.semanticCache.threshold,
         suggestThreshold: settings.semanticCache.suggestThreshold,
       });
-      semantic = { vector, model: deps.embedder.model, candidates, ms: Math.round(performance.now() - t1) };
+      semantic = { vector, model: deps.embedder.model, candidates, ms: Math.round(performance.now() - t0) };
     } catch (err) {
       log?.warn({ err }, 'semantic lookup in the API failed; the turn goes on without it');
       semantic = null;

@@ -148,8 +148,11 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
           data: { name: 'generateAnswer', status: 'started', attempt, ...(attempt > 1 ? { reason: 'retry: discard earlier tokens' } : {}) },
         });
       };
+      // Not awaited before the provider call: the announcement and the tokens go out on one connection, in order.
+      const announcing = verdict ? null : announce(input.progress);
+      // Its failure surfaces where the stream's writes are awaited (below), never as an unhandled rejection.
+      announcing?.catch(() => {});
       try {
-        if (!verdict) await announce(input.progress);
         const [passages, stored] = await Promise.all([
           chunkTexts(deps.appDb, input.tenantId, input.knowledgeChunkIds ?? []),
           input.data ? readResult(deps.kv, input.tenantId, input.data.ref) : Promise.resolve(null),
@@ -165,7 +168,7 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
             })
           : null;
         const redactor = new StreamingRedactor();
-        const pending: Promise<unknown>[] = [];
+        const pending: Promise<unknown>[] = announcing ? [announcing] : [];
         let firstTokenAt: number | null = null;
         let held: string[] | null = verdict ? [] : null;
         const emit = (text: string) => {

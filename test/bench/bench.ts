@@ -145,10 +145,11 @@ function providerTime(calls: readonly ModelCall[], sequential: boolean): { total
   const answer = of('generateAnswer');
   const streaming = answer.filter((c) => c.outcome === 'won' || c.outcome === 'speculative-won' || c.outcome === 'continuation' || c.outcome === 'stalled');
   const winner = answer.find((c) => c.outcome === 'won' || c.outcome === 'speculative-won');
-  return {
-    total: pre + Math.max(0, ...streaming.map((c) => c.startMs + c.ms)),
-    toFirstToken: pre + (winner ? winner.startMs + (winner.ttftMs ?? 0) : 0),
-  };
+  const answerTotal = Math.max(0, ...streaming.map((c) => c.startMs + c.ms));
+  const answerFirst = winner ? winner.startMs + (winner.ttftMs ?? 0) : 0;
+  // A speculative answer ran beside the understanding: the providers' time is the longer of the two.
+  if (winner?.outcome === 'speculative-won') return { total: Math.max(pre, answerTotal), toFirstToken: Math.max(pre, answerFirst) };
+  return { total: pre + answerTotal, toFirstToken: pre + answerFirst };
 }
 
 /** One turn through the API as a client sees it: SSE in the response, first token and `done` timed on arrival. */

@@ -4,20 +4,24 @@
 import type { SqlAgentOutput } from '../../activities/sql/activities.ts';
 import type { RetrievedChunk } from '../../activities/knowledge/store.ts';
 import type { Turn } from './context.ts';
-import { retrieval, sqlAgent } from './proxies.ts';
+import { retrieval, sqlAgent, sqlAgentBeside } from './proxies.ts';
 import type { Route } from './route.ts';
 
 /** The question's embedding, when the semantic search computed one (examples and retrieval reuse it). */
 export type Similar = { vector: number[]; model: string } | Record<string, never>;
 
-/** Runs the SQL agent for a route that wants data; null when it failed (recorded as a fallback). */
-export async function fetchData(turn: Turn, route: Route, similar: Similar, deadlineAt: number): Promise<SqlAgentOutput | null> {
+/**
+ * Runs the SQL agent for a route that wants data; null when it failed (recorded as a fallback). `beside`:
+ * as a regular activity, so that a model writing SQL does not hold the workflow task (and what waits on it).
+ */
+export async function fetchData(turn: Turn, route: Route, similar: Similar, deadlineAt: number, beside = false): Promise<SqlAgentOutput | null> {
   const { input } = turn;
   const opened = turn.opened!;
+  const agent = beside ? sqlAgentBeside : sqlAgent;
   const data = await turn.orFallback(
     'runSqlAgent',
     () =>
-      sqlAgent.runSqlAgent({
+      agent.runSqlAgent({
         stream: turn.stream,
         tenantId: input.tenantId,
         question: turn.redactedMessage,

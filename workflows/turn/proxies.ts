@@ -34,6 +34,16 @@ export const understanding = proxyLocalActivities<Pick<Activities, 'captureSlots
 });
 
 /**
+ * The same understanding calls as regular activities, for a turn that speculates: local activities keep
+ * the workflow task open until they end, so a held answer scheduled meanwhile would only start once the
+ * model's reading is back. As regular activities (dispatched eagerly to this worker) they let it start at once.
+ */
+export const understandingBeside = proxyActivities<Pick<Activities, 'captureSlots' | 'detectIntent'>>({
+  startToCloseTimeout: '5 seconds',
+  retry: { maximumAttempts: 1 },
+});
+
+/**
  * Knowledge retrieval: usually a cache read or two queries; the first turn after a document change also
  * re-embeds that document, hence the longer bound. A failure answers without documents (a fallback).
  */
@@ -47,6 +57,12 @@ export const retrieval = proxyLocalActivities<Pick<Activities, 'retrieveKnowledg
  * corrects itself inside (up to SQL_MAX_ATTEMPTS), so one attempt here; a failure answers without data.
  */
 export const sqlAgent = proxyLocalActivities<Pick<Activities, 'runSqlAgent'>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 1 },
+});
+
+/** The SQL agent as a regular activity, for a turn that speculates (see `understandingBeside`). */
+export const sqlAgentBeside = proxyActivities<Pick<Activities, 'runSqlAgent'>>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 1 },
 });

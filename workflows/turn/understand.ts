@@ -17,7 +17,7 @@ import { UNCACHEABLE_INTENTS } from '../shared/tenant-settings.ts';
 import type { CaptureResult, DetectResult, ReconcileReason } from '../shared/understanding.ts';
 import type { Turn } from './context.ts';
 import { fetchData, fetchDocs, type Similar } from './data.ts';
-import { checks, lookups, understanding } from './proxies.ts';
+import { checks, lookups, understanding, understandingBeside } from './proxies.ts';
 import { reconcileReasons, slotKeys } from './reconcile.ts';
 import { routeOf, type Route } from './route.ts';
 import { decideSemantic } from './semantic.ts';
@@ -111,16 +111,22 @@ export async function understand(turn: Turn, deadlines: Deadlines): Promise<Unde
         )
       : skipped;
   const searched = parallel ? search() : null;
-  const capture = () => (askModel ? settle('captureSlots', () => understanding.captureSlots({ message: input.message, today, timeZone, previous: opened.previous })) : skipped);
-  const detectFirst = () => (askModel ? settle('detectIntent', () => understanding.detectIntent({ message: input.message, pass: 1 })) : skipped);
+  const speculating = parallel && askModel && rules !== null && rules.intent !== 'unknown' && settings.pipeline.speculate === true;
+  // Speculating, the model's reading runs as regular activities, so the held answer can start beside it.
+  const reader = speculating ? understandingBeside : understanding;
+  const capture = () => (askModel ? settle('captureSlots', () => reader.captureSlots({ message: input.message, today, timeZone, previous: opened.previous })) : skipped);
+  const detectFirst = () => (askModel ? settle('detectIntent', () => reader.detectIntent({ message: input.message, pass: 1 })) : skipped);
   const modelRead = parallel ? Promise.all([capture(), detectFirst()]) : null;
   // Retrieval needs only the question: it starts now when the rules read a policy question. So does the
   // SQL agent when the rules' route is final or speculated (a compiled query needs no embedding).
   const docs = parallel && rules?.wantsDocs ? { route: rules, result: fetchDocs(turn, rules, {}, deadlines.data) } : undefined;
-  const speculating = parallel && askModel && rules !== null && rules.intent !== 'unknown' && settings.pipeline.speculate === true;
   const data =
     parallel && rules?.wantsData && (!askModel || speculating)
-      ? { route: rules, result: (rules.slots.metric ? Promise.resolve<Similar>({}) : similarOf(searched!)).then((similar) => fetchData(turn, rules, similar, deadlines.data)) }
+      ? {
+          route: rules,
+          // A compiled query is a few ms (local); a model writing SQL, beside the model's reading, is a regular activity.
+          result: (rules.slots.metric ? Promise.resolve<Similar>({}) : similarOf(searched!)).then((similar) => fetchData(turn, rules, similar, deadlines.data, speculating && !rules.slots.metric)),
+        }
       : undefined;
   const early = { ...(docs ? { docs } : {}), ...(data ? { data } : {}) };
 
@@ -217,7 +223,7 @@ export async function understand(turn: Turn, deadlines: Deadlines): Promise<Unde
   if (reconciling) {
     // The decision and its reasons are in the history as this activity's input, and in `done.understanding`.
     log.info('reconciling intent with the captured slots', { reasons });
-    const second = await turn.orFallback('reconcileIntent', () => understanding.detectIntent({ message: input.message, slots, pass: 2, reasons }), null as Awaited<ReturnType<typeof understanding.detectIntent>> | null);
+    const second = await turn.orFallback('reconcileIntent', () => reader.detectIntent({ message: input.message, slots, pass: 2, reasons }), null as Awaited<ReturnType<typeof understanding.detectIntent>> | null);
     if (second) {
       turn.addCalls(second.calls);
       if (second.source === 'rules') turn.fallback('reconcileIntent:rules');
