@@ -6,7 +6,7 @@
 // 100-user run with the processes' peak memory.
 //   npm start                      # or the split deployment (README), then:
 //   npm run bench -- [--quick] [--json FILE] [--chart FILE.svg] [--label NAME] [--url URL] [--admin-key KEY]
-//                    [--duration S] [--users N] [--offline-url URL] [--metrics-url URL,...]
+//                    [--timeline FILE.svg] [--duration S] [--users N] [--offline-url URL] [--metrics-url URL,...]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,7 +14,7 @@ import { renderChart } from '../../activities/charts/render.ts';
 import type { TenantSettingsPatch } from '../../activities/tenant/settings.ts';
 import type { ProviderProfile } from '../../infra/dev/offline-model/server.ts';
 import type { ModelCall, TurnResult } from '../../workflows/shared/contract.ts';
-import { AFTER_CRITICAL_PATH, BEFORE_CRITICAL_PATH, compiledShare, PATH_KINDS, pathRows, pathSample, speculationWaste, type PathKind, type PathSample } from './critical-path.ts';
+import { AFTER_CRITICAL_PATH, BEFORE_CRITICAL_PATH, compiledShare, PATH_KINDS, pathRows, pathSample, speculationWaste, timelines, timelineSpec, type PathKind, type PathSample } from './critical-path.ts';
 import { runRacing } from './racing.ts';
 import { buildWorkload, WORKLOAD_MIX, type TurnKind, type WorkloadTurn } from './workload.ts';
 
@@ -25,6 +25,8 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     json: { type: 'string' },
     chart: { type: 'string' },
+    timeline: { type: 'string' },
+    'critical-path-only': { type: 'boolean', default: false },
     label: { type: 'string', default: 'npm start' },
     duration: { type: 'string' },
     users: { type: 'string' },
@@ -285,6 +287,20 @@ async function main() {
     }
   }
   const criticalPath = pathRows(pathSamples);
+  if (args.timeline) {
+    const { bars, order } = timelines(pathSamples);
+    const { svg, png } = await renderChart(timelineSpec(order, `The turn's timeline, before and after (${runtime.deployment}, ${new Date().toISOString().slice(0, 10)})`), bars as unknown as Record<string, unknown>[]);
+    mkdirSync(path.dirname(args.timeline), { recursive: true });
+    writeFileSync(args.timeline, svg);
+    writeFileSync(args.timeline.replace(/\.svg$/, '') + '.png', png);
+    log(`timeline: ${args.timeline} (+ .png)`);
+  }
+
+  if (args['critical-path-only']) {
+    printCriticalPath(criticalPath, perKind, before.name, afterCfg.name);
+    if (args.json) writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), deployment: runtime.deployment, profile: BENCH_PROFILE, criticalPath, speculation: speculationWaste(pathDones), compiledSql: compiledShare(pathDones) }, null, 2) + '\n');
+    return;
+  }
 
   // Phase 1: every configuration at once, closed-loop users, the same workload.
   log(`phase 1: ${CONFIGS.length} configurations × ${USERS} users for ${DURATION_S} s, interleaved`);
@@ -425,11 +441,7 @@ async function main() {
   console.log(`misses one at a time: orchestration overhead p50 ${overheadAtOneUser.p50Ms} ms, p95 ${overheadAtOneUser.p95Ms} ms; first-token overhead p50 ${overheadAtOneUser.ttftP50Ms} ms, p95 ${overheadAtOneUser.ttftP95Ms} ms (${overheadAtOneUser.turns} turns, end to end p50 ${overheadAtOneUser.e2eP50Ms} ms)`);
   console.log(`racing: best single provider first-token p95 ${bestSingleP95Ms} ms, raced ${racedP95Ms} ms (${out.racing.ratio}×)`);
   console.log(`${CONCURRENT_USERS} users: ${concurrency.turns} turns, ${concurrency.failed} failed, p50 ${concurrency.p50Ms} ms, p95 ${concurrency.p95Ms} ms, peak RSS ${concurrency.rssMb} MB (${JSON.stringify(concurrency.rssByProcessMb)})`);
-  console.log(`\ncritical path: ${perKind} new questions of each kind, one at a time; before = ${before.name} (the model always reads the question, nothing speculated, the model writes SQL), after = ${afterCfg.name}`);
-  console.log(['kind'.padEnd(28), 'config', 'turns', 'first token p50', 'answer ttft p50', 'added p50', 'added p95', 'query p50', 'SQL call p50', 'compiled', 'on the way to the first token'].join('  '));
-  for (const r of criticalPath) {
-    console.log([r.kind.padEnd(28), r.config.padEnd(6), f(r.turns, 5), f(r.firstTokenP50Ms, 15), f(r.answerTtftP50Ms, 15), f(r.addedP50Ms, 9), f(r.addedP95Ms, 9), f(r.queryP50Ms, 9), f(r.sqlCallP50Ms, 12), r.compiled.padStart(8), r.path].join('  '));
-  }
+  printCriticalPath(criticalPath, perKind, before.name, afterCfg.name);
   const w = out.speculation;
   console.log(`speculation (${all.name}): ${w.speculated}/${w.turns} turns speculated; waste ${w.wastedOutputTokensPer1000Turns} output tokens and $${w.wastedListUsdPer1000Turns} (list) per 1,000 turns, ${(100 * w.wasteShareOfAnswerTokens).toFixed(1)} % of answer tokens`);
   const cs = out.compiledSql;
@@ -455,6 +467,16 @@ async function main() {
     writeFileSync(args.chart, svg);
     writeFileSync(args.chart.replace(/\.svg$/, '') + '.png', png);
     log(`chart: ${args.chart} (+ .png)`);
+  }
+}
+
+/** The critical-path table (phase 0). */
+function printCriticalPath(rows: ReturnType<typeof pathRows>, perKind: number, before: string, after: string): void {
+  const f = (x: number | null | undefined, w = 8) => String(x ?? '-').padStart(w);
+  console.log(`\ncritical path: ${perKind} new questions of each kind, one at a time; before = ${before} (the model always reads the question, nothing speculated, the model writes SQL), after = ${after}`);
+  console.log(['kind'.padEnd(28), 'config', 'turns', 'first token p50', 'answer ttft p50', 'added p50', 'added p95', 'query p50', 'SQL call p50', 'compiled', 'on the way to the first token'].join('  '));
+  for (const r of rows) {
+    console.log([r.kind.padEnd(28), r.config.padEnd(6), f(r.turns, 5), f(r.firstTokenP50Ms, 15), f(r.answerTtftP50Ms, 15), f(r.addedP50Ms, 9), f(r.addedP95Ms, 9), f(r.queryP50Ms, 9), f(r.sqlCallP50Ms, 12), r.compiled.padStart(8), r.path].join('  '));
   }
 }
 

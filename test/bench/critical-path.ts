@@ -41,6 +41,7 @@ export interface PathSample {
   /** The SQL-writing model calls' time (0: compiled, or no data). */
   sqlCallMs: number;
   compiled: boolean;
+  done: TurnResult;
 }
 
 const quantile = (xs: number[], q: number): number | null => {
@@ -83,6 +84,7 @@ export function pathSample(config: PathSample['config'], kind: PathKind, firstTo
     sqlMs: done.timings.steps['runSqlAgent.execute'] ?? 0,
     sqlCallMs: (done.calls ?? []).filter((c) => c.step === 'runSqlAgent').reduce((a, c) => a + c.ms, 0),
     compiled: Boolean(done.timings.steps['runSqlAgent.compiled']),
+    done,
   };
 }
 
@@ -147,4 +149,84 @@ export function speculationWaste(dones: TurnResult[]) {
 export function compiledShare(dones: TurnResult[]): { ran: number; compiled: number } {
   const ran = dones.filter((d) => d.timings.steps['runSqlAgent'] !== undefined && d.cache === 'none');
   return { ran: ran.length, compiled: ran.filter((d) => d.timings.steps['runSqlAgent.compiled']).length };
+}
+
+/** One bar of the timeline chart: a step of one turn, ms after the request. */
+export interface TimelineBar {
+  turn: string;
+  step: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * The timeline of one turn, from its record: every step's measured duration, placed where the turn's
+ * critical path puts it (understanding first, or beside the held answer; data and documents; the answer's
+ * race to its first token), and the rest of the time to the client's first token as orchestration.
+ */
+export function timelineOf(label: string, firstTokenMs: number, done: TurnResult): TimelineBar[] {
+  const calls = done.calls ?? [];
+  const steps = done.timings.steps;
+  const ms = (step: string) => Math.max(0, ...calls.filter((c) => c.step === step).map((c) => c.startMs + c.ms));
+  const bars: TimelineBar[] = [];
+  const bar = (step: string, start: number, length: number) => {
+    if (length > 0) bars.push({ turn: label, step, start: Math.round(start), end: Math.round(start + length) });
+    return start + length;
+  };
+  const understanding = Math.max(ms('captureSlots'), ms('detectIntent'));
+  const reconcile = ms('reconcileIntent');
+  const sql = ms('runSqlAgent') + (steps['runSqlAgent.execute'] ?? 0) + (steps['runSqlAgent.compiled'] ? (steps['runSqlAgent.validate'] ?? 0) : 0);
+  const docs = steps['retrieveKnowledge'] ?? 0;
+  const winner = answerCall(calls);
+  const answer = winner && winner.ttftMs !== null ? winner.startMs + winner.ttftMs : 0;
+  const speculative = winner?.outcome === 'speculative-won';
+  let t = bar('cache lookups (API)', 0, Math.max(steps['lookupExactCache'] ?? 0, steps['searchSemanticCache'] ?? 0));
+  let ready: number;
+  if (speculative) {
+    const understood = bar('reconcile (model)', bar('capture ∥ detect (model)', t, understanding), reconcile);
+    const dataAt = Math.max(bar('retrieval', t, docs), bar(steps['runSqlAgent.compiled'] ? 'SQL (compiled) + query' : 'SQL (model) + query', t, sql));
+    const answerAt = bar('answer: race to first token (held)', dataAt, answer);
+    ready = Math.max(understood, answerAt);
+  } else {
+    t = bar('reconcile (model)', bar('capture ∥ detect (model)', t, understanding), reconcile);
+    t = Math.max(bar('retrieval', t, docs), bar(steps['runSqlAgent.compiled'] ? 'SQL (compiled) + query' : 'SQL (model) + query', t, sql));
+    ready = bar('answer: race to first token', t, answer);
+  }
+  bars.push({ turn: label, step: 'orchestration (workflow rounds, dispatch, streaming)', start: Math.round(Math.min(ready, firstTokenMs)), end: Math.round(Math.max(ready, firstTokenMs)) });
+  return bars;
+}
+
+/** A Vega-Lite Gantt chart of the timelines (rendered by the product's own chart renderer). */
+export function timelineSpec(order: string[], title: string): object {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: title, subtitle: 'one turn of each kind (the median first token of its kind); bars: measured step durations placed on the turn’s critical path' },
+    data: { name: 'table' },
+    width: 720,
+    height: { step: 26 },
+    mark: { type: 'bar', cornerRadius: 2, opacity: 0.85 },
+    encoding: {
+      y: { field: 'turn', type: 'nominal', sort: order, title: null },
+      x: { field: 'start', type: 'quantitative', title: 'ms after the request (first token at the end of the last bar)' },
+      x2: { field: 'end' },
+      color: { field: 'step', type: 'nominal', title: 'step', legend: { orient: 'bottom', columns: 2 } },
+    },
+  };
+}
+
+/** The timeline bars of the median turn (by first token) of each kind and configuration. */
+export function timelines(samples: PathSample[]): { bars: TimelineBar[]; order: string[] } {
+  const bars: TimelineBar[] = [];
+  const order: string[] = [];
+  for (const kind of Object.keys(PATH_KINDS) as PathKind[]) {
+    for (const config of ['before', 'after'] as const) {
+      const mine = samples.filter((s) => s.kind === kind && s.config === config).sort((a, b) => a.firstTokenMs - b.firstTokenMs);
+      const median = mine[Math.floor((mine.length - 1) / 2)];
+      if (!median) continue;
+      const label = `${kind}, ${config}`;
+      order.push(label);
+      bars.push(...timelineOf(label, median.firstTokenMs, median.done));
+    }
+  }
+  return { bars, order };
 }

@@ -10,16 +10,14 @@ import type { GatheredContext } from '../../activities/gather/activities.ts';
 import type { InputGuardrailResult } from '../../activities/guardrails/activities.ts';
 import type { RetrievedChunk } from '../../activities/knowledge/store.ts';
 import type { SqlAgentOutput } from '../../activities/sql/activities.ts';
-import type { OpenTurnOutput } from '../../activities/open-turn/activities.ts';
 import type { ModelCall } from '../shared/contract.ts';
-import type { TenantSettings } from '../shared/tenant-settings.ts';
 import { UNCACHEABLE_INTENTS } from '../shared/tenant-settings.ts';
 import type { CaptureResult, DetectResult, ReconcileReason } from '../shared/understanding.ts';
 import type { Turn } from './context.ts';
 import { fetchData, fetchDocs, type Similar } from './data.ts';
 import { checks, lookups, understanding, understandingBeside } from './proxies.ts';
 import { reconcileReasons, slotKeys } from './reconcile.ts';
-import { routeOf, type Route } from './route.ts';
+import { modelAsked, rulesRoute, type Route } from './route.ts';
 import { decideSemantic } from './semantic.ts';
 import { speculate, type Speculation } from './speculate.ts';
 
@@ -55,20 +53,6 @@ const NO_CONTEXT: GatheredContext = { history: [], profile: null, schema: null, 
 
 /** A settled step: its value, or that it failed (the caller decides whether that is a fallback). */
 type Settled<T> = { ok: true; value: T } | { ok: false };
-
-/** The rules' reading as a route, when the turn's first step kept it whole (older turns kept only intent and signature). */
-export function rulesRoute(opened: OpenTurnOutput): Route | null {
-  const r = opened.rules;
-  if (!r || r.confidence === undefined || !r.slots || !r.complexity) return null;
-  return routeOf({ intent: r.intent, slots: r.slots, complexity: r.complexity });
-}
-
-/** Whether the model's capture and detect run (`understanding.modelMode`); a sure reading of the rules stands alone. */
-export function modelAsked(settings: Pick<TenantSettings, 'understanding'>, rules: OpenTurnOutput['rules']): boolean {
-  const { modelMode = 'always', confidentAt = 1 } = settings.understanding;
-  if (modelMode === 'always' || !rules || rules.confidence === undefined || !rules.slots) return true;
-  return rules.intent === 'unknown' || rules.confidence < confidentAt;
-}
 
 /**
  * Guardrail | gather | search | early retrieval | (capture | detect, when asked), then — when the model was
