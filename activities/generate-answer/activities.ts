@@ -197,6 +197,8 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
           return v;
         });
         let race: RaceResult;
+        // From the activity's start to the providers' race: what the answer step adds before any model works.
+        const prepareMs = Date.now() - started;
         try {
           race = await raceProviders({
             candidates,
@@ -251,7 +253,7 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
           const chart = chartJob ? await chartJob : null;
           // A released answer completes the workflow's draft of the moment it decided (the model's understanding, its calls).
           const d = released?.draft ? { ...input.deliver, draft: released.draft } : input.deliver;
-          Object.assign(out, await deliver(input, d, out, chart, { generateAnswer: ms, ...(chartJob ? { renderChart: chartMs } : {}) }));
+          Object.assign(out, await deliver(input, d, out, chart, { generateAnswer: ms, 'generateAnswer.prepare': prepareMs, ...(chartJob ? { renderChart: chartMs } : {}) }));
         }
         return out;
       } catch (err) {

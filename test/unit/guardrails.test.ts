@@ -41,6 +41,21 @@ describe('StreamingRedactor', () => {
     assert.equal(out, 'Your card [card] and mail [email] are on file, we will contact you soon about the order.');
     assert.equal(r.redactions, 2);
   });
+
+  it('with its default hold-back, streams exactly what redacting the whole text gives, in any token size', () => {
+    const text = 'Hello! Call (555) 123-4567 or +1 555 123 4567, mail john.doe@example.com, card 4111 1111 1111 1111. Thanks (really) - bye 12 ways.';
+    for (let size = 1; size <= 9; size++) {
+      const r = new StreamingRedactor();
+      let out = '';
+      for (let i = 0; i < text.length; i += size) out += r.push(text.slice(i, i + size));
+      assert.equal(out + r.flush(), redactPii(text).text, `tokens of ${size}`);
+    }
+  });
+
+  it('lets the first word out as soon as the next one starts', () => {
+    const r = new StreamingRedactor();
+    assert.deepEqual(['Hello', '!', ' I', "'m"].map((t) => r.push(t)), ['', '', 'Hello! ', '']);
+  });
 });
 
 describe('denied topics', () => {
