@@ -26,8 +26,8 @@ const profiles = (anthropic: object = {}, openai: object = {}) => {
 };
 const defaults = async () => {
   profiles();
-  const { generation, deadlines, exactCache, semanticCache } = DEFAULT_TENANT_SETTINGS;
-  await settle({ generation, deadlines, exactCache, semanticCache });
+  const { generation, deadlines, exactCache, semanticCache, understanding, pipeline } = DEFAULT_TENANT_SETTINGS;
+  await settle({ generation, deadlines, exactCache, semanticCache, understanding, pipeline });
 };
 const save = async (name: string, workflowId: string, note: string) => {
   const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
@@ -66,7 +66,10 @@ try {
   }
   await record('knowledge', 'What is your return policy?');
   await record('analytics-chart', 'What was our revenue by category in March 2026?', { sessionId: 'replay-follow-up' });
+  // The model reads the follow-up (a tenant that always asks it), with the answer speculated and held meanwhile.
+  await settle({ understanding: { modelMode: 'always' } });
   await record('follow-up-reconciled', 'and in Europe?', { sessionId: 'replay-follow-up' });
+  await defaults();
   // A stubbed answer keeps these two histories' answers independent of the tenant data and its dates.
   const answer = answering('Revenue last week was $12,345.67 from 321 orders.');
   await stack.withWorker({ generateAnswer: answer }, async (taskQueue) => {
@@ -91,7 +94,8 @@ try {
 
   // Retry-After: the answer's first attempt is refused with 429 and a Retry-After; the retry waits for it.
   await stack.withWorker({}, async (taskQueue) => {
-    await settle({ generation: { providers: ['anthropic'], strategy: 'single' } });
+    // The answer's own attempts, not a speculative one held before the model's reading.
+    await settle({ generation: { providers: ['anthropic'], strategy: 'single' }, pipeline: { speculate: false } });
     profiles({ errorRate: 1, errorStatus: 429, retryAfterSec: 1 });
     const turnId = randomUUID();
     const turn = runTurn(stack, 'Hello, are you still there?', { taskQueue, turnId, sessionId: 'replay-retry-after' });
