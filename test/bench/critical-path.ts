@@ -183,7 +183,12 @@ export function timelineOf(label: string, firstTokenMs: number, done: TurnResult
   let t = bar('cache lookups (API)', 0, Math.max(steps['lookupExactCache'] ?? 0, steps['searchSemanticCache'] ?? 0));
   let ready: number;
   if (speculative) {
-    const understood = bar('reconcile (model)', bar('capture ∥ detect (model)', t, understanding), reconcile);
+    // The model's reading ran beside the held answer: its own row, under the turn's.
+    const beside = (step: string, start: number, length: number) => {
+      if (length > 0) bars.push({ turn: `${label} · model reading`, step, start: Math.round(start), end: Math.round(start + length) });
+      return start + length;
+    };
+    const understood = beside('reconcile (model)', beside('capture ∥ detect (model)', t, understanding), reconcile);
     const dataAt = Math.max(bar('retrieval', t, docs), bar(steps['runSqlAgent.compiled'] ? 'SQL (compiled) + query' : 'SQL (model) + query', t, sql));
     const answerAt = bar('answer: race to first token (held)', dataAt, answer);
     ready = Math.max(understood, answerAt);
@@ -206,10 +211,10 @@ export function timelineSpec(order: string[], title: string): object {
     height: { step: 26 },
     mark: { type: 'bar', cornerRadius: 2, opacity: 0.85 },
     encoding: {
-      y: { field: 'turn', type: 'nominal', sort: order, title: null },
+      y: { field: 'turn', type: 'nominal', sort: order, title: null, axis: { labelLimit: 400 } },
       x: { field: 'start', type: 'quantitative', title: 'ms after the request (first token at the end of the last bar)' },
       x2: { field: 'end' },
-      color: { field: 'step', type: 'nominal', title: 'step', legend: { orient: 'bottom', columns: 2 } },
+      color: { field: 'step', type: 'nominal', title: 'step', legend: { orient: 'bottom', columns: 2, labelLimit: 420 } },
     },
   };
 }
@@ -224,8 +229,9 @@ export function timelines(samples: PathSample[]): { bars: TimelineBar[]; order: 
       const median = mine[Math.floor((mine.length - 1) / 2)];
       if (!median) continue;
       const label = `${kind}, ${config}`;
-      order.push(label);
-      bars.push(...timelineOf(label, median.firstTokenMs, median.done));
+      const turnBars = timelineOf(label, median.firstTokenMs, median.done);
+      for (const b of turnBars) if (!order.includes(b.turn)) order.push(b.turn);
+      bars.push(...turnBars);
     }
   }
   return { bars, order };
