@@ -14,7 +14,7 @@ import { LOCAL_EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL } from '../../infra/l
 import { startOfflineModel, ZERO_LATENCY_PROFILE, type OfflineModel } from '../../infra/dev/offline-model/server.ts';
 import { DEFAULT_TENANT_SETTINGS } from '../../workflows/shared/tenant-settings.ts';
 import type { SessionContext, Slots } from '../../workflows/shared/understanding.ts';
-import { reconcileReasons } from '../../workflows/turn/reconcile.ts';
+import { reconcileReasons, slotKeys } from '../../workflows/turn/reconcile.ts';
 import { activityRunner } from '../helpers/activity-env.ts';
 import { productRules } from '../../workers/offline-rules.ts';
 
@@ -51,7 +51,8 @@ describe('understanding and semantic cache, measured on the labelled sets', () =
       run(acts.captureSlots, { message, today, timeZone: 'UTC', previous }),
       run(acts.detectIntent, { message, pass: 1 as const }),
     ]);
-    const reasons = reconcileReasons(first, capture, DEFAULT_TENANT_SETTINGS.understanding);
+    // As the workflow decides: only when the slots give the second pass something the first did not see.
+    const reasons = slotKeys(capture.slots).length > 0 ? reconcileReasons(first, capture, DEFAULT_TENANT_SETTINGS.understanding) : [];
     const detect = reasons.length ? await run(acts.detectIntent, { message, slots: capture.slots, pass: 2 as const, reasons }) : first;
     return { capture, detect, reasons, source: capture.source === 'model' && detect.source === 'model' };
   }
