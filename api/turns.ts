@@ -9,7 +9,7 @@ import {
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { redactPii } from '../activities/guardrails/rules.ts';
 import type { CachedAnswer } from '../activities/caches/exact-key.ts';
-import { findSemantic } from '../activities/caches/semantic-store.ts';
+import { embedQuestion, findSemantic } from '../activities/caches/semantic-store.ts';
 import { openTurnContext } from '../activities/open-turn/open.ts';
 import { chunkAnswer } from '../activities/turn-events/answer-chunks.ts';
 import type { TurnEventBus } from '../activities/turn-events/bus.ts';
@@ -271,11 +271,7 @@ type Prepared = { answered: TurnResult } | { prepared: PreparedTurn } | null;
 async function prepareTurn(deps: TurnRoutesDeps, input: ChatTurnInput, workflowId: string, log?: Request['log']): Promise<Prepared> {
   const t0 = performance.now();
   // The question's embedding needs nothing of the lookup: it is made beside it (unused on an exact hit).
-  const embedding = deps.embedder
-    ? deps.embedder.embed([redactPii(input.message).text], AbortSignal.timeout(deps.embeddingTimeoutMs ?? 2000)).then(
-        ([raw]) => raw ?? Promise.reject(new Error('the embedder returned no vector')),
-      )
-    : null;
+  const embedding = deps.embedder ? embedQuestion(deps.embedder, input.message, AbortSignal.timeout(deps.embeddingTimeoutMs ?? 2000)) : null;
   embedding?.catch(() => {});
   let opened;
   try {
@@ -293,10 +289,7 @@ async function prepareTurn(deps: TurnRoutesDeps, input: ChatTurnInput, workflowI
   let semantic: PreparedTurn['semantic'];
   if (deps.embedder && embedding && settings.semanticCache.enabled) {
     try {
-      // Only the redacted question is embedded, as the workflow's search does.
-      const raw = await embedding;
-      // Rounded, so it stays small in the turn's history (the workflow writes the cache with it).
-      const vector = raw.map((x) => Math.round(x * 1e5) / 1e5);
+      const vector = await embedding;
       const candidates = await findSemantic(deps.appDb, {
         tenantId: input.tenantId,
         generation: opened.tenant.generation,

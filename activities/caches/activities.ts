@@ -2,11 +2,10 @@
 import type { TurnResult } from '../../workflows/shared/contract.ts';
 import type { IntentOrUnknown } from '../../workflows/shared/understanding.ts';
 import type { ActivityDeps } from '../deps.ts';
-import { redactPii } from '../guardrails/rules.ts';
 import { throwIfTurnAborted, turnWorkSignal } from '../turn-aborts.ts';
 import { isCacheableAnswer, toCachedAnswer } from './exact-key.ts';
 import { writeExact } from './exact-store.ts';
-import { findSemantic, type SemanticCandidate, storeSemantic } from './semantic-store.ts';
+import { embedQuestion, findSemantic, type SemanticCandidate, storeSemantic } from './semantic-store.ts';
 
 /** The cache activities. */
 export function createCacheActivities(deps: Pick<ActivityDeps, 'kv' | 'appDb' | 'embedder' | 'settings' | 'now'>) {
@@ -25,17 +24,15 @@ export function createCacheActivities(deps: Pick<ActivityDeps, 'kv' | 'appDb' | 
     }): Promise<{ vector: number[]; model: string; candidates: SemanticCandidate[] }> {
       // Aborted when cancelled, when the input guardrail denies the turn meanwhile, or after the timeout.
       const work = turnWorkSignal();
-      let raw: number[] | undefined;
+      let vector: number[];
       try {
-        [raw] = await deps.embedder.embed([redactPii(input.text).text], AbortSignal.any([work.signal, AbortSignal.timeout(deps.settings.embeddingTimeoutMs)]));
+        vector = await embedQuestion(deps.embedder, input.text, AbortSignal.any([work.signal, AbortSignal.timeout(deps.settings.embeddingTimeoutMs)]));
       } catch (err) {
         throwIfTurnAborted(work.signal);
         throw err;
       } finally {
         work.release();
       }
-      if (!raw) throw new Error('the embedder returned no vector');
-      const vector = raw.map((x) => Math.round(x * 1e5) / 1e5);
       const candidates = await findSemantic(deps.appDb, {
         tenantId: input.tenantId,
         generation: input.generation,

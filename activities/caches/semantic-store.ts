@@ -2,6 +2,8 @@
 // hit only with an equal slot signature ("sales last week" never answers "sales last month").
 import type { Queryable } from '../../infra/db.ts';
 import pgvector from 'pgvector/pg';
+import type { Embedder } from '../../infra/llm/embeddings.ts';
+import { redactPii } from '../guardrails/rules.ts';
 import type { CachedAnswer } from './exact-key.ts';
 
 /** Where a search looks: one tenant, its current generation, one embedder's vectors. */
@@ -30,6 +32,16 @@ export interface SemanticCandidate {
 const CANDIDATES = 5;
 
 /** The nearest live entries of the tenant at or above the suggest threshold, nearest first. */
+/**
+ * The vector a question is looked up (and later stored) by: the redacted question's embedding, rounded so
+ * it stays small in the turn's history. The same for the API's lookup and the workflow's.
+ */
+export async function embedQuestion(embedder: Pick<Embedder, 'embed'>, text: string, signal: AbortSignal): Promise<number[]> {
+  const [raw] = await embedder.embed([redactPii(text).text], signal);
+  if (!raw) throw new Error('the embedder returned no vector');
+  return raw.map((x) => Math.round(x * 1e5) / 1e5);
+}
+
 export async function findSemantic(db: Queryable, q: SemanticQuery): Promise<SemanticCandidate[]> {
   const { rows } = await db.query<{ signature: string; question: string; answer: CachedAnswer; similarity: number }>(
     `SELECT signature, question, answer, 1 - (embedding <=> $2::vector) AS similarity

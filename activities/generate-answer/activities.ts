@@ -187,9 +187,9 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
             discarded.abort();
             return v;
           }
-          const announced = announce([...(input.progress ?? []), ...(v.progress ?? [])]);
-          pending.push(announced);
-          await announced;
+          const announcement = announce([...(input.progress ?? []), ...(v.progress ?? [])]);
+          pending.push(announcement);
+          await announcement;
           // Each held chunk as its own event, as it would have streamed (pipelined, so no later than one).
           const chunks = held!;
           held = null;

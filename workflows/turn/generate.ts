@@ -43,7 +43,7 @@ export function answerRequest(
     receivedAt: input.receivedAt,
     maxTokens: route.effort.maxTokens,
     tier: route.effort.tier,
-    audience: { displayName: context.profile?.displayName, locale: context.profile?.locale, language: turn.opened?.language ?? turn.understanding.language },
+    audience: { displayName: context.profile?.displayName, locale: context.profile?.locale, language: turn.opened!.language },
     knowledgeChunkIds: docs?.chunks.map((c) => c.id) ?? [],
     ...(data ? { data: { ref: data.resultRef, slots: route.slots } } : {}),
   };

@@ -20,9 +20,6 @@ export const HOLD_MAX_WAIT_MS = 15_000;
 /** Work started on the rules' route. */
 export interface Speculation {
   route: Route;
-  /** The SQL agent's result for the rules' slots (null: not wanted, or failed). */
-  data: Promise<SqlAgentOutput | null>;
-  docs: Promise<{ chunks: RetrievedChunk[] } | null>;
   /** The model agreed: release the held answer. Null when none was held (the turn answers the usual way). */
   release(): Promise<Attempted | null>;
   /** The model disagreed (or the cache answered): drop the held answer; its calls join the turn's. */
@@ -66,8 +63,6 @@ export function speculate(
 
   return {
     route,
-    data,
-    docs,
     async release() {
       decided = 'released';
       // The draft is taken once the data and documents are in, so `done` counts their calls and steps.
