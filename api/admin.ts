@@ -25,7 +25,7 @@ export interface AdminRoutesDeps {
   anchorDate?: string;
   /** How long POST /v1/admin/tenants waits for provisioning before answering 202. */
   provisionWaitMs?: number;
-  runtime?: { offlineModelUrl?: string; deployment: 'single-process' | 'split' };
+  runtime?: { offlineModelUrl?: string; deployment: 'single-process' | 'split'; services?: { redis: boolean; postgres: boolean } };
 }
 
 /** Demo tenants whose data and documents a new tenant can start with. */
@@ -51,10 +51,11 @@ const provisionId = (tenantId: string) => `provision-${tenantId}`;
 export function adminRoutes(deps: AdminRoutesDeps): Router {
   const router = Router();
 
-  // How this deployment runs, and where its offline model answers (the benchmark sets its latency profiles there).
+  // How this deployment runs, where its offline model answers (the benchmark sets its latency profiles there).
   router.get('/v1/admin/runtime', (req, res) => {
     requireAdmin(req);
-    res.json({ deployment: deps.runtime?.deployment ?? 'split', offlineModelUrl: deps.runtime?.offlineModelUrl ?? null });
+    // The pid lets the benchmark (on this machine) read the CPU of this process and of the ones it started.
+    res.json({ deployment: deps.runtime?.deployment ?? 'split', offlineModelUrl: deps.runtime?.offlineModelUrl ?? null, pid: process.pid, services: deps.runtime?.services ?? null });
   });
 
   const tenantParam = async (req: Request): Promise<string> => {

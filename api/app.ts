@@ -10,6 +10,7 @@ import { metricsAuthorized, type Metrics } from '../infra/metrics.ts';
 import { requireApiKey, type TenantKeyStore } from './auth.ts';
 import { ApiError, errorHandler, notFound } from './errors.ts';
 import { adminRoutes } from './admin.ts';
+import type { CachedTurns } from './cached-turns.ts';
 import { chartRoutes } from './charts.ts';
 import { knowledgeRoutes } from './knowledge.ts';
 import { settingsRoutes } from './settings.ts';
@@ -42,8 +43,10 @@ export interface AppDeps {
   metricsToken?: string;
   /** Last day of a template's demo orders for tenants created through the admin API (SEED_ANCHOR_DATE); default today. */
   seedAnchorDate?: string;
+  /** Stores and records the turns the API answers from a cache (the entrypoints flush it on shutdown). */
+  cachedTurns?: CachedTurns;
   /** What GET /v1/admin/runtime tells an operator (or the benchmark) about this deployment. */
-  runtime?: { offlineModelUrl?: string; deployment: 'single-process' | 'split' };
+  runtime?: { offlineModelUrl?: string; deployment: 'single-process' | 'split'; services?: { redis: boolean; postgres: boolean } };
 }
 
 /** The Express app: auth, validation, turn routes, one error handler. */
@@ -94,7 +97,7 @@ export function createApp(deps: AppDeps): express.Express {
   // Documents may be larger than a chat message; their parser runs first (a parsed body is not parsed again).
   app.use('/v1/knowledge', express.json({ limit: '256kb', type: 'application/json' }));
   app.use(express.json({ limit: deps.bodyLimit ?? '32kb', type: 'application/json' }));
-  app.use(turnRoutes({ temporal: deps.temporal, events: deps.events, appDb: deps.appDb, sseIdleMs: deps.sseIdleMs, taskQueue: deps.taskQueue, eagerStart: deps.eagerStart, kv: deps.kv, metrics: deps.metrics, embedder: deps.embedder, embeddingTimeoutMs: deps.embeddingTimeoutMs }));
+  app.use(turnRoutes({ temporal: deps.temporal, events: deps.events, appDb: deps.appDb, sseIdleMs: deps.sseIdleMs, taskQueue: deps.taskQueue, eagerStart: deps.eagerStart, kv: deps.kv, metrics: deps.metrics, embedder: deps.embedder, embeddingTimeoutMs: deps.embeddingTimeoutMs, cachedTurns: deps.cachedTurns }));
   app.use(settingsRoutes({ appDb: deps.appDb, kv: deps.kv }));
   app.use(adminRoutes({ appDb: deps.appDb, kv: deps.kv, temporal: deps.temporal, taskQueue: deps.taskQueue, anchorDate: deps.seedAnchorDate, runtime: deps.runtime }));
   app.use(knowledgeRoutes({ appDb: deps.appDb, kv: deps.kv }));

@@ -11,6 +11,7 @@ import { loadProcessConfig, onShutdown } from '../infra/process-entry.ts';
 import { closeRedis, connectRedis } from '../infra/redis.ts';
 import { connectTemporal } from '../infra/temporal.ts';
 import { createApp } from './app.ts';
+import { createCachedTurns } from './cached-turns.ts';
 import { createTenantKeyStore } from './auth.ts';
 import { listen } from './server.ts';
 
@@ -27,7 +28,10 @@ try {
   await migrate(appStore.pool, log);
   const redis = await connectRedis(config.REDIS_URL!, log);
   closers.push(() => closeRedis(redis));
+  const cachedTurns = createCachedTurns({ appDb: appStore.pool, temporal: client, taskQueue: config.TEMPORAL_TASK_QUEUE, windowMs: config.HIT_RECORD_WINDOW_MS, log });
+  closers.push(() => cachedTurns.flush());
   const app = createApp({
+    cachedTurns,
     temporal: client,
     events: createTurnEventBus(redis, config.EVENT_STREAM_TTL_SECONDS),
     appDb: appStore.pool,
@@ -40,7 +44,7 @@ try {
     pingEvents: () => redis.ping(),
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     seedAnchorDate: config.SEED_ANCHOR_DATE,
-    runtime: { deployment: 'split', ...(config.OFFLINE_MODEL_URL ? { offlineModelUrl: config.OFFLINE_MODEL_URL } : {}) },
+    runtime: { deployment: 'split', services: { redis: true, postgres: true }, ...(config.OFFLINE_MODEL_URL ? { offlineModelUrl: config.OFFLINE_MODEL_URL } : {}) },
     // This process's own registry: HTTP and process metrics (turns are counted by the workers, on METRICS_PORT).
     metrics: createMetrics(),
     metricsToken: config.METRICS_TOKEN,

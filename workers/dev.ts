@@ -2,6 +2,7 @@
 // embedded PGlite store, in-process cache and event bus (or Redis with REDIS_URL), offline model, worker, API.
 import { Client } from '@temporalio/client';
 import { createApp } from '../api/app.ts';
+import { createCachedTurns } from '../api/cached-turns.ts';
 import { createTenantKeyStore } from '../api/auth.ts';
 import { listen } from '../api/server.ts';
 import { DEV_ADMIN_KEY, DEV_KEYS } from '../infra/demo/demo-tenants.ts';
@@ -24,7 +25,7 @@ try {
     startTemporal(config, log),
     openDevStores(config, log),
     openMessaging(config, log),
-    openDevProviders(config, log),
+    openDevProviders(config, log, { ownProcess: true }),
   ]);
   closers.push(() => temporal.stop(), () => stores.close(), () => messaging.close(), () => providers.close());
   // One registry for worker and API: the API's /metrics shows this process's turns too.
@@ -48,7 +49,10 @@ try {
   // The API's client rides on the worker's connection, so turns start eagerly: the server hands the first
   // workflow task back in the start reply instead of dispatching it (about 25 ms less per turn, measured).
   const client = new Client({ connection: worker.connection, namespace: temporal.namespace });
+  const cachedTurns = createCachedTurns({ appDb: stores.app.pool, temporal: client, taskQueue: config.TEMPORAL_TASK_QUEUE, eagerStart: true, windowMs: config.HIT_RECORD_WINDOW_MS, log });
+  closers.push(() => cachedTurns.flush());
   const app = createApp({
+    cachedTurns,
     temporal: client,
     events: messaging.events,
     appDb: stores.app.pool,
@@ -61,7 +65,7 @@ try {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     eagerStart: true,
     seedAnchorDate: config.SEED_ANCHOR_DATE,
-    runtime: { deployment: 'single-process', ...(providers.offlineUrl ? { offlineModelUrl: providers.offlineUrl } : {}) },
+    runtime: { deployment: 'single-process', services: { redis: Boolean(messaging.redis), postgres: Boolean(config.DATABASE_URL || config.TENANT_DATABASE_URL) }, ...(providers.offlineUrl ? { offlineModelUrl: providers.offlineUrl } : {}) },
     metrics,
     metricsToken: config.METRICS_TOKEN,
   });

@@ -7,6 +7,7 @@
 //   npm start                      # or the split deployment (README), then:
 //   npm run bench -- [--quick] [--json FILE] [--chart FILE.svg] [--label NAME] [--url URL] [--admin-key KEY]
 //                    [--timeline FILE.svg] [--duration S] [--users N] [--offline-url URL] [--metrics-url URL,...]
+//                    [--critical-path-only] [--cost-only] [--cost-turns N] [--temporal-address HOST:PORT]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,6 +16,8 @@ import type { TenantSettingsPatch } from '../../activities/tenant/settings.ts';
 import type { ProviderProfile } from '../../infra/dev/offline-model/server.ts';
 import type { ModelCall, TurnResult } from '../../workflows/shared/contract.ts';
 import { AFTER_CRITICAL_PATH, BEFORE_CRITICAL_PATH, compiledShare, PATH_KINDS, pathRows, pathSample, speculationWaste, timelines, timelineSpec, type PathKind, type PathSample } from './critical-path.ts';
+import { ZERO_LATENCY_PROFILE } from '../../infra/dev/offline-model/server.ts';
+import { cpuByRole, cpuDelta, deploymentProcesses, EXCLUDED_ROLES, historyReader, idleCpuPerSecond, type HistoryFigures } from './cost.ts';
 import { runRacing } from './racing.ts';
 import { buildWorkload, WORKLOAD_MIX, type TurnKind, type WorkloadTurn } from './workload.ts';
 
@@ -27,6 +30,10 @@ const { values: args } = parseArgs({
     chart: { type: 'string' },
     timeline: { type: 'string' },
     'critical-path-only': { type: 'boolean', default: false },
+    'cost-only': { type: 'boolean', default: false },
+    'cost-turns': { type: 'string' },
+    'temporal-address': { type: 'string', default: '127.0.0.1:7233' },
+    namespace: { type: 'string', default: 'default' },
     label: { type: 'string', default: 'npm start' },
     duration: { type: 'string' },
     users: { type: 'string' },
@@ -45,6 +52,13 @@ const DURATION_S = Number(args.duration ?? (QUICK ? 45 : 120));
 const USERS = Number(args.users ?? (QUICK ? 3 : 4));
 const CONCURRENT_USERS = 100;
 const CONCURRENT_S = QUICK ? 20 : 45;
+const ONE_USER_S = QUICK ? 15 : 30;
+const THINK_MEAN_MS = 5000;
+/**
+ * The crowd's tenant: per-minute and concurrency limits above what 100 users can ask, so that what refuses
+ * them in the overload run is the deployment's own in-flight bound (503), as it would for many tenants at once.
+ */
+const CROWD_LIMITS = { turnsPerMinute: 100_000, concurrentTurns: 10_000, perKey: { turnsPerMinute: 100_000, concurrentTurns: 10_000 } };
 
 /** The stated latency profile: lognormal first tokens with a slow tail, a slower second provider, a slower strong tier. */
 export const BENCH_PROFILE: Record<'anthropic' | 'openai', Partial<ProviderProfile>> = {
@@ -105,6 +119,10 @@ interface Sample {
   error?: string;
   /** The turn's `done`. */
   done?: TurnResult;
+  /** Refused before it started (429 or 503): status, Retry-After (s); e2eMs is the time to the refusal. */
+  refused?: { status: number; retryAfterS: number | null; code?: string };
+  /** Admitted, but its stream ended (or timed out) without `done` or `error`. */
+  lost?: boolean;
 }
 
 const quantile = (xs: number[], q: number): number | null => {
@@ -159,6 +177,11 @@ async function turn(key: string, sessionId: string, message: string, config: str
   const t0 = performance.now();
   try {
     const res = await api('/v1/turns', { key, method: 'POST', headers: { accept: 'text/event-stream' }, body: JSON.stringify({ sessionId, message }), signal: AbortSignal.timeout(60_000) });
+    if (res.status === 429 || res.status === 503) {
+      const body = (await res.json().catch(() => ({}))) as { error?: { code?: string } };
+      const retryAfter = res.headers.get('retry-after');
+      return { config, kind, ok: false, e2eMs: performance.now() - t0, ttftMs: null, refused: { status: res.status, retryAfterS: retryAfter === null ? null : Number(retryAfter), ...(body.error?.code ? { code: body.error.code } : {}) } };
+    }
     if (res.status !== 200 || !res.body) throw new Error(`HTTP ${res.status} ${await res.text()}`);
     let ttft: number | null = null;
     let buffer = '';
@@ -187,24 +210,67 @@ async function turn(key: string, sessionId: string, message: string, config: str
         }
       }
     }
-    throw new Error('the stream ended without done');
+    return { config, kind, ok: false, e2eMs: performance.now() - t0, ttftMs: null, error: 'the stream ended without done', lost: true };
   } catch (err) {
-    return { config, kind, ok: false, e2eMs: performance.now() - t0, ttftMs: null, error: (err as Error).message };
+    const lost = (err as Error).name === 'TimeoutError';
+    return { config, kind, ok: false, e2eMs: performance.now() - t0, ttftMs: null, error: (err as Error).message, ...(lost ? { lost } : {}) };
   }
 }
 
-/** Closed-loop users on one configuration's workload until `until`. */
-async function users(n: number, key: string, config: string, sequential: boolean, workload: WorkloadTurn[], until: number, out: Sample[], tag: string): Promise<void> {
+/** Exponentially distributed think time (ms) with this mean. */
+const thinkMs = (meanMs: number) => -Math.log(1 - Math.random()) * meanMs;
+
+/**
+ * Users on one configuration's workload until `until`: closed loop (the next question as soon as the answer
+ * is complete), or with `thinkMeanMs`, reading the answer first (exponential think time; users start spread
+ * over one think time). A refused user waits what Retry-After says (at least a second) and asks again.
+ */
+async function users(n: number, key: string, config: string, sequential: boolean, workload: WorkloadTurn[], until: number, out: Sample[], tag: string, thinkMeanMs = 0): Promise<void> {
   let next = 0;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, Math.min(ms, until - performance.now()))));
   await Promise.all(
     Array.from({ length: n }, async (_, u) => {
       const session = `bench-${tag}-${u}-${Date.now().toString(36)}`;
+      if (thinkMeanMs) await sleep(Math.random() * thinkMeanMs);
       while (performance.now() < until) {
         const w = workload[next++ % workload.length]!;
-        out.push(await turn(key, session, w.message, config, w.kind, sequential));
+        const s = await turn(key, session, w.message, config, w.kind, sequential);
+        out.push(s);
+        if (s.refused) await sleep(1000 * Math.max(1, s.refused.retryAfterS ?? 1) * (1 + Math.random() * 0.2));
+        else if (thinkMeanMs) await sleep(thinkMs(thinkMeanMs));
       }
     }),
   );
+}
+
+/** What a crowd run did: admitted turns' latency, refusals and how fast they came, failed and lost turns, memory. */
+function crowdFigures(samples: Sample[], seconds: number, peaks: Record<string, number>) {
+  const refused = samples.filter((s) => s.refused);
+  const admitted = samples.filter((s) => !s.refused);
+  const ok = admitted.filter((s) => s.ok);
+  const e2e = ok.map((s) => s.e2eMs);
+  const byStatus: Record<string, number> = {};
+  for (const r of refused) byStatus[`${r.refused!.status} ${r.refused!.code ?? ''}`.trim()] = (byStatus[`${r.refused!.status} ${r.refused!.code ?? ''}`.trim()] ?? 0) + 1;
+  return {
+    turns: samples.length,
+    admitted: admitted.length,
+    answered: ok.length,
+    turnsPerSecond: round(ok.length / seconds, 1),
+    p50Ms: round(quantile(e2e, 0.5)),
+    p95Ms: round(quantile(e2e, 0.95)),
+    p99Ms: round(quantile(e2e, 0.99)),
+    ttftP95Ms: round(quantile(ok.map((s) => s.ttftMs).filter((x): x is number => x !== null), 0.95)),
+    refused: refused.length,
+    refusedByStatus: byStatus,
+    refusalP95Ms: round(quantile(refused.map((s) => s.e2eMs), 0.95), 1),
+    refusalMaxMs: round(refused.length ? Math.max(...refused.map((s) => s.e2eMs)) : null, 1),
+    refusalsWithoutRetryAfter: refused.filter((s) => s.refused!.retryAfterS === null).length,
+    failed: admitted.filter((s) => !s.ok && !s.lost).length,
+    lost: admitted.filter((s) => s.lost).length,
+    rssMb: round(Object.values(peaks).reduce((a, b) => a + b, 0)),
+    rssByProcessMb: Object.fromEntries(Object.entries(peaks).map(([u, mb]) => [u, round(mb)])),
+    errors: [...new Set(admitted.filter((s) => !s.ok).map((s) => s.error))].slice(0, 5),
+  };
 }
 
 /** Peak resident memory of the deployment's processes, sampled from their /metrics (prom-client's process metrics). */
@@ -236,6 +302,152 @@ function rssSampler(urls: string[]): { stop(): Promise<Record<string, number>> }
   };
 }
 
+/** What GET /v1/admin/runtime says of the deployment. */
+interface Runtime {
+  deployment: string;
+  offlineModelUrl: string | null;
+  pid?: number;
+  services?: { redis: boolean; postgres: boolean } | null;
+}
+
+// Plain phrasings the rules are sure of, combined into new questions (42 greetings, 44 policy questions).
+// (A greeting's semantic-cache search would find every other greeting: the small-talk tenant has it off.)
+const GREETINGS = ['Hi there!', 'Hello!', 'Good morning!', 'Hey!', 'Good afternoon!', 'Good evening!', 'Hi!'];
+const PLEASANTRIES = ['Nice to meet you.', 'How are you today?', 'Thanks for the help!', 'How are you?', 'Thank you so much!', 'Have a nice day!'];
+const POLICY_QUESTIONS = ['What is your return policy?', 'How does shipping work?', 'What is your warranty policy?', 'Which payment methods do you accept?', 'How do returns work?', 'Do you ship internationally?', 'What does the warranty cover?', 'Can I pay with PayPal?', 'How does the loyalty program work?', 'What is your privacy policy?', 'How much is shipping?'];
+
+/** The kinds of turn whose server cost is measured, each asked `n` times, a new question each time (hits: the same one). */
+const COST_KINDS = ['small talk, miss (semantic cache off)', 'policy question, miss', 'analytics, miss (compiled)', 'unsure, miss (model reads it)', 'exact hit', 'semantic hit'] as const;
+type CostKind = (typeof COST_KINDS)[number];
+
+interface CostRow {
+  kind: CostKind;
+  turns: number;
+  failed: number;
+  /** CPU ms per turn by process role (idle CPU over the same wall time subtracted). */
+  cpuMsPerTurn: Record<string, number>;
+  /** Every process but the offline model. */
+  serverCpuMsPerTurn: number;
+  wallP50Ms: number | null;
+  /** Median over the kind's turns. */
+  history: HistoryFigures | null;
+}
+
+interface CostFigures {
+  deployment: string;
+  turnsPerKind: number;
+  processes: Record<string, number>;
+  idleCpuMsPerSecond: Record<string, number>;
+  rows: CostRow[];
+}
+
+const cpuTotals = (c: CostFigures): Record<string, number> => Object.fromEntries(c.rows.map((r) => [r.kind, r.serverCpuMsPerTurn]));
+
+/**
+ * Server CPU per turn kind, per process, and history size: one turn at a time at zero model latency (the
+ * provider's time is not the product's), each turn's bookkeeping after `done` (persist, cache writes, the
+ * workflow's last tasks) let finish before the next. Misses are new questions of plain phrasing (the rules
+ * are sure of them) on a tenant whose semantic threshold only the same text reaches: they still make the
+ * semantic search, but one greeting never answers another.
+ */
+async function costPhase(runtime: Runtime, offlineUrl: string): Promise<CostFigures> {
+  const n = Number(args['cost-turns'] ?? (QUICK ? 20 : 40));
+  if (!runtime.pid) throw new Error('the API does not report its pid (GET /v1/admin/runtime): update it, or measure by hand');
+  const procs = deploymentProcesses(runtime.pid, runtime.services ?? { redis: true, postgres: true });
+  const processes: Record<string, number> = {};
+  for (const p of procs) processes[p.role] = (processes[p.role] ?? 0) + 1;
+  log(`cost: ${n} turns of each kind, one at a time, zero model latency; processes ${JSON.stringify(processes)}`);
+  await json(await fetch(`${offlineUrl}/_offline/profiles`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ anthropic: ZERO_LATENCY_PROFILE, openai: ZERO_LATENCY_PROFILE }) }), 'offline profiles');
+  const missKey = await ensureTenant('bench_cost', { exactCache: { enabled: true }, semanticCache: { enabled: true, threshold: 0.9999, suggestThreshold: 0.7 } });
+  // Every greeting embeds alike (the semantic cache answers them all from one): a miss needs the cache off.
+  const plainKey = await ensureTenant('bench_cost_plain', { semanticCache: { enabled: false } });
+  const hitKey = await ensureTenant('bench_cost_hits', {});
+  for (const key of [missKey, plainKey, hitKey]) await json(await api('/v1/settings/invalidate-caches', { key, method: 'POST' }), 'invalidate');
+  const run = Date.now().toString(36);
+  const exactQ = 'What was our revenue in March 2026 by channel?';
+  const semanticQ = 'What was our revenue in February 2026 by region?';
+  const forms = ['So, ', 'Hi, ', 'Quick question: ', 'Hey, ', 'OK, ', 'Please tell me: ', 'Hello! ', 'Tell me, ', 'Now, ', 'One more: ', 'Right, ', 'Well, '].flatMap((p) =>
+    ['what was our revenue in February 2026 by region?', 'what was our revenue in February 2026 by region, please?', 'what was our revenue in February 2026 by region, thanks?', 'what was our revenue in February 2026 by region, thank you?'].map((q) => p + q),
+  );
+  const question: Record<CostKind, (i: number) => { key: string; message: string }> = {
+    'small talk, miss (semantic cache off)': (i) => ({ key: plainKey, message: `${GREETINGS[i % 7]} ${PLEASANTRIES[Math.floor(i / 7) % 6]}` }),
+    'policy question, miss': (i) => ({ key: missKey, message: `${['', 'Quick question: ', 'Please tell me: ', 'One more thing: '][Math.floor(i / 11) % 4]}${POLICY_QUESTIONS[i % 11]}` }),
+    'analytics, miss (compiled)': (i) => ({ key: missKey, message: `What was our revenue on ${new Date(Date.UTC(2025, 0, 1) + (i * 7 + (Date.now() % 97)) * 86_400_000).toISOString().slice(0, 10)} in Europe?` }),
+    // A name makes the rules unsure of a greeting: the model's capture and detect run, the answer is speculated.
+    'unsure, miss (model reads it)': (i) => ({ key: missKey, message: `${GREETINGS[Math.floor(i / 8) % 7]} Nice to meet you, I am ${['Alice', 'Bruno', 'Chen', 'Dana', 'Emil', 'Farah', 'Goran', 'Hana'][i % 8]}.` }),
+    'exact hit': () => ({ key: hitKey, message: exactQ }),
+    'semantic hit': (i) => ({ key: hitKey, message: forms[i % forms.length]! }),
+  };
+  // Warm-up (not counted): connections, JIT, caches filled for the hit kinds.
+  // (On the hits' tenant, so that no measured miss finds a warm-up's answer.)
+  for (const kind of COST_KINDS) for (let i = 0; i < 3; i++) await turn(hitKey, `bench-cost-warm-${run}`, question[kind](i).message, 'cost', 'probe', false);
+  await turn(hitKey, `bench-cost-${run}`, exactQ, 'cost', 'probe', false);
+  await turn(hitKey, `bench-cost-${run}`, semanticQ, 'cost', 'probe', false);
+  await new Promise((r) => setTimeout(r, 1000));
+  const idle = await idleCpuPerSecond(procs, QUICK ? 3 : 6);
+  const settleMs = 300;
+  const rows: CostRow[] = [];
+  const workflows: Record<string, string[]> = {};
+  for (const kind of COST_KINDS) {
+    const samples: Sample[] = [];
+    const before = cpuByRole(procs);
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const q = question[kind](i);
+      samples.push(await turn(q.key, `bench-cost-${run}-${kind.length}-${i}`, q.message, 'cost', 'probe', false));
+      // The turn's bookkeeping after `done` belongs to it: let it finish before the next turn.
+      await new Promise((r) => setTimeout(r, settleMs));
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const delta = cpuDelta(before, cpuByRole(procs));
+    const ok = samples.filter((x) => x.ok);
+    const want = kind === 'exact hit' ? 'exact' : kind === 'semantic hit' ? 'semantic' : 'none';
+    const counted = ok.filter((x) => x.cache === want).length;
+    if (counted < ok.length) log(`  ${kind}: ${ok.length - counted} of ${ok.length} turns were not a ${want === 'none' ? 'miss' : `${want} hit`} (counted all the same)`);
+    const perTurn = Object.fromEntries(Object.entries(delta).map(([role, ms]) => [role, round(Math.max(0, ms - (idle[role] ?? 0) * seconds) / Math.max(1, ok.length), 1)!]));
+    // Hits the API answered have no workflow of their own (they are recorded in batches: api/cached-turns.ts).
+    workflows[kind] = ok.filter((x) => x.cache === want).map((x) => x.done!.workflowId);
+    rows.push({
+      kind,
+      turns: samples.length,
+      failed: samples.length - ok.length,
+      cpuMsPerTurn: perTurn,
+      serverCpuMsPerTurn: round(Object.entries(perTurn).filter(([r]) => !EXCLUDED_ROLES.includes(r as never)).reduce((a, [, ms]) => a + ms, 0), 1)!,
+      wallP50Ms: round(quantile(ok.map((x) => x.e2eMs), 0.5)),
+      history: null,
+    });
+    log(`  ${kind}: ${rows.at(-1)!.serverCpuMsPerTurn} ms of server CPU per turn ${JSON.stringify(perTurn)}`);
+  }
+  // Histories are read after the measured turns (reading them costs the Temporal server too).
+  const histories = await historyReader(args['temporal-address']!, args.namespace!).catch((err) => {
+    log(`  histories: cannot reach Temporal at ${args['temporal-address']} (${(err as Error).message}); pass --temporal-address`);
+    return null;
+  });
+  if (histories) {
+    for (const row of rows) {
+      const figs = (await Promise.all(workflows[row.kind]!.slice(0, 10).map((w) => histories.read(w)))).filter((h): h is HistoryFigures => h !== null);
+      if (!figs.length) continue;
+      const med = (pick: (h: HistoryFigures) => number) => quantile(figs.map(pick), 0.5)!;
+      row.history = { events: med((h) => h.events), bytes: med((h) => h.bytes), workflowTasks: med((h) => h.workflowTasks), activities: med((h) => h.activities), markers: med((h) => h.markers), searchAttributeUpserts: med((h) => h.searchAttributeUpserts) };
+    }
+    await histories.close();
+  }
+  await json(await fetch(`${offlineUrl}/_offline/profiles`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(BENCH_PROFILE) }), 'offline profiles');
+  return { deployment: runtime.deployment, turnsPerKind: n, processes, idleCpuMsPerSecond: Object.fromEntries(Object.entries(idle).map(([r, v]) => [r, round(v, 2)!])), rows };
+}
+
+/** The cost table. */
+function printCost(c: CostFigures): void {
+  const roles = [...new Set(c.rows.flatMap((r) => Object.keys(r.cpuMsPerTurn)))].sort((a, b) => Number(EXCLUDED_ROLES.includes(a as never)) - Number(EXCLUDED_ROLES.includes(b as never)));
+  console.log(`\nserver CPU per turn (${c.deployment}): ${c.turnsPerKind} turns of each kind one at a time, zero model latency, idle CPU subtracted (ms per turn; the offline model, a provider's stand-in, is not counted in "server")`);
+  console.log(['kind'.padEnd(28), 'wall p50', ...roles.map((r) => r.padStart(Math.max(8, r.length))), '  server', 'history events', 'bytes', 'WFTs', 'activities', 'markers', 'upserts'].join('  '));
+  for (const r of c.rows) {
+    const h = r.history;
+    console.log([r.kind.padEnd(28), String(r.wallP50Ms ?? '-').padStart(8), ...roles.map((x) => String(r.cpuMsPerTurn[x] ?? '-').padStart(Math.max(8, x.length))), String(r.serverCpuMsPerTurn).padStart(8), String(h?.events ?? '-').padStart(14), String(h?.bytes ?? '-').padStart(5), String(h?.workflowTasks ?? '-').padStart(4), String(h?.activities ?? '-').padStart(10), String(h?.markers ?? '-').padStart(7), String(h?.searchAttributeUpserts ?? '-').padStart(7)].join('  '));
+  }
+  console.log(`idle CPU per second: ${JSON.stringify(c.idleCpuMsPerSecond)} ms`);
+}
+
 async function main() {
   const started = Date.now();
   const health = await fetch(new URL('/healthz', BASE)).catch(() => null);
@@ -243,7 +455,7 @@ async function main() {
     console.error(`no healthy API at ${BASE.origin}: start it first (npm start), then run the benchmark`);
     process.exit(2);
   }
-  const runtime = await json<{ deployment: string; offlineModelUrl: string | null }>(await api('/v1/admin/runtime'), 'runtime');
+  const runtime = await json<Runtime>(await api('/v1/admin/runtime'), 'runtime');
   const offlineUrl = args['offline-url'] ?? runtime.offlineModelUrl;
   if (!offlineUrl) {
     console.error('the benchmark needs the offline model (start the deployment without provider keys, or pass --offline-url)');
@@ -262,6 +474,12 @@ async function main() {
     // Cold caches: earlier runs' answers must not count.
     await json(await api('/v1/settings/invalidate-caches', { key: keys[c.name], method: 'POST' }), `invalidate ${c.tenant}`);
     log(`  ${c.tenant}: ready in ${Date.now() - t} ms`);
+  }
+  if (args['cost-only']) {
+    const cost = await costPhase(runtime, offlineUrl);
+    printCost(cost);
+    if (args.json) writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), deployment: runtime.deployment, cpuMsPerTurn: cpuTotals(cost), cost }, null, 2) + '\n');
+    return;
   }
   const workload = buildWorkload(2000);
   // Warm-up: connections, JIT, schema caches; one turn per configuration, not counted.
@@ -377,6 +595,9 @@ async function main() {
     e2eP50Ms: round(quantile(aloneMisses.map((s) => s.e2eMs), 0.5)),
   };
 
+  // Phase 2b: what each kind of turn costs the servers (CPU per process, history size), one at a time.
+  const cost = await costPhase(runtime, offlineUrl);
+
   // Phase 3: racing, on the racing bench's own profile (with faults), through the real SDKs.
   log('phase 3: racing against single providers');
   const racing = await runRacing({ calls: QUICK ? 80 : 200, runs: QUICK ? 1 : 3, concurrency: 12, strategies: ['anthropic only', 'openai only', 'turnflow hedged (auto)'] });
@@ -384,23 +605,25 @@ async function main() {
   const racedP95Ms = round(racing.rows.find((r) => r.name === 'turnflow hedged (auto)')!.ttftP95Ms);
   await json(await fetch(`${offlineUrl}/_offline/profiles`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(BENCH_PROFILE) }), 'offline profiles');
 
-  // Phase 4: 100 concurrent users on the all-on configuration, memory sampled from the processes' metrics.
-  log(`phase 4: ${CONCURRENT_USERS} concurrent users for ${CONCURRENT_S} s`);
-  const rss = rssSampler(metricsUrls);
-  const crowd: Sample[] = [];
-  await users(CONCURRENT_USERS, allKey, all.name, false, buildWorkload(2000, 7), performance.now() + CONCURRENT_S * 1000, crowd, 'crowd');
-  const peaks = await rss.stop();
-  const crowdOk = crowd.filter((s) => s.ok);
-  const concurrency = {
-    users: CONCURRENT_USERS,
-    turns: crowd.length,
-    failed: crowd.length - crowdOk.length,
-    p50Ms: round(quantile(crowdOk.map((s) => s.e2eMs), 0.5)),
-    p95Ms: round(quantile(crowdOk.map((s) => s.e2eMs), 0.95)),
-    rssMb: round(Object.values(peaks).reduce((a, b) => a + b, 0)),
-    rssByProcessMb: Object.fromEntries(Object.entries(peaks).map(([u, mb]) => [u, round(mb)])),
-    errors: [...new Set(crowd.filter((s) => !s.ok).map((s) => s.error))].slice(0, 5),
+  // Phase 4: 100 users, two ways, on the all-on configuration's workload, memory sampled from the processes'
+  // metrics: (a) realistic, users who read the answer before asking again (think time, mean 5 s); (b)
+  // overload, 100 closed-loop users. Their reference: one closed-loop user on the same workload.
+  const crowdKey = await ensureTenant('bench_crowd', { ...all.settings, limits: CROWD_LIMITS } as TenantSettingsPatch);
+  log(`phase 4: one user for ${ONE_USER_S} s (the reference), then ${CONCURRENT_USERS} users who read first (${THINK_MEAN_MS / 1000} s mean think time) for ${CONCURRENT_S} s, then ${CONCURRENT_USERS} closed-loop users for ${CONCURRENT_S} s`);
+  const crowdRun = async (n: number, seconds: number, think: number, tag: string) => {
+    const rss = rssSampler(metricsUrls);
+    const out: Sample[] = [];
+    const t = performance.now();
+    await users(n, crowdKey, all.name, false, buildWorkload(2000, 7), t + seconds * 1000, out, tag, think);
+    const elapsed = (performance.now() - t) / 1000;
+    return crowdFigures(out, elapsed, await rss.stop());
   };
+  const oneUser = await crowdRun(1, ONE_USER_S, 0, 'one');
+  const realistic = { users: CONCURRENT_USERS, thinkMeanMs: THINK_MEAN_MS, ...(await crowdRun(CONCURRENT_USERS, CONCURRENT_S, THINK_MEAN_MS, 'realistic')) };
+  const overloadRun = await crowdRun(CONCURRENT_USERS, CONCURRENT_S, 0, 'overload');
+  const overload = { users: CONCURRENT_USERS, ...overloadRun, oneUserP95Ms: oneUser.p95Ms, p95VsOneUser: oneUser.p95Ms && overloadRun.p95Ms ? round(overloadRun.p95Ms / oneUser.p95Ms, 2) : null };
+  // The contract's `concurrency` figures: the closed-loop 100 users, as before.
+  const concurrency = { users: CONCURRENT_USERS, turns: overload.turns, failed: overload.failed + overload.lost, p50Ms: overload.p50Ms, p95Ms: overload.p95Ms, rssMb: overload.rssMb, rssByProcessMb: overload.rssByProcessMb, errors: overload.errors };
 
   const out = {
     label: args.label,
@@ -419,8 +642,13 @@ async function main() {
     overheadAtOneUser,
     racing: { bestSingleP95Ms, racedP95Ms, ratio: racedP95Ms === null ? null : round(racedP95Ms / bestSingleP95Ms, 2), rows: racing.rows },
     concurrency,
+    oneUser,
+    realistic,
+    overload,
+    cpuMsPerTurn: cpuTotals(cost),
+    cost,
     criticalPath,
-    speculation: speculationWaste([...samples, ...crowd].filter((x) => x.config === all.name && x.done).map((x) => x.done!).concat(pathDones)),
+    speculation: speculationWaste(samples.filter((x) => x.config === all.name && x.done).map((x) => x.done!).concat(pathDones)),
     compiledSql: {
       criticalPath: compiledShare(pathDones),
       workload: compiledShare(samples.filter((x) => x.config === all.name && x.done).map((x) => x.done!)),
@@ -440,7 +668,12 @@ async function main() {
   console.log(`semantic hit through the API: p50 ${out.semanticHitP50Ms} ms, p95 ${out.semanticHitP95Ms} ms (${out.semanticHits} hits)`);
   console.log(`misses one at a time: orchestration overhead p50 ${overheadAtOneUser.p50Ms} ms, p95 ${overheadAtOneUser.p95Ms} ms; first-token overhead p50 ${overheadAtOneUser.ttftP50Ms} ms, p95 ${overheadAtOneUser.ttftP95Ms} ms (${overheadAtOneUser.turns} turns, end to end p50 ${overheadAtOneUser.e2eP50Ms} ms)`);
   console.log(`racing: best single provider first-token p95 ${bestSingleP95Ms} ms, raced ${racedP95Ms} ms (${out.racing.ratio}×)`);
-  console.log(`${CONCURRENT_USERS} users: ${concurrency.turns} turns, ${concurrency.failed} failed, p50 ${concurrency.p50Ms} ms, p95 ${concurrency.p95Ms} ms, peak RSS ${concurrency.rssMb} MB (${JSON.stringify(concurrency.rssByProcessMb)})`);
+  const crowdLine = (name: string, c: ReturnType<typeof crowdFigures>) =>
+    `${name}: ${c.answered} answered (${c.turnsPerSecond} turns/s), p50 ${c.p50Ms} / p95 ${c.p95Ms} / p99 ${c.p99Ms} ms; ${c.refused} refused ${JSON.stringify(c.refusedByStatus)} (p95 ${c.refusalP95Ms} ms, max ${c.refusalMaxMs} ms, ${c.refusalsWithoutRetryAfter} without Retry-After); ${c.failed} failed, ${c.lost} lost; peak RSS ${c.rssMb} MB ${JSON.stringify(c.rssByProcessMb)}`;
+  console.log(crowdLine('one user, closed loop', oneUser));
+  console.log(crowdLine(`${CONCURRENT_USERS} users reading first (think ${THINK_MEAN_MS / 1000} s)`, realistic));
+  console.log(crowdLine(`${CONCURRENT_USERS} users, closed loop (overload)`, overload) + `; admitted p95 = ${overload.p95VsOneUser}× one user's`);
+  printCost(cost);
   printCriticalPath(criticalPath, perKind, before.name, afterCfg.name);
   const w = out.speculation;
   console.log(`speculation (${all.name}): ${w.speculated}/${w.turns} turns speculated; waste ${w.wastedOutputTokensPer1000Turns} output tokens and $${w.wastedListUsdPer1000Turns} (list) per 1,000 turns, ${(100 * w.wasteShareOfAnswerTokens).toFixed(1)} % of answer tokens`);
