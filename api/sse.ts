@@ -16,9 +16,16 @@ export function openSse(res: Response): void {
   res.write('retry: 2000\n\n');
 }
 
-/** Writes one event frame. */
+/**
+ * Writes one event frame. Frames written in the same tick (a burst of tokens, a cached answer's whole
+ * stream) leave in one socket write: the response is corked until the tick's queued work is done.
+ */
 export function writeEvent(res: Response, event: TurnEvent & { id?: string }): void {
   const id = event.id ? `id: ${event.id}\n` : '';
+  if (!res.writableCorked) {
+    res.cork();
+    process.nextTick(() => res.uncork());
+  }
   res.write(`${id}event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
 }
 

@@ -42,10 +42,19 @@ export interface RulesUnderstanding {
   inherited?: string[];
 }
 
+// A formatter per time zone, made once: building one costs about a millisecond of CPU, more than the rest of the lookup.
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** Today's date (YYYY-MM-DD) on the tenant's clock. */
 export function todayIn(timeZone: string, now: number): string {
-  // en-CA formats as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(now));
+  let format = dayFormats.get(timeZone);
+  if (!format) {
+    // en-CA formats as YYYY-MM-DD.
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    if (dayFormats.size >= 1000) dayFormats.clear();
+    dayFormats.set(timeZone, format);
+  }
+  return format.format(new Date(now));
 }
 
 /** Loads the tenant's settings (and the session's context for a follow-up) and looks up the exact cache. */
