@@ -1,7 +1,6 @@
-import { CancellationScope, deprecatePatch, isCancellation, patched } from '@temporalio/workflow';
+import { CancellationScope, deprecatePatch, isCancellation } from '@temporalio/workflow';
 import type { ChatTurnInput, TurnResult } from './shared/contract.ts';
 import { DEFAULT_TENANT_SETTINGS, UNCACHEABLE_INTENTS } from './shared/tenant-settings.ts';
-import { answerTurnBeforeCriticalPath } from './turn/before-critical-path.ts';
 import { Turn } from './turn/context.ts';
 import { fetchData, fetchDocs, type Similar } from './turn/data.ts';
 import { answerRequest, generate } from './turn/generate.ts';
@@ -17,9 +16,6 @@ import { understand } from './turn/understand.ts';
  * output guardrail; one way out (`finish`).
  */
 export async function chatTurn(input: ChatTurnInput): Promise<TurnResult> {
-  // Retired patches (README, "Changing the workflow"): every run recorded before them has long closed, so their
-  // old branches are gone; the calls stay one release so that runs recorded with the patch's marker still replay.
-  deprecatePatch('understanding-v2');
   const turn = new Turn(input);
   // The API answered it already (an exact hit): record it, deliver nothing again.
   if (input.delivered) return turn.finish({ kind: 'delivered', result: input.delivered });
@@ -52,8 +48,9 @@ async function answerTurn(turn: Turn): Promise<TurnResult> {
   turn.opened ??= { tenant: { settings: DEFAULT_TENANT_SETTINGS, generation: 0, today: new Date().toISOString().slice(0, 10), timeZone: 'UTC' }, language: 'und', previous: null, exactKey: null, hit: null };
   turn.step('lookupExactCache', 'completed');
   if (turn.opened.hit) return turn.finish({ kind: 'cached', cache: 'exact', cached: turn.opened.hit });
-  // Runs recorded before the critical path was reshaped (README, "Changing the workflow").
-  if (!patched('critical-path')) return answerTurnBeforeCriticalPath(turn);
+  // Deprecated (README, "Changing the workflow"): runs from before the critical path was reshaped have long
+  // closed and their branch is gone; the call stays one release so that runs recorded with its marker replay.
+  deprecatePatch('critical-path');
 
   // Settings loaded before a section existed (an older worker's, in this turn's history) get its defaults.
   const settings = { ...DEFAULT_TENANT_SETTINGS, ...turn.opened.tenant.settings };
@@ -109,7 +106,6 @@ async function answerTurn(turn: Turn): Promise<TurnResult> {
   // held answer is released; otherwise (or when it failed) the answer starts now. The answer activity
   // delivers the turn itself (output check, the chart rendered beside the answer, `done`) the moment the
   // answer is complete: `done` does not wait for the workflow task that follows it.
-  deprecatePatch('deliver-from-answer');
   const chart = dataOut ? { chart: { resultRef: dataOut.resultRef, slots: route.slots } } : {};
   const held = confirmed ? await spec.release() : null;
   // A held answer that failed (every retry) hands over to the fallbacks: a tier downgrade, the simplified flow.

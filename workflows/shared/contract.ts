@@ -85,6 +85,16 @@ export interface ChatTurnInput {
   prepared?: PreparedTurn;
 }
 
+/**
+ * Input of `recordCachedTurns`: turns one API process answered from a cache and stored itself, recorded in
+ * Temporal together (one workflow per tenant, cache and batch window) instead of one workflow each.
+ */
+export interface CachedTurnsRecord {
+  tenantId: string;
+  cache: 'exact' | 'semantic';
+  turns: { turnId: string; sessionId: string; intent: string; similarity?: number; totalMs: number; at: number }[];
+}
+
 /** The API's lookups before a turn's workflow starts (see `ChatTurnInput.prepared`). */
 export interface PreparedTurn {
   opened: OpenTurnOutput;

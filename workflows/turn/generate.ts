@@ -3,7 +3,7 @@
 // with jittered delays that honour Retry-After. Then the fallback hierarchy: a strong-tier answer that
 // keeps failing is tried once on the fast tier; the turn's deadline switches to the simplified flow (no
 // retrieval, fast tier, short); last, a canned answer that says what failed.
-import { deprecatePatch, isCancellation, log } from '@temporalio/workflow';
+import { isCancellation, log } from '@temporalio/workflow';
 import type { GatheredContext } from '../../activities/gather/activities.ts';
 import type { GenerateAnswerInput, GenerateAnswerOutput } from '../../activities/generate-answer/activities.ts';
 import { failedCallsText } from '../shared/answers.ts';
@@ -91,7 +91,6 @@ export async function generate(
   /** A first attempt already made (a released speculative answer that failed): the fallbacks go on from it. */
   tried?: Attempted,
 ): Promise<GenerateAnswerOutput | null> {
-  deprecatePatch('generation-v3'); // retired: see chatTurn
   const { tier, ...race } = raceOf(settings, request.tier);
   const attempt = (proxy: typeof llm, input: GenerateAnswerInput, chart?: DeliverFromAnswer['chart']) => callAnswer(turn, proxy, input, chart);
 
