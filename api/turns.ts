@@ -9,6 +9,7 @@ import {
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { redactPii } from '../activities/guardrails/rules.ts';
 import type { CachedAnswer } from '../activities/caches/exact-key.ts';
+import { createCachedTurns, type CachedTurns } from './cached-turns.ts';
 import { embedQuestion, findSemantic } from '../activities/caches/semantic-store.ts';
 import { openTurnContext } from '../activities/open-turn/open.ts';
 import { chunkAnswer } from '../activities/turn-events/answer-chunks.ts';
@@ -54,6 +55,8 @@ export interface TurnRoutesDeps {
   embedder?: Embedder;
   /** Bound of the API's embedding call (EMBEDDING_TIMEOUT_MS). */
   embeddingTimeoutMs?: number;
+  /** Stores and records the turns answered from a cache here (default: batches of this router's own). */
+  cachedTurns?: CachedTurns;
   /** Counts turns the API answered itself (the workers count the rest). */
   metrics?: { recordTurn(tenantId: string, result: TurnResult): void };
 }
@@ -81,6 +84,7 @@ function turnIdParam(req: Request): string {
 /** POST /v1/turns, GET /v1/turns/:turnId/events, GET /v1/turns/:turnId. */
 export function turnRoutes(deps: TurnRoutesDeps): Router {
   const router = Router();
+  const cachedTurns = deps.cachedTurns ?? createCachedTurns({ appDb: deps.appDb, temporal: deps.temporal, taskQueue: deps.taskQueue, eagerStart: deps.eagerStart });
 
   /** Starts a turn's workflow; the body's hash (not the body) goes in the memo, for idempotency checks. */
   const startTurn = (input: ChatTurnInput, hash?: string) =>
@@ -121,10 +125,13 @@ export function turnRoutes(deps: TurnRoutesDeps): Router {
     if (looked && 'answered' in looked) {
       const answered = looked.answered;
       const ids = { turnId, workflowId, ...links(turnId) };
+      // Stored now, recorded in Temporal with the API's other hits of the moment (api/cached-turns.ts).
       const record = () =>
-        startTurn({ ...input, message: redactPii(input.message).text, delivered: answered }).catch((err) => {
-          req.log?.error({ err, turnId }, 'could not start the workflow recording a cache hit (the answer was delivered)');
-        });
+        cachedTurns
+          .record({ tenantId, sessionId: body.sessionId, ...(body.userId ? { userId: body.userId } : {}), redactedMessage: redactPii(input.message).text, result: answered, cache: answered.cache === 'semantic' ? 'semantic' : 'exact' })
+          .catch((err) => {
+            req.log?.error({ err, turnId }, 'could not store a cache hit (the answer was delivered)');
+          });
       if (req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream') {
         openSse(res);
         // Recorded once the client has its `done` (nothing in the way of the answer), and before the stream
@@ -270,9 +277,6 @@ type Prepared = { answered: TurnResult } | { prepared: PreparedTurn } | null;
  */
 async function prepareTurn(deps: TurnRoutesDeps, input: ChatTurnInput, workflowId: string, log?: Request['log']): Promise<Prepared> {
   const t0 = performance.now();
-  // The question's embedding needs nothing of the lookup: it is made beside it (unused on an exact hit).
-  const embedding = deps.embedder ? embedQuestion(deps.embedder, input.message, AbortSignal.timeout(deps.embeddingTimeoutMs ?? 2000)) : null;
-  embedding?.catch(() => {});
   let opened;
   try {
     opened = await openTurnContext({ appDb: deps.appDb, kv: deps.kv!, now: Date.now }, input);
@@ -287,9 +291,11 @@ async function prepareTurn(deps: TurnRoutesDeps, input: ChatTurnInput, workflowI
 
   const settings = opened.tenant.settings;
   let semantic: PreparedTurn['semantic'];
-  if (deps.embedder && embedding && settings.semanticCache.enabled) {
+  // The question is embedded only now: an exact hit (a millisecond's lookup) or a tenant without the semantic
+  // cache never pays for an embedding call (the workflow embeds for retrieval itself when it needs one).
+  if (deps.embedder && settings.semanticCache.enabled) {
     try {
-      const vector = await embedding;
+      const vector = await embedQuestion(deps.embedder, input.message, AbortSignal.timeout(deps.embeddingTimeoutMs ?? 2000));
       const candidates = await findSemantic(deps.appDb, {
         tenantId: input.tenantId,
         generation: opened.tenant.generation,

@@ -108,6 +108,8 @@ const schema = z.object({
   HISTORY_WINDOW_TURNS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(50).default(10)),
   /** …and at most this many (approximate) tokens of it; the oldest turns go first. */
   HISTORY_WINDOW_TOKENS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(200_000).default(3000)),
+  /** Turns the API answers from a cache are recorded in Temporal in batches: one workflow per tenant and cache per this window. */
+  HIT_RECORD_WINDOW_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).max(60_000).default(1000)),
   /** Pool size of each Postgres pool. */
   PG_POOL_MAX: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100).default(10)),
   /** Port of a standalone worker's `GET /metrics` (on HOST; 0: off). The API serves /metrics on its own port. */
