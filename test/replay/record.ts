@@ -64,6 +64,13 @@ try {
     });
     await save('exact-hit-from-api', workflowId, 'recorded, delivered by the API');
   }
+  // Hits the API answers now: stored by the API, recorded in Temporal in batches.
+  {
+    const workflowId = `cached-turns-acme-${randomUUID()}`;
+    const turns = [0, 1].map((i) => ({ turnId: randomUUID(), sessionId: `replay-batch-${i}`, intent: 'small_talk', totalMs: 3, at: Date.now() }));
+    await stack.client.workflow.execute('recordCachedTurns', { taskQueue: stack.config.TEMPORAL_TASK_QUEUE, workflowId, args: [{ tenantId: 'acme', cache: 'exact', turns }] });
+    await save('cached-turns-record', workflowId, 'a batch of two exact hits the API answered');
+  }
   await record('knowledge', 'What is your return policy?');
   await record('analytics-chart', 'What was our revenue by category in March 2026?', { sessionId: 'replay-follow-up' });
   // The model reads the follow-up (a tenant that always asks it), with the answer speculated and held meanwhile.
