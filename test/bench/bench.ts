@@ -7,7 +7,7 @@
 //   npm start                      # or the split deployment (README), then:
 //   npm run bench -- [--quick] [--json FILE] [--chart FILE.svg] [--label NAME] [--url URL] [--admin-key KEY]
 //                    [--timeline FILE.svg] [--duration S] [--users N] [--offline-url URL] [--metrics-url URL,...]
-//                    [--critical-path-only] [--cost-only] [--cost-turns N] [--temporal-address HOST:PORT]
+//                    [--critical-path-only] [--cost-only] [--cost-turns N] [--temporal-address HOST:PORT] [--pid PID]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,6 +33,7 @@ const { values: args } = parseArgs({
     'cost-only': { type: 'boolean', default: false },
     'cost-turns': { type: 'string' },
     'temporal-address': { type: 'string', default: '127.0.0.1:7233' },
+    pid: { type: 'string' },
     namespace: { type: 'string', default: 'default' },
     label: { type: 'string', default: 'npm start' },
     duration: { type: 'string' },
@@ -352,6 +353,8 @@ const cpuTotals = (c: CostFigures): Record<string, number> => Object.fromEntries
  */
 async function costPhase(runtime: Runtime, offlineUrl: string): Promise<CostFigures> {
   const n = Number(args['cost-turns'] ?? (QUICK ? 20 : 40));
+  // --pid: the API's process, for a deployment that does not report it (an older release, measured for comparison).
+  if (args.pid) runtime = { ...runtime, pid: Number(args.pid) };
   if (!runtime.pid) throw new Error('the API does not report its pid (GET /v1/admin/runtime): update it, or measure by hand');
   const procs = deploymentProcesses(runtime.pid, runtime.services ?? { redis: true, postgres: true });
   const processes: Record<string, number> = {};
