@@ -2,6 +2,7 @@ import type { Queryable } from '../infra/db.ts';
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import type { Client } from '@temporalio/client';
+import type { Admission } from '../activities/admission/admission.ts';
 import type { Logger } from '../infra/logger.ts';
 import type { TurnEventBus } from '../activities/turn-events/bus.ts';
 import type { KvCache } from '../infra/kv-cache.ts';
@@ -38,11 +39,13 @@ export interface AppDeps {
   /** Start turns with `requestEagerStart` (the client is on a worker's connection in this process: `npm start`). */
   eagerStart?: boolean;
   /** The process's metrics: HTTP requests are counted and GET /metrics serves the registry (absent: no /metrics). */
-  metrics?: Pick<Metrics, 'httpMiddleware' | 'render' | 'contentType' | 'recordTurn'>;
+  metrics?: Pick<Metrics, 'httpMiddleware' | 'render' | 'contentType' | 'recordTurn' | 'recordRefusal'>;
   /** When set, GET /metrics requires `Authorization: Bearer <token>` (METRICS_TOKEN). */
   metricsToken?: string;
   /** Last day of a template's demo orders for tenants created through the admin API (SEED_ANCHOR_DATE); default today. */
   seedAnchorDate?: string;
+  /** Admission control (limits and this process's bound); absent: every turn is admitted (tests of other things). */
+  admission?: Admission;
   /** Stores and records the turns the API answers from a cache (the entrypoints flush it on shutdown). */
   cachedTurns?: CachedTurns;
   /** What GET /v1/admin/runtime tells an operator (or the benchmark) about this deployment. */
@@ -97,12 +100,12 @@ export function createApp(deps: AppDeps): express.Express {
   // Documents may be larger than a chat message; their parser runs first (a parsed body is not parsed again).
   app.use('/v1/knowledge', express.json({ limit: '256kb', type: 'application/json' }));
   app.use(express.json({ limit: deps.bodyLimit ?? '32kb', type: 'application/json' }));
-  app.use(turnRoutes({ temporal: deps.temporal, events: deps.events, appDb: deps.appDb, sseIdleMs: deps.sseIdleMs, taskQueue: deps.taskQueue, eagerStart: deps.eagerStart, kv: deps.kv, metrics: deps.metrics, embedder: deps.embedder, embeddingTimeoutMs: deps.embeddingTimeoutMs, cachedTurns: deps.cachedTurns }));
+  app.use(turnRoutes({ temporal: deps.temporal, events: deps.events, appDb: deps.appDb, sseIdleMs: deps.sseIdleMs, taskQueue: deps.taskQueue, eagerStart: deps.eagerStart, kv: deps.kv, metrics: deps.metrics, embedder: deps.embedder, embeddingTimeoutMs: deps.embeddingTimeoutMs, cachedTurns: deps.cachedTurns, admission: deps.admission }));
   app.use(settingsRoutes({ appDb: deps.appDb, kv: deps.kv }));
   app.use(adminRoutes({ appDb: deps.appDb, kv: deps.kv, temporal: deps.temporal, taskQueue: deps.taskQueue, anchorDate: deps.seedAnchorDate, runtime: deps.runtime }));
   app.use(knowledgeRoutes({ appDb: deps.appDb, kv: deps.kv }));
   app.use(chartRoutes({ appDb: deps.appDb }));
-  app.use(statsRoutes({ appDb: deps.appDb }));
+  app.use(statsRoutes({ appDb: deps.appDb, kv: deps.kv, admission: deps.admission }));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

@@ -4,7 +4,12 @@ import { hashApiKey } from '../infra/api-keys.ts';
 import { ApiError } from './errors.ts';
 
 /** Who an API key belongs to: one tenant, or the operator (`admin`: every tenant's stats, no tenant route). */
-export type Principal = { kind: 'tenant'; tenantId: string } | { kind: 'admin' };
+export type Principal = { kind: 'tenant'; tenantId: string; keyId: string } | { kind: 'admin' };
+
+/** A key's id for per-key limits and refusals: the first 12 hex digits of its SHA-256 (not the key, not enough to find it). */
+export function keyIdOf(keyHash: string): string {
+  return keyHash.slice(0, 12);
+}
 
 /** Resolves an API key to its principal, or null. */
 export interface TenantKeyStore {
@@ -34,7 +39,7 @@ export function createTenantKeyStore(db: Queryable, opts: { production: boolean;
       let principal: Principal | null = null;
       if (row && !(opts.production && row.dev)) {
         if (row.admin) principal = { kind: 'admin' };
-        else if (row.tenant_id) principal = { kind: 'tenant', tenantId: row.tenant_id };
+        else if (row.tenant_id) principal = { kind: 'tenant', tenantId: row.tenant_id, keyId: keyIdOf(hash) };
       }
       // Unknown keys are remembered for less time, so a newly created key works quickly.
       cache.set(hash, { principal, expiresAt: now() + (principal ? ttlMs : Math.min(ttlMs, 5000)) });
@@ -50,6 +55,8 @@ declare module 'express-serve-static-core' {
     principal?: Principal;
     /** Set by the auth middleware for a tenant key. */
     tenantId?: string;
+    /** The tenant key's id (`keyIdOf`), set with `tenantId`. */
+    keyId?: string;
   }
 }
 
@@ -78,7 +85,10 @@ export function requireApiKey(keys: TenantKeyStore): RequestHandler {
     const principal = await keys.principalFor(match[1]);
     if (!principal) return next(new ApiError(401, 'unauthorized', 'Unknown or revoked API key', undefined, challenge));
     req.principal = principal;
-    if (principal.kind === 'tenant') req.tenantId = principal.tenantId;
+    if (principal.kind === 'tenant') {
+      req.tenantId = principal.tenantId;
+      req.keyId = principal.keyId;
+    }
     next();
   };
 }

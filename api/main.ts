@@ -2,6 +2,8 @@
 // no Temporal worker, no chat-model clients (only the embedder, for the semantic lookup it makes before starting
 // a turn), no offline model, no seeding.
 import { Client, Connection } from '@temporalio/client';
+import { createAdmission, releasingBus } from '../activities/admission/admission.ts';
+import { createRedisAdmissionStore } from '../activities/admission/redis-store.ts';
 import { createTurnEventBus } from '../activities/turn-events/bus.ts';
 import { migrate, openDatabase } from '../infra/db.ts';
 import { createRedisKvCache } from '../infra/kv-cache.ts';
@@ -28,12 +30,16 @@ try {
   await migrate(appStore.pool, log);
   const redis = await connectRedis(config.REDIS_URL!, log);
   closers.push(() => closeRedis(redis));
+  const admissionStore = createRedisAdmissionStore(redis);
+  const metrics = createMetrics();
   const cachedTurns = createCachedTurns({ appDb: appStore.pool, temporal: client, taskQueue: config.TEMPORAL_TASK_QUEUE, windowMs: config.HIT_RECORD_WINDOW_MS, log });
   closers.push(() => cachedTurns.flush());
   const app = createApp({
     cachedTurns,
     temporal: client,
-    events: createTurnEventBus(redis, config.EVENT_STREAM_TTL_SECONDS),
+    // Writing a turn's terminal event (a cache hit answered here) frees its admission.
+    events: releasingBus(createTurnEventBus(redis, config.EVENT_STREAM_TTL_SECONDS), admissionStore, log),
+    admission: createAdmission({ store: admissionStore, maxInFlight: config.MAX_INFLIGHT_TURNS, maxRunning: config.MAX_RUNNING_TURNS, onRefused: metrics.recordRefusal }),
     appDb: appStore.pool,
     kv: createRedisKvCache(redis),
     // The workers' embedder (same configuration, same vectors): semantic hits are answered here.
@@ -45,8 +51,8 @@ try {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     seedAnchorDate: config.SEED_ANCHOR_DATE,
     runtime: { deployment: 'split', services: { redis: true, postgres: true }, ...(config.OFFLINE_MODEL_URL ? { offlineModelUrl: config.OFFLINE_MODEL_URL } : {}) },
-    // This process's own registry: HTTP and process metrics (turns are counted by the workers, on METRICS_PORT).
-    metrics: createMetrics(),
+    // This process's own registry: HTTP and process metrics, refusals (turns are counted by the workers, on METRICS_PORT).
+    metrics,
     metricsToken: config.METRICS_TOKEN,
   });
   const api = await listen(app, config.PORT, config.HOST);

@@ -1,7 +1,9 @@
 // GET /v1/stats: a tenant's turn statistics over a time window. The route checks the window and who may see
 // which tenant; stats-store.ts reads the persisted results, stats-figures.ts computes the figures.
 import { Router } from 'express';
-import { tenantExists } from '../activities/tenant/store.ts';
+import type { Admission, AdmissionUsage } from '../activities/admission/admission.ts';
+import { loadTenantContext, tenantExists } from '../activities/tenant/store.ts';
+import type { KvCache } from '../infra/kv-cache.ts';
 import type { Queryable } from '../infra/db.ts';
 import { TENANT_ID_PATTERN } from '../workflows/shared/contract.ts';
 import { principalOf } from './auth.ts';
@@ -37,11 +39,16 @@ export type StatsResponse = {
   /** True when the window had more turns than were read: the figures are of the newest `STATS_MAX_ROWS`. */
   sampled: boolean;
   byTenant?: Record<string, TurnStats>;
+  /** The tenant's admission now (one tenant's figures only): its limits, running turns, today's usage, refusals. */
+  admission?: AdmissionUsage;
 } & TurnStats;
 
 /** What the stats route needs. */
 export interface StatsRoutesDeps {
   appDb: Queryable;
+  /** With `admission`: the tenant's settings are read through it (cached). */
+  kv?: Pick<KvCache, 'get' | 'set'>;
+  admission?: Admission;
   /** Row cap (tests lower it). */
   maxRows?: number;
   now?: () => number;
@@ -98,6 +105,10 @@ export function statsRoutes(deps: StatsRoutesDeps): Router {
         list.push(r.result);
       }
       body.byTenant = Object.fromEntries([...byTenant].sort(([a], [b]) => a.localeCompare(b)).map(([id, list]) => [id, aggregateTurnStats(list)]));
+    }
+    if (tenant !== null && deps.admission && deps.kv) {
+      const { settings } = await loadTenantContext(deps.appDb, deps.kv, tenant);
+      body.admission = await deps.admission.usage(tenant, settings.limits);
     }
     res.set('Cache-Control', 'private, no-store').json(body);
   });

@@ -7,7 +7,9 @@ import {
   WorkflowNotFoundError,
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Admission } from '../activities/admission/admission.ts';
 import { redactPii } from '../activities/guardrails/rules.ts';
+import { loadTenantContext } from '../activities/tenant/store.ts';
 import type { CachedAnswer } from '../activities/caches/exact-key.ts';
 import { createCachedTurns, type CachedTurns } from './cached-turns.ts';
 import { embedQuestion, findSemantic } from '../activities/caches/semantic-store.ts';
@@ -55,11 +57,16 @@ export interface TurnRoutesDeps {
   embedder?: Embedder;
   /** Bound of the API's embedding call (EMBEDDING_TIMEOUT_MS). */
   embeddingTimeoutMs?: number;
+  /** Admission control: limits checked (and the turn's slots held) before anything else is done for a turn. */
+  admission?: Admission;
   /** Stores and records the turns answered from a cache here (default: batches of this router's own). */
   cachedTurns?: CachedTurns;
   /** Counts turns the API answered itself (the workers count the rest). */
   metrics?: { recordTurn(tenantId: string, result: TurnResult): void };
 }
+
+/** Tenant settings read without a cache (an API built without one: tests). */
+const NO_CACHE = { get: async () => null, set: async () => {} };
 
 /** Turn id for an Idempotency-Key: the same tenant and key always name the same turn. */
 export function turnIdForKey(tenantId: string, key: string): string {
@@ -117,10 +124,27 @@ export function turnRoutes(deps: TurnRoutesDeps): Router {
     const input: ChatTurnInput = { turnId, tenantId, sessionId: body.sessionId, message: body.message, receivedAt: Date.now() };
     if (body.userId) input.userId = body.userId;
 
+    // Admission: the tenant's and key's limits, this process's bound; a refusal costs no lookup, no Temporal call.
+    // The turn's slots are freed when its terminal event is written (activities/admission/admission.ts).
+    let admitted = false;
+    if (deps.admission) {
+      const { settings } = await loadTenantContext(deps.appDb, deps.kv ?? NO_CACHE, tenantId);
+      const verdict = await deps.admission.admit({ workflowId, tenantId, keyId: req.keyId ?? 'unknown', limits: settings.limits, turnMs: settings.deadlines.turnMs });
+      if (!verdict.ok) {
+        const r = verdict.refusal;
+        throw new ApiError(r.status, r.code, r.message, r.details, { 'Retry-After': String(r.retryAfterSeconds) });
+      }
+      admitted = true;
+    }
+    const unadmit = () => (admitted ? deps.admission!.release(workflowId).catch(() => {}) : Promise.resolve());
+
     // A cache hit is answered here, before and beside the workflow that records it: a hit must not wait
     // for a workflow task (tens of ms). With an Idempotency-Key the workflow start decides first whether
     // this turn already ran, so those requests take the normal path.
-    const looked = !key && deps.kv ? await prepareTurn(deps, input, workflowId, req.log) : null;
+    const looked = !key && deps.kv ? await prepareTurn(deps, input, workflowId, req.log).catch(async (err) => {
+      await unadmit();
+      throw err;
+    }) : null;
     if (looked && 'prepared' in looked) input.prepared = looked.prepared;
     if (looked && 'answered' in looked) {
       const answered = looked.answered;
@@ -147,8 +171,10 @@ export function turnRoutes(deps: TurnRoutesDeps): Router {
 
     try {
       await startTurn(input, hash);
-      req.log?.info({ turnId, workflowId, idempotent: Boolean(key) }, 'turn started');
+      req.log?.debug({ turnId, workflowId, idempotent: Boolean(key) }, 'turn started');
     } catch (err) {
+      // The turn does not run after all (or ran before, under this Idempotency-Key): its slots go back.
+      await unadmit();
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       const desc = await deps.temporal.workflow.getHandle(workflowId).describe();
       if (desc.memo?.bodyHash !== hash) {

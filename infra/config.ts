@@ -108,6 +108,10 @@ const schema = z.object({
   HISTORY_WINDOW_TURNS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(50).default(10)),
   /** …and at most this many (approximate) tokens of it; the oldest turns go first. */
   HISTORY_WINDOW_TOKENS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(200_000).default(3000)),
+  /** Turns one API process may have running (admitted, not ended); past it a new turn gets 503 at once. 0: no bound. */
+  MAX_INFLIGHT_TURNS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(100_000).default(48)),
+  /** Turns the whole deployment may have running (counted in Redis across API replicas): set it to what the workers serve. 0: no bound. */
+  MAX_RUNNING_TURNS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(1_000_000).default(0)),
   /** Turns the API answers from a cache are recorded in Temporal in batches: one workflow per tenant and cache per this window. */
   HIT_RECORD_WINDOW_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).max(60_000).default(1000)),
   /** Pool size of each Postgres pool. */

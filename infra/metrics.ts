@@ -16,6 +16,7 @@
 //   tokens_total{tenant,provider,kind}                billed tokens; kind input|output|cache_read|cache_write
 //   cost_usd_total{tenant}                            what the model calls cost
 //   list_cost_usd_total{tenant}                       the same tokens at the list price of the models asked for
+//   admission_refused_total{tenant,limit}             turns refused before they started (429/503); limit e.g. key.turnsPerMinute, process.inFlight
 //   http_requests_total{method,route,status}          API requests; route is the Express pattern (/v1/turns/:turnId)
 //   http_request_duration_seconds{method,route}       API request duration, to the end of the response (an SSE stream's whole life)
 //   plus prom-client's default process metrics (CPU, memory, event loop lag, GC), with the same prefix.
@@ -59,6 +60,8 @@ export interface Metrics {
   registry: Registry;
   /** Counts one finished turn; called once per turn, when its terminal event is written. */
   recordTurn(tenantId: string, result: TurnResult): void;
+  /** Counts a turn refused before it started, by the limit that refused it (README, "Admission control"). */
+  recordRefusal(tenantId: string, limit: string): void;
   /** Counts API requests by method, route pattern and status. */
   httpMiddleware(): RequestHandler;
   /** The Prometheus text exposition of every metric. */
@@ -89,6 +92,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   const tokens = counter('turnflow_tokens_total', 'Billed tokens by provider and kind.', ['tenant', 'provider', 'kind']);
   const cost = counter('turnflow_cost_usd_total', 'What the model calls cost, USD.', ['tenant']);
   const listCost = counter('turnflow_list_cost_usd_total', 'The same tokens at the list prices of the models asked for, USD.', ['tenant']);
+  const refusals = counter('turnflow_admission_refused_total', 'Turns refused before they started (429, 503), by the limit that refused them.', ['tenant', 'limit']);
   const httpRequests = counter('turnflow_http_requests_total', 'API requests by method, route pattern and status.', ['method', 'route', 'status']);
   const httpDuration = histogram('turnflow_http_request_duration_seconds', 'API request duration (an SSE stream: its whole life).', ['method', 'route']);
 
@@ -107,6 +111,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   return {
     registry,
     contentType: registry.contentType,
+    recordRefusal: (tenant, limit) => refusals.inc({ tenant, limit }),
     recordTurn(tenant, r) {
       const cache = r.cache ?? 'none';
       turns.inc({ tenant, cache, intent: r.intent ?? 'unknown', outcome: turnOutcome(r) });

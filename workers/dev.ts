@@ -1,6 +1,7 @@
 // `npm start`: the whole product in one process tree for a newcomer: Temporal dev server (with Web UI),
 // embedded PGlite store, in-process cache and event bus (or Redis with REDIS_URL), offline model, worker, API.
 import { Client } from '@temporalio/client';
+import { createAdmission } from '../activities/admission/admission.ts';
 import { createApp } from '../api/app.ts';
 import { createCachedTurns } from '../api/cached-turns.ts';
 import { createTenantKeyStore } from '../api/auth.ts';
@@ -53,6 +54,8 @@ try {
   closers.push(() => cachedTurns.flush());
   const app = createApp({
     cachedTurns,
+    // API and worker in one process: its bound counts every turn it runs, a stream's or a 202's.
+    admission: createAdmission({ store: messaging.admission, maxInFlight: config.MAX_INFLIGHT_TURNS, maxRunning: config.MAX_RUNNING_TURNS, onRefused: metrics.recordRefusal }),
     temporal: client,
     events: messaging.events,
     appDb: stores.app.pool,

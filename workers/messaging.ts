@@ -1,6 +1,10 @@
-// The shared cache and the turn event bus: Redis with REDIS_URL, in-process equivalents otherwise.
+// The shared cache, the turn event bus and the admission counts: Redis with REDIS_URL, in-process equivalents otherwise.
 // Built by the entrypoints that host a worker (and by tests); the standalone API builds its own from Redis.
 import type { Redis } from 'ioredis';
+import { releasingBus } from '../activities/admission/admission.ts';
+import type { AdmissionStore } from '../activities/admission/limits.ts';
+import { createMemoryAdmissionStore } from '../activities/admission/memory-store.ts';
+import { createRedisAdmissionStore } from '../activities/admission/redis-store.ts';
 import { createTurnEventBus } from '../activities/turn-events/bus.ts';
 import type { Config } from '../infra/config.ts';
 import { createMemoryKvCache, createRedisKvCache, type KvCache } from '../infra/kv-cache.ts';
@@ -8,10 +12,13 @@ import type { Logger } from '../infra/logger.ts';
 import { closeRedis, connectRedis } from '../infra/redis.ts';
 import type { TurnEventBus } from '../activities/turn-events/bus.ts';
 
-/** Cache and event bus, and how to check and close them. */
+/** Cache, event bus and admission counts, and how to check and close them. */
 export interface Messaging {
   kv: KvCache;
+  /** The turn event bus; writing a turn's terminal event frees its admission. */
   events: TurnEventBus;
+  /** Admission counts: in this process, or in Redis shared by every API replica. */
+  admission: AdmissionStore;
   redis?: Redis;
   ping(): Promise<unknown>;
   close(): Promise<void>;
@@ -20,13 +27,16 @@ export interface Messaging {
 /** Connects Redis (or builds the in-process equivalents). */
 export async function openMessaging(config: Config, log: Logger): Promise<Messaging> {
   if (!config.REDIS_URL) {
-    const events = createTurnEventBus(undefined, config.EVENT_STREAM_TTL_SECONDS);
-    return { kv: createMemoryKvCache(5000), events, ping: async () => 'in-process', close: () => events.close() };
+    const admission = createMemoryAdmissionStore();
+    const events = releasingBus(createTurnEventBus(undefined, config.EVENT_STREAM_TTL_SECONDS), admission, log);
+    return { kv: createMemoryKvCache(5000), events, admission, ping: async () => 'in-process', close: () => events.close() };
   }
   const redis = await connectRedis(config.REDIS_URL, log);
+  const admission = createRedisAdmissionStore(redis);
   return {
     kv: createRedisKvCache(redis),
-    events: createTurnEventBus(redis, config.EVENT_STREAM_TTL_SECONDS),
+    events: releasingBus(createTurnEventBus(redis, config.EVENT_STREAM_TTL_SECONDS), admission, log),
+    admission,
     redis,
     ping: () => redis.ping(),
     close: () => closeRedis(redis),

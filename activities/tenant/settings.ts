@@ -51,6 +51,19 @@ export const tenantSettingsPatch = z
       .partial()
       .strict(),
     pipeline: z.object({ parallel: z.boolean(), speculate: z.boolean(), compileSql: z.boolean() }).partial().strict(),
+    limits: z
+      .object({
+        turnsPerMinute: z.number().int().min(1).max(1_000_000).nullable(),
+        concurrentTurns: z.number().int().min(1).max(100_000).nullable(),
+        dailyTokens: z.number().int().min(1).nullable(),
+        dailyCostUsd: z.number().positive().nullable(),
+        perKey: z
+          .object({ turnsPerMinute: z.number().int().min(1).max(1_000_000).nullable(), concurrentTurns: z.number().int().min(1).max(100_000).nullable() })
+          .partial()
+          .strict(),
+      })
+      .partial()
+      .strict(),
     deadlines: z
       .object({
         turnMs: z.number().int().min(1000).max(120_000),
@@ -76,6 +89,7 @@ export function mergeSettings(base: TenantSettings, patch: TenantSettingsPatch):
     generation: { ...base.generation, ...patch.generation },
     pipeline: { ...base.pipeline, ...patch.pipeline },
     deadlines: { ...base.deadlines, ...patch.deadlines },
+    limits: { ...base.limits, ...patch.limits, perKey: { ...base.limits.perKey, ...patch.limits?.perKey } },
   };
   if (merged.semanticCache.suggestThreshold > merged.semanticCache.threshold) {
     throw new z.ZodError([{ code: 'custom', path: ['semanticCache', 'suggestThreshold'], message: 'must not exceed semanticCache.threshold', input: patch }]);

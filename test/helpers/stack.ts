@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import type { Activities, ActivityDeps } from '../../activities/index.ts';
+import { createAdmission } from '../../activities/admission/admission.ts';
 import { createApp } from '../../api/app.ts';
 import { createTenantKeyStore } from '../../api/auth.ts';
 import { listen } from '../../api/server.ts';
@@ -148,6 +149,7 @@ export async function startStack(
       seedAnchorDate: config.SEED_ANCHOR_DATE,
       sseIdleMs: 1000,
       metrics,
+      admission: createAdmission({ store: messaging.admission, maxInFlight: config.MAX_INFLIGHT_TURNS, maxRunning: config.MAX_RUNNING_TURNS, onRefused: metrics.recordRefusal }),
     });
     const api = await listen(app, 0, '127.0.0.1');
     apiUrl = `http://127.0.0.1:${api.port}`;

@@ -69,6 +69,20 @@ export interface TenantSettings {
     /** Analytics whose slots name a metric the semantic layer knows is compiled to SQL in the product; false: the model always writes it. */
     compileSql: boolean;
   };
+  /**
+   * Admission (enforced by the API before a turn starts; README, "Admission control and rate limits"):
+   * null = no limit. Per-minute limits allow a burst of that many, then refill evenly over the minute.
+   */
+  limits: {
+    turnsPerMinute: number | null;
+    concurrentTurns: number | null;
+    /** Input + output tokens of the tenant's answered turns per UTC day. */
+    dailyTokens: number | null;
+    /** The turns' `costUsd` per UTC day. */
+    dailyCostUsd: number | null;
+    /** The same per API key (each of the tenant's keys alike). */
+    perKey: { turnsPerMinute: number | null; concurrentTurns: number | null };
+  };
   deadlines: {
     /** Whole-turn deadline: past it, the turn switches to the simplified flow (no retrieval, fast tier). */
     turnMs: number;
@@ -91,6 +105,7 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
   understanding: { modelMode: 'when-unsure', confidentAt: 0.85, minConfidence: 0.7, criticalSlots: ['orderIds', 'complaint'], maxNewSlots: 3 },
   generation: { providers: ['anthropic', 'openai'], strategy: 'race', hedgeDelayMs: 'auto', stallTimeoutMs: 4000, tiered: true },
   pipeline: { parallel: true, speculate: true, compileSql: true },
+  limits: { turnsPerMinute: 600, concurrentTurns: 100, dailyTokens: 20_000_000, dailyCostUsd: null, perKey: { turnsPerMinute: 300, concurrentTurns: 50 } },
   deadlines: { turnMs: 25_000, simplifiedMs: 8000, dataMs: 12_000 },
 };
 
