@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -108,8 +109,11 @@ const schema = z.object({
   HISTORY_WINDOW_TURNS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(50).default(10)),
   /** …and at most this many (approximate) tokens of it; the oldest turns go first. */
   HISTORY_WINDOW_TOKENS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(200_000).default(3000)),
-  /** Turns one API process may have running (admitted, not ended); past it a new turn gets 503 at once. 0: no bound. */
-  MAX_INFLIGHT_TURNS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(100_000).default(48)),
+  /**
+   * Turns one API process may have running (admitted, not ended); past it a new turn gets 503 at once. 0: no
+   * bound; unset: 8 per CPU core (16 on the 2-core machines the benchmark runs on: README, "Performance").
+   */
+  MAX_INFLIGHT_TURNS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(100_000).optional()),
   /** Turns the whole deployment may have running (counted in Redis across API replicas): set it to what the workers serve. 0: no bound. */
   MAX_RUNNING_TURNS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(1_000_000).default(0)),
   /** Turns the API answers from a cache are recorded in Temporal in batches: one workflow per tenant and cache per this window. */
@@ -122,7 +126,8 @@ const schema = z.object({
   METRICS_TOKEN: optionalString,
 });
 
-export type Config = Readonly<z.infer<typeof schema>> & {
+export type Config = Readonly<Omit<z.infer<typeof schema>, 'MAX_INFLIGHT_TURNS'>> & {
+  readonly MAX_INFLIGHT_TURNS: number;
   readonly offline: boolean;
   readonly embeddedTemporal: boolean;
 };
@@ -146,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return Object.freeze({
     ...c,
     DATA_DIR: path.resolve(c.DATA_DIR),
+    MAX_INFLIGHT_TURNS: c.MAX_INFLIGHT_TURNS ?? 8 * availableParallelism(),
     offline: !c.ANTHROPIC_API_KEY && !c.OPENAI_API_KEY,
     embeddedTemporal: !c.TEMPORAL_ADDRESS,
   });

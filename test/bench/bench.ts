@@ -7,7 +7,7 @@
 //   npm start                      # or the split deployment (README), then:
 //   npm run bench -- [--quick] [--json FILE] [--chart FILE.svg] [--label NAME] [--url URL] [--admin-key KEY]
 //                    [--timeline FILE.svg] [--duration S] [--users N] [--offline-url URL] [--metrics-url URL,...]
-//                    [--critical-path-only] [--cost-only] [--cost-turns N] [--temporal-address HOST:PORT] [--pid PID]
+//                    [--critical-path-only] [--cost-only] [--crowd-only] [--cost-turns N] [--temporal-address HOST:PORT] [--pid PID]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,6 +31,7 @@ const { values: args } = parseArgs({
     timeline: { type: 'string' },
     'critical-path-only': { type: 'boolean', default: false },
     'cost-only': { type: 'boolean', default: false },
+    'crowd-only': { type: 'boolean', default: false },
     'cost-turns': { type: 'string' },
     'temporal-address': { type: 'string', default: '127.0.0.1:7233' },
     pid: { type: 'string' },
@@ -59,7 +60,7 @@ const THINK_MEAN_MS = 5000;
  * The crowd's tenant: per-minute and concurrency limits above what 100 users can ask, so that what refuses
  * them in the overload run is the deployment's own in-flight bound (503), as it would for many tenants at once.
  */
-const CROWD_LIMITS = { turnsPerMinute: 100_000, concurrentTurns: 10_000, perKey: { turnsPerMinute: 100_000, concurrentTurns: 10_000 } };
+const CROWD_LIMITS = { turnsPerMinute: 100_000, concurrentTurns: 10_000, dailyTokens: null, perKey: { turnsPerMinute: 100_000, concurrentTurns: 10_000 } };
 
 /** The stated latency profile: lognormal first tokens with a slow tail, a slower second provider, a slower strong tier. */
 export const BENCH_PROFILE: Record<'anthropic' | 'openai', Partial<ProviderProfile>> = {
@@ -243,6 +244,8 @@ async function users(n: number, key: string, config: string, sequential: boolean
     }),
   );
 }
+
+type CrowdFigures = ReturnType<typeof crowdFigures>;
 
 /** What a crowd run did: admitted turns' latency, refusals and how fast they came, failed and lost turns, memory. */
 function crowdFigures(samples: Sample[], seconds: number, peaks: Record<string, number>) {
@@ -439,6 +442,15 @@ async function costPhase(runtime: Runtime, offlineUrl: string): Promise<CostFigu
   return { deployment: runtime.deployment, turnsPerKind: n, processes, idleCpuMsPerSecond: Object.fromEntries(Object.entries(idle).map(([r, v]) => [r, round(v, 2)!])), rows };
 }
 
+/** The 100-user runs. */
+function printCrowd(c: { oneUser: CrowdFigures; realistic: CrowdFigures; overload: CrowdFigures & { p95VsOneUser: number | null } }): void {
+  const line = (name: string, x: CrowdFigures) =>
+    `${name}: ${x.answered} answered (${x.turnsPerSecond} turns/s), p50 ${x.p50Ms} / p95 ${x.p95Ms} / p99 ${x.p99Ms} ms; ${x.refused} refused ${JSON.stringify(x.refusedByStatus)} (p95 ${x.refusalP95Ms} ms, max ${x.refusalMaxMs} ms, ${x.refusalsWithoutRetryAfter} without Retry-After); ${x.failed} failed, ${x.lost} lost; peak RSS ${x.rssMb} MB ${JSON.stringify(x.rssByProcessMb)}`;
+  console.log(line('one user, closed loop', c.oneUser));
+  console.log(line(`${CONCURRENT_USERS} users reading first (think ${THINK_MEAN_MS / 1000} s)`, c.realistic));
+  console.log(line(`${CONCURRENT_USERS} users, closed loop (overload)`, c.overload) + `; admitted p95 = ${c.overload.p95VsOneUser}× one user's`);
+}
+
 /** The cost table. */
 function printCost(c: CostFigures): void {
   const roles = [...new Set(c.rows.flatMap((r) => Object.keys(r.cpuMsPerTurn)))].sort((a, b) => Number(EXCLUDED_ROLES.includes(a as never)) - Number(EXCLUDED_ROLES.includes(b as never)));
@@ -449,6 +461,37 @@ function printCost(c: CostFigures): void {
     console.log([r.kind.padEnd(28), String(r.wallP50Ms ?? '-').padStart(8), ...roles.map((x) => String(r.cpuMsPerTurn[x] ?? '-').padStart(Math.max(8, x.length))), String(r.serverCpuMsPerTurn).padStart(8), String(h?.events ?? '-').padStart(14), String(h?.bytes ?? '-').padStart(5), String(h?.workflowTasks ?? '-').padStart(4), String(h?.activities ?? '-').padStart(10), String(h?.markers ?? '-').padStart(7), String(h?.searchAttributeUpserts ?? '-').padStart(7)].join('  '));
   }
   console.log(`idle CPU per second: ${JSON.stringify(c.idleCpuMsPerSecond)} ms`);
+}
+
+/**
+ * 100 users, two ways, on the all-on configuration's settings and workload: (a) realistic, users who read the
+ * answer before asking again; (b) overload, closed loop. Their reference: one closed-loop user.
+ */
+async function crowdPhase(metricsUrls: string[]) {
+  const all = CONFIGS.at(-1)!;
+  // 100 users, two ways, on the all-on configuration's workload, memory sampled from the processes'
+  // metrics: (a) realistic, users who read the answer before asking again (think time, mean 5 s); (b)
+  // overload, 100 closed-loop users. Their reference: one closed-loop user on the same workload.
+  const crowdKey = await ensureTenant('bench_crowd', { ...all.settings, limits: CROWD_LIMITS } as TenantSettingsPatch);
+  log(`phase 4: one user for ${ONE_USER_S} s (the reference), then ${CONCURRENT_USERS} users who read first (${THINK_MEAN_MS / 1000} s mean think time) for ${CONCURRENT_S} s, then ${CONCURRENT_USERS} closed-loop users for ${CONCURRENT_S} s`);
+  const crowdRun = async (n: number, seconds: number, think: number, tag: string) => {
+    // Each run starts cold, as the workload's mix of new questions and repeats assumes.
+    await json(await api('/v1/settings/invalidate-caches', { key: crowdKey, method: 'POST' }), 'invalidate');
+    const rss = rssSampler(metricsUrls);
+    const out: Sample[] = [];
+    const t = performance.now();
+    await users(n, crowdKey, all.name, false, buildWorkload(2000, 7), t + seconds * 1000, out, tag, think);
+    const elapsed = (performance.now() - t) / 1000;
+    return crowdFigures(out, elapsed, await rss.stop());
+  };
+  const oneUser = await crowdRun(1, ONE_USER_S, 0, 'one');
+  const realistic = { users: CONCURRENT_USERS, thinkMeanMs: THINK_MEAN_MS, ...(await crowdRun(CONCURRENT_USERS, CONCURRENT_S, THINK_MEAN_MS, 'realistic')) };
+  const overloadRun = await crowdRun(CONCURRENT_USERS, CONCURRENT_S, 0, 'overload');
+  const overload = { users: CONCURRENT_USERS, ...overloadRun, oneUserP95Ms: oneUser.p95Ms, p95VsOneUser: oneUser.p95Ms && overloadRun.p95Ms ? round(overloadRun.p95Ms / oneUser.p95Ms, 2) : null };
+  // The contract's `concurrency` figures: the closed-loop 100 users, as before.
+  const concurrency = { users: CONCURRENT_USERS, turns: overload.turns, failed: overload.failed + overload.lost, p50Ms: overload.p50Ms, p95Ms: overload.p95Ms, rssMb: overload.rssMb, rssByProcessMb: overload.rssByProcessMb, errors: overload.errors };
+
+  return { oneUser, realistic, overload, concurrency };
 }
 
 async function main() {
@@ -477,6 +520,12 @@ async function main() {
     // Cold caches: earlier runs' answers must not count.
     await json(await api('/v1/settings/invalidate-caches', { key: keys[c.name], method: 'POST' }), `invalidate ${c.tenant}`);
     log(`  ${c.tenant}: ready in ${Date.now() - t} ms`);
+  }
+  if (args['crowd-only']) {
+    const crowd = await crowdPhase(metricsUrls);
+    printCrowd(crowd);
+    if (args.json) writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), deployment: runtime.deployment, ...crowd }, null, 2) + '\n');
+    return;
   }
   if (args['cost-only']) {
     const cost = await costPhase(runtime, offlineUrl);
@@ -608,25 +657,8 @@ async function main() {
   const racedP95Ms = round(racing.rows.find((r) => r.name === 'turnflow hedged (auto)')!.ttftP95Ms);
   await json(await fetch(`${offlineUrl}/_offline/profiles`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(BENCH_PROFILE) }), 'offline profiles');
 
-  // Phase 4: 100 users, two ways, on the all-on configuration's workload, memory sampled from the processes'
-  // metrics: (a) realistic, users who read the answer before asking again (think time, mean 5 s); (b)
-  // overload, 100 closed-loop users. Their reference: one closed-loop user on the same workload.
-  const crowdKey = await ensureTenant('bench_crowd', { ...all.settings, limits: CROWD_LIMITS } as TenantSettingsPatch);
-  log(`phase 4: one user for ${ONE_USER_S} s (the reference), then ${CONCURRENT_USERS} users who read first (${THINK_MEAN_MS / 1000} s mean think time) for ${CONCURRENT_S} s, then ${CONCURRENT_USERS} closed-loop users for ${CONCURRENT_S} s`);
-  const crowdRun = async (n: number, seconds: number, think: number, tag: string) => {
-    const rss = rssSampler(metricsUrls);
-    const out: Sample[] = [];
-    const t = performance.now();
-    await users(n, crowdKey, all.name, false, buildWorkload(2000, 7), t + seconds * 1000, out, tag, think);
-    const elapsed = (performance.now() - t) / 1000;
-    return crowdFigures(out, elapsed, await rss.stop());
-  };
-  const oneUser = await crowdRun(1, ONE_USER_S, 0, 'one');
-  const realistic = { users: CONCURRENT_USERS, thinkMeanMs: THINK_MEAN_MS, ...(await crowdRun(CONCURRENT_USERS, CONCURRENT_S, THINK_MEAN_MS, 'realistic')) };
-  const overloadRun = await crowdRun(CONCURRENT_USERS, CONCURRENT_S, 0, 'overload');
-  const overload = { users: CONCURRENT_USERS, ...overloadRun, oneUserP95Ms: oneUser.p95Ms, p95VsOneUser: oneUser.p95Ms && overloadRun.p95Ms ? round(overloadRun.p95Ms / oneUser.p95Ms, 2) : null };
-  // The contract's `concurrency` figures: the closed-loop 100 users, as before.
-  const concurrency = { users: CONCURRENT_USERS, turns: overload.turns, failed: overload.failed + overload.lost, p50Ms: overload.p50Ms, p95Ms: overload.p95Ms, rssMb: overload.rssMb, rssByProcessMb: overload.rssByProcessMb, errors: overload.errors };
+  // Phase 4: 100 users, two ways (crowdPhase).
+  const { oneUser, realistic, overload, concurrency } = await crowdPhase(metricsUrls);
 
   const out = {
     label: args.label,
@@ -671,11 +703,7 @@ async function main() {
   console.log(`semantic hit through the API: p50 ${out.semanticHitP50Ms} ms, p95 ${out.semanticHitP95Ms} ms (${out.semanticHits} hits)`);
   console.log(`misses one at a time: orchestration overhead p50 ${overheadAtOneUser.p50Ms} ms, p95 ${overheadAtOneUser.p95Ms} ms; first-token overhead p50 ${overheadAtOneUser.ttftP50Ms} ms, p95 ${overheadAtOneUser.ttftP95Ms} ms (${overheadAtOneUser.turns} turns, end to end p50 ${overheadAtOneUser.e2eP50Ms} ms)`);
   console.log(`racing: best single provider first-token p95 ${bestSingleP95Ms} ms, raced ${racedP95Ms} ms (${out.racing.ratio}×)`);
-  const crowdLine = (name: string, c: ReturnType<typeof crowdFigures>) =>
-    `${name}: ${c.answered} answered (${c.turnsPerSecond} turns/s), p50 ${c.p50Ms} / p95 ${c.p95Ms} / p99 ${c.p99Ms} ms; ${c.refused} refused ${JSON.stringify(c.refusedByStatus)} (p95 ${c.refusalP95Ms} ms, max ${c.refusalMaxMs} ms, ${c.refusalsWithoutRetryAfter} without Retry-After); ${c.failed} failed, ${c.lost} lost; peak RSS ${c.rssMb} MB ${JSON.stringify(c.rssByProcessMb)}`;
-  console.log(crowdLine('one user, closed loop', oneUser));
-  console.log(crowdLine(`${CONCURRENT_USERS} users reading first (think ${THINK_MEAN_MS / 1000} s)`, realistic));
-  console.log(crowdLine(`${CONCURRENT_USERS} users, closed loop (overload)`, overload) + `; admitted p95 = ${overload.p95VsOneUser}× one user's`);
+  printCrowd({ oneUser, realistic, overload });
   printCost(cost);
   printCriticalPath(criticalPath, perKind, before.name, afterCfg.name);
   const w = out.speculation;
