@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { StatsResponse } from '../../api/stats.ts';
+import { DEFAULT_TENANT_SETTINGS } from '../../workflows/shared/tenant-settings.ts';
 import { readSse, type SseEvent } from '../helpers/sse.ts';
 import { fresh, startStack, type TestStack } from '../helpers/stack.ts';
 
@@ -73,6 +74,10 @@ describe('GET /v1/stats and GET /metrics end to end', () => {
     assert.equal(s.steps.lookupExactCache?.count, 3, 'every turn looked up the exact cache');
     assert.ok(s.tokens.input > 0, 'the miss called the model');
     assert.equal(s.byTenant, undefined);
+    // Admission: the tenant's limits (the defaults), nothing running once its turns ended, today's tokens counted.
+    assert.deepEqual(s.admission?.limits, DEFAULT_TENANT_SETTINGS.limits);
+    assert.equal(s.admission?.running, 0);
+    assert.ok((s.admission?.today.tokens ?? 0) > 0, 'the answered turns count against the daily budget');
     const other = await get('/v1/stats?tenant=globex', 'acme');
     assert.equal(other.status, 404, "a tenant key never reads another tenant's figures");
   });
