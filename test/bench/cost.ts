@@ -113,13 +113,21 @@ export function cpuDelta(before: Record<string, number>, after: Record<string, n
   return Object.fromEntries(Object.keys(after).map((r) => [r, Math.max(0, after[r]! - (before[r] ?? 0))]));
 }
 
-/** The processes' CPU per second while nothing is asked of them (timers, pollers, the Temporal server's own loops). */
+/**
+ * The processes' CPU per second while nothing is asked of them (timers, pollers, the Temporal server's own
+ * loops): the least of one-second samples, so that work still finishing from before (a previous phase's
+ * bookkeeping) is not taken for idling and subtracted from the turns.
+ */
 export async function idleCpuPerSecond(procs: DeploymentProcess[], seconds: number): Promise<Record<string, number>> {
-  const before = cpuByRole(procs);
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  const s = (performance.now() - t0) / 1000;
-  return Object.fromEntries(Object.entries(cpuDelta(before, cpuByRole(procs))).map(([r, ms]) => [r, ms / s]));
+  const least: Record<string, number> = {};
+  for (let i = 0; i < seconds; i++) {
+    const before = cpuByRole(procs);
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 1000));
+    const s = (performance.now() - t0) / 1000;
+    for (const [role, ms] of Object.entries(cpuDelta(before, cpuByRole(procs)))) least[role] = Math.min(least[role] ?? Infinity, ms / s);
+  }
+  return least;
 }
 
 /** A turn's workflow history: events, bytes, and the events that cost the server most. */
