@@ -25,8 +25,24 @@ export function admissionContract(name: string, makeStore: () => Promise<{ store
       ({ store, close } = await makeStore());
     });
     after(async () => close?.());
-    const admission = (o: { maxInFlight?: number } = {}) => createAdmission({ store, now: () => clock, ...o });
+    const admission = (o: { maxInFlight?: number; maxRunning?: number } = {}) => createAdmission({ store, now: () => clock, ...o });
     const turn = (tenantId: string, keyId: string, l: Limits, i: number) => ({ workflowId: `turn-${tenantId}-${keyId}-${i}-${n++}`, tenantId, keyId, limits: l, turnMs: 25_000 });
+
+    // First: the store holds no other check's turns yet (the bound counts every turn in it).
+    it('bounds the turns running in the whole deployment, over every process that shares the store', async () => {
+      clock = DAY0;
+      const t = tenant();
+      const [one, two] = [admission({ maxRunning: 2 }), admission({ maxRunning: 2 })];
+      const first = turn(t, 'k', NONE, 0);
+      assert.equal((await one.admit(first)).ok, true);
+      assert.equal((await two.admit(turn(t, 'k', NONE, 1))).ok, true);
+      const refused = await one.admit(turn(t, 'k', NONE, 2));
+      assert.equal(!refused.ok && refused.refusal.status, 503);
+      assert.equal(!refused.ok && refused.refusal.details.limit, 'deployment.running');
+      assert.equal(!refused.ok && refused.refusal.details.scope, 'deployment');
+      await one.release(first.workflowId);
+      assert.equal((await two.admit(turn(t, 'k', NONE, 3))).ok, true, 'a freed slot is anyone’s');
+    });
 
     it('limits turns per minute per key and per tenant: one key refused while another passes, then both', async () => {
       clock = DAY0;
