@@ -59,6 +59,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('etag', false);
 
   app.use((req, res, next) => {
+    res.locals.receivedAt = performance.now();
     const requestId = req.get('x-request-id')?.slice(0, 64) || randomUUID();
     res.set('X-Request-Id', requestId);
     req.log = deps.log.child({ requestId });

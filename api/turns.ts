@@ -132,7 +132,9 @@ export function turnRoutes(deps: TurnRoutesDeps): Router {
       const verdict = await deps.admission.admit({ workflowId, tenantId, keyId: req.keyId ?? 'unknown', limits: settings.limits, turnMs: settings.deadlines.turnMs });
       if (!verdict.ok) {
         const r = verdict.refusal;
-        throw new ApiError(r.status, r.code, r.message, r.details, { 'Retry-After': String(r.retryAfterSeconds) });
+        // Server-Timing: how long this process took to refuse (the client also sees its own queueing).
+        const ms = typeof res.locals.receivedAt === 'number' ? (performance.now() - res.locals.receivedAt).toFixed(1) : '0';
+        throw new ApiError(r.status, r.code, r.message, r.details, { 'Retry-After': String(r.retryAfterSeconds), 'Server-Timing': `admission;dur=${ms}` });
       }
       admitted = true;
     }

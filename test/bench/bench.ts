@@ -122,7 +122,7 @@ interface Sample {
   /** The turn's `done`. */
   done?: TurnResult;
   /** Refused before it started (429 or 503): status, Retry-After (s); e2eMs is the time to the refusal. */
-  refused?: { status: number; retryAfterS: number | null; code?: string };
+  refused?: { status: number; retryAfterS: number | null; code?: string; serverMs?: number };
   /** Admitted, but its stream ended (or timed out) without `done` or `error`. */
   lost?: boolean;
 }
@@ -182,7 +182,8 @@ async function turn(key: string, sessionId: string, message: string, config: str
     if (res.status === 429 || res.status === 503) {
       const body = (await res.json().catch(() => ({}))) as { error?: { code?: string } };
       const retryAfter = res.headers.get('retry-after');
-      return { config, kind, ok: false, e2eMs: performance.now() - t0, ttftMs: null, refused: { status: res.status, retryAfterS: retryAfter === null ? null : Number(retryAfter), ...(body.error?.code ? { code: body.error.code } : {}) } };
+      const serverMs = /admission;dur=([\d.]+)/.exec(res.headers.get('server-timing') ?? '')?.[1];
+      return { config, kind, ok: false, e2eMs: performance.now() - t0, ttftMs: null, refused: { status: res.status, retryAfterS: retryAfter === null ? null : Number(retryAfter), ...(body.error?.code ? { code: body.error.code } : {}), ...(serverMs ? { serverMs: Number(serverMs) } : {}) } };
     }
     if (res.status !== 200 || !res.body) throw new Error(`HTTP ${res.status} ${await res.text()}`);
     let ttft: number | null = null;
@@ -268,6 +269,9 @@ function crowdFigures(samples: Sample[], seconds: number, peaks: Record<string, 
     refusedByStatus: byStatus,
     refusalP95Ms: round(quantile(refused.map((s) => s.e2eMs), 0.95), 1),
     refusalMaxMs: round(refused.length ? Math.max(...refused.map((s) => s.e2eMs)) : null, 1),
+    // The server's own time to refuse (its Server-Timing), without the client's and the network's queueing.
+    refusalServerP95Ms: round(quantile(refused.map((s) => s.refused!.serverMs).filter((x): x is number => x !== undefined), 0.95), 1),
+    refusalServerMaxMs: round(refused.some((s) => s.refused!.serverMs !== undefined) ? Math.max(...refused.map((s) => s.refused!.serverMs ?? 0)) : null, 1),
     refusalsWithoutRetryAfter: refused.filter((s) => s.refused!.retryAfterS === null).length,
     failed: admitted.filter((s) => !s.ok && !s.lost).length,
     lost: admitted.filter((s) => s.lost).length,
@@ -445,7 +449,7 @@ async function costPhase(runtime: Runtime, offlineUrl: string): Promise<CostFigu
 /** The 100-user runs. */
 function printCrowd(c: { oneUser: CrowdFigures; realistic: CrowdFigures; overload: CrowdFigures & { p95VsOneUser: number | null } }): void {
   const line = (name: string, x: CrowdFigures) =>
-    `${name}: ${x.answered} answered (${x.turnsPerSecond} turns/s), p50 ${x.p50Ms} / p95 ${x.p95Ms} / p99 ${x.p99Ms} ms; ${x.refused} refused ${JSON.stringify(x.refusedByStatus)} (p95 ${x.refusalP95Ms} ms, max ${x.refusalMaxMs} ms, ${x.refusalsWithoutRetryAfter} without Retry-After); ${x.failed} failed, ${x.lost} lost; peak RSS ${x.rssMb} MB ${JSON.stringify(x.rssByProcessMb)}`;
+    `${name}: ${x.answered} answered (${x.turnsPerSecond} turns/s), p50 ${x.p50Ms} / p95 ${x.p95Ms} / p99 ${x.p99Ms} ms; ${x.refused} refused ${JSON.stringify(x.refusedByStatus)} (p95 ${x.refusalP95Ms} ms, max ${x.refusalMaxMs} ms as the client saw them; the server's own p95 ${x.refusalServerP95Ms} ms, max ${x.refusalServerMaxMs} ms; ${x.refusalsWithoutRetryAfter} without Retry-After); ${x.failed} failed, ${x.lost} lost; peak RSS ${x.rssMb} MB ${JSON.stringify(x.rssByProcessMb)}`;
   console.log(line('one user, closed loop', c.oneUser));
   console.log(line(`${CONCURRENT_USERS} users reading first (think ${THINK_MEAN_MS / 1000} s)`, c.realistic));
   console.log(line(`${CONCURRENT_USERS} users, closed loop (overload)`, c.overload) + `; admitted p95 = ${c.overload.p95VsOneUser}× one user's`);

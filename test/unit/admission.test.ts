@@ -78,6 +78,7 @@ describe('POST /v1/turns refusals', () => {
     const refused = await post('key-one');
     assert.equal(refused.status, 429);
     assert.equal(refused.headers.get('retry-after'), '30');
+    assert.match(refused.headers.get('server-timing') ?? '', /^admission;dur=\d+(\.\d)?$/, 'how long the server took to refuse');
     const body = (await refused.json()) as { error: { code: string; message: string; details: { limit: string; scope: string; value: number; retryAfterSeconds: number } } };
     assert.equal(body.error.code, 'rate_limited');
     assert.deepEqual(body.error.details, { limit: 'key.turnsPerMinute', scope: 'key', value: 2, retryAfterSeconds: 30 });
