@@ -34,12 +34,15 @@ try {
   const metrics = createMetrics();
   const cachedTurns = createCachedTurns({ appDb: appStore.pool, temporal: client, taskQueue: config.TEMPORAL_TASK_QUEUE, windowMs: config.HIT_RECORD_WINDOW_MS, log });
   closers.push(() => cachedTurns.flush());
+  // This process's in-flight bound; the deployment's is the live workers' advertised sum (WORKER_MAX_TURNS).
+  const admission = createAdmission({ store: admissionStore, maxInFlight: config.MAX_INFLIGHT_TURNS, maxRunning: config.MAX_RUNNING_TURNS, onRefused: metrics.recordRefusal });
+  metrics.observeAdmission(admission);
   const app = createApp({
     cachedTurns,
     temporal: client,
     // Writing a turn's terminal event (a cache hit answered here) frees its admission.
     events: releasingBus(createTurnEventBus(redis, config.EVENT_STREAM_TTL_SECONDS), admissionStore, log),
-    admission: createAdmission({ store: admissionStore, maxInFlight: config.MAX_INFLIGHT_TURNS, maxRunning: config.MAX_RUNNING_TURNS, onRefused: metrics.recordRefusal }),
+    admission,
     appDb: appStore.pool,
     kv: createRedisKvCache(redis),
     // The workers' embedder (same configuration, same vectors): semantic hits are answered here.

@@ -1,8 +1,8 @@
 // GET /v1/stats: a tenant's turn statistics over a time window. The route checks the window and who may see
 // which tenant; stats-store.ts reads the persisted results, stats-figures.ts computes the figures.
 import { Router } from 'express';
-import type { Admission, AdmissionUsage } from '../activities/admission/admission.ts';
-import { loadTenantContext, tenantExists } from '../activities/tenant/store.ts';
+import type { Admission, AdmissionOverview, AdmissionUsage } from '../activities/admission/admission.ts';
+import { listTenants, loadTenantContext, tenantExists } from '../activities/tenant/store.ts';
 import type { KvCache } from '../infra/kv-cache.ts';
 import type { Queryable } from '../infra/db.ts';
 import { TENANT_ID_PATTERN } from '../workflows/shared/contract.ts';
@@ -39,8 +39,11 @@ export type StatsResponse = {
   /** True when the window had more turns than were read: the figures are of the newest `STATS_MAX_ROWS`. */
   sampled: boolean;
   byTenant?: Record<string, TurnStats>;
-  /** The tenant's admission now (one tenant's figures only): its limits, running turns, today's usage, refusals. */
-  admission?: AdmissionUsage;
+  /**
+   * Admission now: one tenant's limits, running turns, today's usage and this process's refusals; for an
+   * admin key without `tenant=`, this process's and the deployment's running turns and bounds, and every tenant's.
+   */
+  admission?: AdmissionUsage | AdmissionOverview;
 } & TurnStats;
 
 /** What the stats route needs. */
@@ -106,9 +109,16 @@ export function statsRoutes(deps: StatsRoutesDeps): Router {
       }
       body.byTenant = Object.fromEntries([...byTenant].sort(([a], [b]) => a.localeCompare(b)).map(([id, list]) => [id, aggregateTurnStats(list)]));
     }
-    if (tenant !== null && deps.admission && deps.kv) {
-      const { settings } = await loadTenantContext(deps.appDb, deps.kv, tenant);
-      body.admission = await deps.admission.usage(tenant, settings.limits);
+    if (deps.admission && deps.kv) {
+      const kv = deps.kv;
+      const limitsOf = async (id: string) => (await loadTenantContext(deps.appDb, kv, id)).settings.limits;
+      if (tenant !== null) {
+        body.admission = await deps.admission.usage(tenant, await limitsOf(tenant));
+      } else {
+        // The operator's view: every tenant (settings read through the shared cache), the process, the deployment.
+        const tenants = await Promise.all((await listTenants(deps.appDb)).map(async (t) => ({ tenantId: t.id, limits: await limitsOf(t.id) })));
+        body.admission = await deps.admission.overview(tenants);
+      }
     }
     res.set('Cache-Control', 'private, no-store').json(body);
   });

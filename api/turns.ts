@@ -7,7 +7,7 @@ import {
   WorkflowNotFoundError,
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import type { Admission } from '../activities/admission/admission.ts';
+import type { Admission, AdmissionTicket } from '../activities/admission/admission.ts';
 import { redactPii } from '../activities/guardrails/rules.ts';
 import { loadTenantContext } from '../activities/tenant/store.ts';
 import type { CachedAnswer } from '../activities/caches/exact-key.ts';
@@ -68,6 +68,22 @@ export interface TurnRoutesDeps {
 /** Tenant settings read without a cache (an API built without one: tests). */
 const NO_CACHE = { get: async () => null, set: async () => {} };
 
+/** The shared cache with each key read at most once per request (a request lives milliseconds; a change waits for the next). */
+function readOnce(kv: Pick<KvCache, 'get' | 'set'>): Pick<KvCache, 'get' | 'set'> {
+  const reads = new Map<string, Promise<string | null>>();
+  return {
+    get(key) {
+      let read = reads.get(key);
+      if (!read) reads.set(key, (read = kv.get(key)));
+      return read;
+    },
+    async set(key, value, ttlSeconds) {
+      reads.set(key, Promise.resolve(value));
+      await kv.set(key, value, ttlSeconds);
+    },
+  };
+}
+
 /** Turn id for an Idempotency-Key: the same tenant and key always name the same turn. */
 export function turnIdForKey(tenantId: string, key: string): string {
   return createHash('sha256').update(`${tenantId}\n${key}`).digest('base64url').slice(0, 22);
@@ -126,9 +142,11 @@ export function turnRoutes(deps: TurnRoutesDeps): Router {
 
     // Admission: the tenant's and key's limits, this process's bound; a refusal costs no lookup, no Temporal call.
     // The turn's slots are freed when its terminal event is written (activities/admission/admission.ts).
-    let admitted = false;
+    // The tenant's settings are read once per request: admission's read serves the cache lookups too.
+    const kv = deps.kv ? readOnce(deps.kv) : undefined;
+    let ticket: AdmissionTicket | undefined;
     if (deps.admission) {
-      const { settings } = await loadTenantContext(deps.appDb, deps.kv ?? NO_CACHE, tenantId);
+      const { settings } = await loadTenantContext(deps.appDb, kv ?? NO_CACHE, tenantId);
       const verdict = await deps.admission.admit({ workflowId, tenantId, keyId: req.keyId ?? 'unknown', limits: settings.limits, turnMs: settings.deadlines.turnMs });
       if (!verdict.ok) {
         const r = verdict.refusal;
@@ -136,14 +154,18 @@ export function turnRoutes(deps: TurnRoutesDeps): Router {
         const ms = typeof res.locals.receivedAt === 'number' ? (performance.now() - res.locals.receivedAt).toFixed(1) : '0';
         throw new ApiError(r.status, r.code, r.message, r.details, { 'Retry-After': String(r.retryAfterSeconds), 'Server-Timing': `admission;dur=${ms}` });
       }
-      admitted = true;
+      ticket = verdict.ticket;
     }
-    const unadmit = () => (admitted ? deps.admission!.release(workflowId).catch(() => {}) : Promise.resolve());
+    // A turn that does not run after all gives its slots back at once (an Idempotency-Key replay of a running
+    // turn holds none of its own: its ticket leaves them to that turn).
+    const unadmit = async () => {
+      await ticket?.release().catch((err) => req.log?.warn({ err, workflowId }, 'could not free a turn that did not start (its slot lapses after its deadline)'));
+    };
 
     // A cache hit is answered here, before and beside the workflow that records it: a hit must not wait
     // for a workflow task (tens of ms). With an Idempotency-Key the workflow start decides first whether
     // this turn already ran, so those requests take the normal path.
-    const looked = !key && deps.kv ? await prepareTurn(deps, input, workflowId, req.log).catch(async (err) => {
+    const looked = !key && kv ? await prepareTurn({ ...deps, kv }, input, workflowId, req.log).catch(async (err) => {
       await unadmit();
       throw err;
     }) : null;

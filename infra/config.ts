@@ -114,7 +114,12 @@ const schema = z.object({
    * bound; unset: 8 per CPU core (16 on the 2-core machines the benchmark runs on: README, "Performance").
    */
   MAX_INFLIGHT_TURNS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(100_000).optional()),
-  /** Turns the whole deployment may have running (counted in Redis across API replicas): set it to what the workers serve. 0: no bound. */
+  /**
+   * Turns one worker serves at once, advertised to the API (a heartbeat in the admission store): the
+   * deployment's bound is the sum over its live workers, past which a new turn gets 503 at once. 0: no bound.
+   */
+  WORKER_MAX_TURNS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(100_000).default(64)),
+  /** A fixed cap on the turns the whole deployment may have running, over the workers' advertised sum. 0: none. */
   MAX_RUNNING_TURNS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(1_000_000).default(0)),
   /** Turns the API answers from a cache are recorded in Temporal in batches: one workflow per tenant and cache per this window. */
   HIT_RECORD_WINDOW_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).max(60_000).default(1000)),

@@ -17,6 +17,11 @@
 //   cost_usd_total{tenant}                            what the model calls cost
 //   list_cost_usd_total{tenant}                       the same tokens at the list price of the models asked for
 //   admission_refused_total{tenant,limit}             turns refused before they started (429/503); limit e.g. key.turnsPerMinute, process.inFlight
+//   the admission gauges, in the registry of a process that admits turns (the API; `observeAdmission`):
+//   turns_in_flight                                   turns this API process admitted that have not ended (MAX_INFLIGHT_TURNS bounds it)
+//   turns_running                                     turns running in the deployment, over every API process
+//   turn_capacity{bound="deployment"}                 the deployment's bound: its live workers' WORKER_MAX_TURNS summed (absent: none)
+//   budget_used{tenant,kind}                          what the tenant used today (UTC) of its daily budgets; kind tokens|cost_usd
 //   http_requests_total{method,route,status}          API requests; route is the Express pattern (/v1/turns/:turnId)
 //   http_request_duration_seconds{method,route}       API request duration, to the end of the response (an SSE stream's whole life)
 //   plus prom-client's default process metrics (CPU, memory, event loop lag, GC), with the same prefix.
@@ -24,7 +29,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { RequestHandler } from 'express';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TurnResult } from '../workflows/shared/contract.ts';
 
 /** Histogram buckets of turn, call, step and request durations, in seconds: 5 ms to 30 s. */
@@ -55,6 +60,19 @@ export function isDurationStep(name: string): boolean {
   return !name.endsWith('.attempts');
 }
 
+/** The admission figures behind the gauges. */
+export interface AdmissionFigures {
+  inFlight: number;
+  running: number;
+  capacity: number | null;
+  budgets: { tenant: string; tokens: number; costUsd: number }[];
+}
+
+/** What the admission gauges read at a scrape: the API's admission (activities/admission/admission.ts), passed in by the wiring. */
+export interface AdmissionGaugeSource {
+  gauges(): Promise<AdmissionFigures>;
+}
+
 /** A process's metrics: the registry, the turn recorder the worker calls, the HTTP middleware the API uses. */
 export interface Metrics {
   registry: Registry;
@@ -62,6 +80,8 @@ export interface Metrics {
   recordTurn(tenantId: string, result: TurnResult): void;
   /** Counts a turn refused before it started, by the limit that refused it (README, "Admission control"). */
   recordRefusal(tenantId: string, limit: string): void;
+  /** Registers the admission gauges (in flight, running, capacity, budgets), read from `source` at each scrape; once per registry. */
+  observeAdmission(source: AdmissionGaugeSource): void;
   /** Counts API requests by method, route pattern and status. */
   httpMiddleware(): RequestHandler;
   /** The Prometheus text exposition of every metric. */
@@ -93,6 +113,43 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   const cost = counter('turnflow_cost_usd_total', 'What the model calls cost, USD.', ['tenant']);
   const listCost = counter('turnflow_list_cost_usd_total', 'The same tokens at the list prices of the models asked for, USD.', ['tenant']);
   const refusals = counter('turnflow_admission_refused_total', 'Turns refused before they started (429, 503), by the limit that refused them.', ['tenant', 'limit']);
+  // Admission gauges, registered by the process that admits turns (the API) and read from the admission store
+  // at scrape time: one read per scrape, shared by the four (a scrape collects every metric at once).
+  const observeAdmission = (source: AdmissionGaugeSource) => {
+    let reading: Promise<AdmissionFigures | null> | undefined;
+    // A store that cannot be read leaves the gauges as they were (the scrape itself must not fail).
+    const figures = () =>
+      (reading ??= source
+        .gauges()
+        .catch(() => null)
+        .finally(() => {
+          reading = undefined;
+        }));
+    const gauge = <L extends string>(name: string, help: string, labelNames: L[], set: (g: Gauge<L>, f: AdmissionFigures) => void) =>
+      new Gauge<L>({
+        name,
+        help,
+        labelNames,
+        registers,
+        async collect() {
+          const f = await figures();
+          if (f) set(this, f);
+        },
+      });
+    gauge('turnflow_turns_in_flight', 'Turns this API process admitted that have not ended (bounded by MAX_INFLIGHT_TURNS).', [], (g, f) => g.set(f.inFlight));
+    gauge('turnflow_turns_running', 'Turns running in the whole deployment, over every API process.', [], (g, f) => g.set(f.running));
+    gauge('turnflow_turn_capacity', "The deployment's bound on running turns: its live workers' WORKER_MAX_TURNS summed, capped by MAX_RUNNING_TURNS.", ['bound'], (g, f) => {
+      g.reset();
+      if (f.capacity !== null) g.set({ bound: 'deployment' }, f.capacity);
+    });
+    gauge('turnflow_budget_used', 'What the tenant used today (UTC) of its daily budgets: tokens (input + output) and cost_usd.', ['tenant', 'kind'], (g, f) => {
+      g.reset();
+      for (const b of f.budgets) {
+        g.set({ tenant: b.tenant, kind: 'tokens' }, b.tokens);
+        g.set({ tenant: b.tenant, kind: 'cost_usd' }, b.costUsd);
+      }
+    });
+  };
   const httpRequests = counter('turnflow_http_requests_total', 'API requests by method, route pattern and status.', ['method', 'route', 'status']);
   const httpDuration = histogram('turnflow_http_request_duration_seconds', 'API request duration (an SSE stream: its whole life).', ['method', 'route']);
 
@@ -112,6 +169,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     registry,
     contentType: registry.contentType,
     recordRefusal: (tenant, limit) => refusals.inc({ tenant, limit }),
+    observeAdmission,
     recordTurn(tenant, r) {
       const cache = r.cache ?? 'none';
       turns.inc({ tenant, cache, intent: r.intent ?? 'unknown', outcome: turnOutcome(r) });

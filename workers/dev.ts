@@ -2,6 +2,7 @@
 // embedded PGlite store, in-process cache and event bus (or Redis with REDIS_URL), offline model, worker, API.
 import { Client } from '@temporalio/client';
 import { createAdmission } from '../activities/admission/admission.ts';
+import { advertiseWorkerCapacity } from '../activities/admission/worker-capacity.ts';
 import { createApp } from '../api/app.ts';
 import { createCachedTurns } from '../api/cached-turns.ts';
 import { createTenantKeyStore } from '../api/auth.ts';
@@ -32,6 +33,9 @@ try {
   // One registry for worker and API: the API's /metrics shows this process's turns too.
   const metrics = createMetrics();
 
+  // The one worker's bound is the deployment's (MAX_INFLIGHT_TURNS, this process's own, is usually the lower).
+  const capacity = await advertiseWorkerCapacity(messaging.admission, { maxTurns: config.WORKER_MAX_TURNS, log });
+  closers.push(() => capacity.stop());
   const worker = await runWorker({
     address: temporal.address,
     namespace: temporal.namespace,
@@ -52,10 +56,12 @@ try {
   const client = new Client({ connection: worker.connection, namespace: temporal.namespace });
   const cachedTurns = createCachedTurns({ appDb: stores.app.pool, temporal: client, taskQueue: config.TEMPORAL_TASK_QUEUE, eagerStart: true, windowMs: config.HIT_RECORD_WINDOW_MS, log });
   closers.push(() => cachedTurns.flush());
+  const admission = createAdmission({ store: messaging.admission, maxInFlight: config.MAX_INFLIGHT_TURNS, maxRunning: config.MAX_RUNNING_TURNS, onRefused: metrics.recordRefusal });
+  metrics.observeAdmission(admission);
   const app = createApp({
     cachedTurns,
     // API and worker in one process: its bound counts every turn it runs, a stream's or a 202's.
-    admission: createAdmission({ store: messaging.admission, maxInFlight: config.MAX_INFLIGHT_TURNS, maxRunning: config.MAX_RUNNING_TURNS, onRefused: metrics.recordRefusal }),
+    admission,
     temporal: client,
     events: messaging.events,
     appDb: stores.app.pool,

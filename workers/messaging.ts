@@ -24,15 +24,15 @@ export interface Messaging {
   close(): Promise<void>;
 }
 
-/** Connects Redis (or builds the in-process equivalents). */
-export async function openMessaging(config: Config, log: Logger): Promise<Messaging> {
+/** Connects Redis (or builds the in-process equivalents); `admissionPrefix` keeps a test stack's counts apart. */
+export async function openMessaging(config: Config, log: Logger, opts: { admissionPrefix?: string } = {}): Promise<Messaging> {
   if (!config.REDIS_URL) {
     const admission = createMemoryAdmissionStore();
     const events = releasingBus(createTurnEventBus(undefined, config.EVENT_STREAM_TTL_SECONDS), admission, log);
     return { kv: createMemoryKvCache(5000), events, admission, ping: async () => 'in-process', close: () => events.close() };
   }
   const redis = await connectRedis(config.REDIS_URL, log);
-  const admission = createRedisAdmissionStore(redis);
+  const admission = createRedisAdmissionStore(redis, opts.admissionPrefix);
   return {
     kv: createRedisKvCache(redis),
     events: releasingBus(createTurnEventBus(redis, config.EVENT_STREAM_TTL_SECONDS), admission, log),

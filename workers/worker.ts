@@ -1,4 +1,5 @@
 // `npm run worker`: one chat-turn worker process. Run N of them against one Temporal cluster.
+import { advertiseWorkerCapacity } from '../activities/admission/worker-capacity.ts';
 import { createMetrics, serveMetrics } from '../infra/metrics.ts';
 import { connectTemporal } from '../infra/temporal.ts';
 import { loadProcessConfig, onShutdown } from '../infra/process-entry.ts';
@@ -29,6 +30,9 @@ try {
       (err) => log.error({ err, port: config.METRICS_PORT }, 'could not serve worker metrics on METRICS_PORT (give each worker on a host its own); running without'),
     );
   }
+  // The API's deployment bound is the sum of the live workers' WORKER_MAX_TURNS (README, "Admission control").
+  const capacity = await advertiseWorkerCapacity(messaging.admission, { maxTurns: config.WORKER_MAX_TURNS, log });
+  closers.push(() => capacity.stop());
   const worker = await runWorker({
     address: temporal.address,
     namespace: temporal.namespace,

@@ -46,6 +46,7 @@ export async function updateTenantSettings(
 ): Promise<TenantSettings> {
   const stored = (await storedTenantSettings(db, tenantId)) ?? {};
   // Validate the whole result, but store only what the tenant set, so later default changes still apply.
+  // A patch of one limit keeps the limits set before it (per key too).
   const next: TenantSettingsPatch = {
     ...stored,
     ...patch,
@@ -53,6 +54,7 @@ export async function updateTenantSettings(
     exactCache: { ...stored.exactCache, ...patch.exactCache },
     semanticCache: { ...stored.semanticCache, ...patch.semanticCache },
     understanding: { ...stored.understanding, ...patch.understanding },
+    limits: { ...stored.limits, ...patch.limits, perKey: { ...stored.limits?.perKey, ...patch.limits?.perKey } },
   };
   const settings = mergeSettings(settingsFromStored({}), next);
   await db.query('UPDATE tenants SET settings = $2 WHERE id = $1', [tenantId, JSON.stringify(next)]);

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import type { AdmissionOverview, AdmissionUsage } from '../../activities/admission/admission.ts';
 import type { StatsResponse } from '../../api/stats.ts';
 import { DEFAULT_TENANT_SETTINGS } from '../../workflows/shared/tenant-settings.ts';
 import { readSse, type SseEvent } from '../helpers/sse.ts';
@@ -75,9 +76,11 @@ describe('GET /v1/stats and GET /metrics end to end', () => {
     assert.ok(s.tokens.input > 0, 'the miss called the model');
     assert.equal(s.byTenant, undefined);
     // Admission: the tenant's limits (the defaults), nothing running once its turns ended, today's tokens counted.
-    assert.deepEqual(s.admission?.limits, DEFAULT_TENANT_SETTINGS.limits);
-    assert.equal(s.admission?.running, 0);
-    assert.ok((s.admission?.today.tokens ?? 0) > 0, 'the answered turns count against the daily budget');
+    const admission = s.admission as AdmissionUsage;
+    assert.deepEqual(admission.limits, DEFAULT_TENANT_SETTINGS.limits);
+    assert.equal(admission.running, 0);
+    assert.ok(admission.today.tokens > 0, 'the answered turns count against the daily budget');
+    assert.deepEqual(admission.refusedSinceStart, {});
     const other = await get('/v1/stats?tenant=globex', 'acme');
     assert.equal(other.status, 404, "a tenant key never reads another tenant's figures");
   });
@@ -99,6 +102,12 @@ describe('GET /v1/stats and GET /metrics end to end', () => {
     assert.equal(all.byTenant?.acme?.turns, 3);
     assert.equal(all.byTenant?.acme?.cache.exact, 1);
     assert.equal(all.byTenant?.globex?.turns, 1);
+    // Admission, the operator's view: every tenant, this process, the deployment bounded by its one worker.
+    const overview = all.admission as AdmissionOverview;
+    assert.deepEqual(Object.keys(overview.byTenant).sort(), ['acme', 'globex']);
+    assert.ok(overview.byTenant.acme!.today.tokens > 0);
+    assert.deepEqual(overview.process, { inFlight: 0, maxInFlightTurns: stack.config.MAX_INFLIGHT_TURNS });
+    assert.deepEqual(overview.deployment, { running: 0, capacity: stack.config.WORKER_MAX_TURNS, liveWorkers: 1, maxRunningTurns: null });
     const one = await stats('admin', '?tenant=globex&window=7d');
     assert.equal(one.tenant, 'globex');
     assert.equal(one.turns, 1);
@@ -135,6 +144,11 @@ describe('GET /v1/stats and GET /metrics end to end', () => {
     assert.equal(samples('turnflow_tokens_total', { tenant: 'acme', kind: 'input' }), acme.tokens.input);
     assert.ok(samples('turnflow_http_requests_total', { method: 'POST', route: '/v1/turns', status: '200' }) >= 4);
     assert.ok(!text.includes(terminals.acme![0]!.data.turnId), 'no turn id in any label');
+    // Admission gauges: nothing in flight once the turns ended, the worker's advertised bound, today's tokens.
+    assert.match(text, /^turnflow_turns_in_flight 0$/m);
+    assert.match(text, /^turnflow_turns_running 0$/m);
+    assert.equal(samples('turnflow_turn_capacity', { bound: 'deployment' }), stack.config.WORKER_MAX_TURNS);
+    assert.equal(samples('turnflow_budget_used', { tenant: 'acme', kind: 'tokens' }), (acme.admission as AdmissionUsage).today.tokens);
     assert.match(text, /^turnflow_process_cpu_user_seconds_total /m, 'default process metrics, prefixed');
   });
 });

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import type { Activities, ActivityDeps } from '../../activities/index.ts';
 import { createAdmission } from '../../activities/admission/admission.ts';
+import { advertiseWorkerCapacity } from '../../activities/admission/worker-capacity.ts';
 import { createApp } from '../../api/app.ts';
 import { createTenantKeyStore } from '../../api/auth.ts';
 import { listen } from '../../api/server.ts';
@@ -109,9 +110,12 @@ export async function startStack(
   const config = await testConfig(env);
   const log = createLogger(config.LOG_LEVEL, 'test-stack');
   const temporal = await testTemporal(log);
+  // Each stack counts its admissions under a prefix of its own, as a deployment of its own: concurrent test
+  // files (and earlier runs' budgets on the machine's Redis) never refuse each other's turns.
+  const admissionPrefix = `test:admit:${randomUUID().slice(0, 8)}:`;
   const [stores, messaging, providers] = await Promise.all([
     openDevStores(config, log, { inMemory: true }),
-    openMessaging(config, log),
+    openMessaging(config, log, { admissionPrefix }),
     openDevProviders(config, log),
   ]);
   // Redis outlives test runs while each stack's app store is new: forget what earlier stacks cached
@@ -120,9 +124,22 @@ export async function startStack(
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: temporal.namespace });
   const closers: (() => Promise<unknown>)[] = [() => connection.close(), () => stores.close(), () => messaging.close(), () => providers.close()];
+  if (messaging.redis) {
+    const redis = messaging.redis;
+    closers.push(async () => {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${admissionPrefix}*`, 'COUNT', 500);
+        cursor = next;
+        if (keys.length) await redis.unlink(...keys);
+      } while (cursor !== '0');
+    });
+  }
   const metrics = createMetrics();
   let worker: RunningWorker | undefined;
   if (opts.worker !== false) {
+    const capacity = await advertiseWorkerCapacity(messaging.admission, { maxTurns: config.WORKER_MAX_TURNS });
+    closers.push(() => capacity.stop());
     worker = await runWorker({
       address: temporal.address,
       namespace: temporal.namespace,
@@ -136,6 +153,8 @@ export async function startStack(
   }
   let apiUrl: string | undefined;
   if (opts.api) {
+    const admission = createAdmission({ store: messaging.admission, maxInFlight: config.MAX_INFLIGHT_TURNS, maxRunning: config.MAX_RUNNING_TURNS, onRefused: metrics.recordRefusal });
+    metrics.observeAdmission(admission);
     const app = createApp({
       temporal: client,
       events: messaging.events,
@@ -149,7 +168,7 @@ export async function startStack(
       seedAnchorDate: config.SEED_ANCHOR_DATE,
       sseIdleMs: 1000,
       metrics,
-      admission: createAdmission({ store: messaging.admission, maxInFlight: config.MAX_INFLIGHT_TURNS, maxRunning: config.MAX_RUNNING_TURNS, onRefused: metrics.recordRefusal }),
+      admission,
     });
     const api = await listen(app, 0, '127.0.0.1');
     apiUrl = `http://127.0.0.1:${api.port}`;

@@ -105,7 +105,9 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
   understanding: { modelMode: 'when-unsure', confidentAt: 0.85, minConfidence: 0.7, criticalSlots: ['orderIds', 'complaint'], maxNewSlots: 3 },
   generation: { providers: ['anthropic', 'openai'], strategy: 'race', hedgeDelayMs: 'auto', stallTimeoutMs: 4000, tiered: true },
   pipeline: { parallel: true, speculate: true, compileSql: true },
-  limits: { turnsPerMinute: 600, concurrentTurns: 100, dailyTokens: 20_000_000, dailyCostUsd: null, perKey: { turnsPerMinute: 300, concurrentTurns: 50 } },
+  // Far above what one shop's people ask (a turn every 50 ms), so they never stand in a normal user's way; the
+  // token budget stops a runaway client (20 M tokens: about 10,000 answered turns a day at 2,000 each).
+  limits: { turnsPerMinute: 1200, concurrentTurns: 200, dailyTokens: 20_000_000, dailyCostUsd: null, perKey: { turnsPerMinute: 600, concurrentTurns: 100 } },
   deadlines: { turnMs: 25_000, simplifiedMs: 8000, dataMs: 12_000 },
 };
 
