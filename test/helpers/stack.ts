@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Activities, ActivityDeps } from '../../activities/index.ts';
 import { createAdmission } from '../../activities/admission/admission.ts';
 import { advertiseWorkerCapacity } from '../../activities/admission/worker-capacity.ts';
+import { createRedisKvCache } from '../../infra/kv-cache.ts';
 import { createApp } from '../../api/app.ts';
 import { createTenantKeyStore } from '../../api/auth.ts';
 import { listen } from '../../api/server.ts';
@@ -125,15 +126,8 @@ export async function startStack(
   const client = new Client({ connection, namespace: temporal.namespace });
   const closers: (() => Promise<unknown>)[] = [() => connection.close(), () => stores.close(), () => messaging.close(), () => providers.close()];
   if (messaging.redis) {
-    const redis = messaging.redis;
-    closers.push(async () => {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${admissionPrefix}*`, 'COUNT', 500);
-        cursor = next;
-        if (keys.length) await redis.unlink(...keys);
-      } while (cursor !== '0');
-    });
+    const keys = createRedisKvCache(messaging.redis);
+    closers.push(() => keys.deletePrefix(admissionPrefix));
   }
   const metrics = createMetrics();
   let worker: RunningWorker | undefined;

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { createRedisKvCache } from '../../infra/kv-cache.ts';
 import { createAdmission, releasingBus } from '../../activities/admission/admission.ts';
 import { createRedisAdmissionStore } from '../../activities/admission/redis-store.ts';
 import { createMemoryTurnEventBus } from '../../activities/turn-events/bus.ts';
@@ -21,12 +22,7 @@ function scratch() {
     redis,
     prefix,
     close: async () => {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-        cursor = next;
-        if (keys.length) await redis.unlink(...keys);
-      } while (cursor !== '0');
+      await createRedisKvCache(redis).deletePrefix(prefix);
       redis.disconnect();
     },
   };
