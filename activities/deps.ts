@@ -12,7 +12,7 @@ export interface ActivityDeps {
   /** Shared cache (Redis, or in-process): exact answers, tenant settings, profiles, schema summaries. */
   kv: KvCache;
   // subscribe: a speculative answer waits on its turn's gate stream.
-  events: Pick<TurnEventBus, 'publish' | 'publishTerminal' | 'subscribe'>;
+  events: Pick<TurnEventBus, 'publish' | 'publishTerminal' | 'subscribe' | 'claim'>;
   /** App store: turns, tenants, profiles, the semantic cache. */
   appDb: Queryable;
   /** Tenant analytics data: schema reads, and the SQL agent's read-only transactions (one connection each). */

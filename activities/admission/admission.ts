@@ -171,12 +171,13 @@ function workflowIdOf(stream: string): string | null {
  */
 export function releasingBus(bus: TurnEventBus, store: Pick<AdmissionStore, 'release'>, log?: { warn(obj: object, msg: string): void }, now: () => number = Date.now): TurnEventBus {
   return {
-    publish: (stream, event) => bus.publish(stream, event),
+    publish: (stream, event, writer) => bus.publish(stream, event, writer),
+    claim: (stream, writer) => bus.claim(stream, writer),
     exists: (stream) => bus.exists(stream),
     subscribe: (stream, afterId, o) => bus.subscribe(stream, afterId, o),
     close: () => bus.close(),
-    async publishTerminal(stream, event) {
-      const id = await bus.publishTerminal(stream, event);
+    async publishTerminal(stream, event, writer) {
+      const id = await bus.publishTerminal(stream, event, writer);
       const workflowId = workflowIdOf(stream);
       if (id !== null && workflowId) {
         await store.release(workflowId, usageOf(event), now()).catch((err) => log?.warn({ err, workflowId }, 'could not free a finished turn’s admission (it lapses after the turn’s deadline)'));

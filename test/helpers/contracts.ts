@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import type { BusItem, TurnEventBus } from '../../activities/turn-events/bus.ts';
+import { StreamTakenOver, type BusItem, type TurnEventBus } from '../../activities/turn-events/bus.ts';
 import type { KvCache } from '../../infra/kv-cache.ts';
 import { turnStreamKey, type TurnResult, ZERO_USAGE } from '../../workflows/shared/contract.ts';
 
@@ -76,6 +76,27 @@ export function turnEventBusContract(name: string, make: () => TurnEventBus) {
       await bus.publish(stream, { type: 'turn', data: { turnId: 't', workflowId: 'w' } });
       const items = await collect(bus, stream, '0', (i) => i.type === 'idle');
       assert.deepEqual(items.map((i) => i.type), ['turn', 'idle']);
+      await bus.close();
+    });
+
+    it('lets one writer at a time write the answer: a later attempt claims the stream and reads what the earlier one wrote', async () => {
+      const bus = make();
+      const stream = turnStreamKey(`test-${randomUUID()}`);
+      assert.deepEqual(await bus.claim(stream, 'answer-1:1'), [], 'a new stream has no events');
+      await bus.publish(stream, { type: 'token', data: { text: 'Hel' } }, 'answer-1:1');
+      const seen = await bus.claim(stream, 'answer-1:2');
+      assert.deepEqual(seen.map((e) => (e.data as { text: string }).text), ['Hel'], 'the claim returns what the earlier attempt wrote');
+      // The earlier attempt (given up for dead) can no longer write; the claimant and unfenced writers can.
+      await assert.rejects(bus.publish(stream, { type: 'token', data: { text: 'lo (zombie)' } }, 'answer-1:1'), StreamTakenOver);
+      await assert.rejects(bus.publishTerminal(stream, { type: 'done', data: DONE }, 'answer-1:1'), StreamTakenOver);
+      await bus.publish(stream, { type: 'token', data: { text: 'lo' } }, 'answer-1:2');
+      await bus.publish(stream, { type: 'step', data: { name: 'persistTurn', status: 'completed' } });
+      // A lower attempt of the same activity cannot take the stream back; another activity (a fallback) can.
+      await assert.rejects(bus.claim(stream, 'answer-1:1'), StreamTakenOver);
+      const all = await bus.claim(stream, 'fallback-2:1');
+      assert.deepEqual(all.filter((e) => e.type === 'token').map((e) => (e.data as { text: string }).text), ['Hel', 'lo']);
+      await assert.rejects(bus.publish(stream, { type: 'token', data: { text: '!' } }, 'answer-1:2'), StreamTakenOver);
+      assert.ok(await bus.publishTerminal(stream, { type: 'done', data: DONE }, 'fallback-2:1'));
       await bus.close();
     });
 
