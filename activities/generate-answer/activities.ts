@@ -11,7 +11,8 @@ import { checkOutput, type OutputGuardrailResult } from '../guardrails/activitie
 import { redactPii, StreamingRedactor } from '../guardrails/rules.ts';
 import { priceCall } from '../model-calls.ts';
 import { jitteredDelayMs } from '../retry.ts';
-import { publishAll } from '../turn-events/activities.ts';
+import { StreamTakenOver } from '../turn-events/bus.ts';
+import { answerSoFar } from './continuation.ts';
 import { chunkTexts } from '../knowledge/store.ts';
 import { readResult } from '../sql/activities.ts';
 import { buildDataBlock } from '../sql/prompts.ts';
@@ -135,18 +136,35 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
       const priced = (calls: RaceResult['calls']): ModelCall[] =>
         calls.map((c) => priceCall(deps.prices, deps.providers[c.provider], { ...c, step: 'generateAnswer' }));
 
+      // This attempt becomes the stream's one writer, and reads what earlier ones (a dead worker, a lost
+      // heartbeat, a fallback after failed attempts) already streamed: it continues that text, never restarts it.
+      const writer = `${ctx.info.activityId}:${attempt}`;
+      const before = answerSoFar(await deps.events.claim(input.stream, writer));
+      if (before.delivered) return outputOfDelivered(before.delivered);
+      const publish = (event: TurnEvent) => {
+        const written = deps.events.publish(input.stream, event, writer);
+        // Taken over: a later attempt writes now; this one stops its calls (its result is not wanted).
+        written.catch((err: unknown) => {
+          if (err instanceof StreamTakenOver) takenOver.abort();
+        });
+        return written;
+      };
+      const takenOver = new AbortController();
+
       // A speculative answer streams from the provider but holds its tokens until the workflow's verdict.
       const verdict = input.hold ? awaitVerdict(deps.events, input.hold.gate, input.hold.maxWaitMs, ctx.cancellationSignal) : null;
       const discarded = new AbortController();
       let announced = false;
       const announce = async (progress: TurnEvent[] | undefined) => {
         announced = true;
-        await publishAll(deps.events, input.stream, progress);
-        // Clients start the answer text anew on this event: after a retry they may hold a partial one.
-        await deps.events.publish(input.stream, {
+        // Steps an earlier attempt published already are not published again.
+        const steps = (progress ?? []).filter((e) => !before.has(e)).map(publish);
+        // After an interruption the text goes on from where the client has it (`continuesFrom` characters).
+        const started = publish({
           type: 'step',
-          data: { name: 'generateAnswer', status: 'started', attempt, ...(attempt > 1 ? { reason: 'retry: discard earlier tokens' } : {}) },
+          data: { name: 'generateAnswer', status: 'started', attempt, ...(before.text ? { reason: 'continuing the answer', continuesFrom: before.text.length } : attempt > 1 ? { reason: 'retry' } : {}) },
         });
+        await Promise.all([...steps, started]);
       };
       // Not awaited before the provider call: the announcement and the tokens go out on one connection, in order.
       const announcing = verdict ? null : announce(input.progress);
@@ -179,7 +197,7 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
           }
           firstTokenAt ??= Date.now();
           // Not awaited one by one: a single connection keeps them in order; awaited together below.
-          pending.push(deps.events.publish(input.stream, { type: 'token', data: { text, attempt } }));
+          pending.push(publish({ type: 'token', data: { text, attempt } }));
         };
         // Released: the queued steps, `started`, then the held tokens at once; discarded: the calls stop.
         const decided = verdict?.then(async (v) => {
@@ -202,6 +220,7 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
         try {
           race = await raceProviders({
             candidates,
+            ...(before.text ? { continueFrom: before.text } : {}),
             hedgeDelayMs,
             stallTimeoutMs: input.stallTimeoutMs ?? 4000,
             ...(input.firstTokenDeadline !== undefined ? { firstTokenDeadline: input.firstTokenDeadline } : {}),
@@ -212,14 +231,14 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
               messages: [...input.history, { role: 'user', content: redactPii(input.message).text }],
               maxTokens: input.maxTokens,
             },
-            signal: verdict ? AbortSignal.any([ctx.cancellationSignal, discarded.signal]) : ctx.cancellationSignal,
+            signal: AbortSignal.any([ctx.cancellationSignal, takenOver.signal, ...(verdict ? [discarded.signal] : [])]),
             onToken: (text) => {
               tokens++;
               emit(redactor.push(text));
             },
             onFailover: (from, to, reason) => {
               ctx.log.warn('answer failed over mid-stream', { from, to, reason });
-              pending.push(deps.events.publish(input.stream, { type: 'step', data: { name: 'failover', status: 'completed', attempt, reason: `${reason}; continuing on ${to}` } }));
+              pending.push(publish({ type: 'step', data: { name: 'failover', status: 'completed', attempt, reason: `${reason}; continuing on ${to}` } }));
             },
           });
         } finally {
@@ -234,7 +253,7 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
         const calls = [...carried, ...priced(race.calls)];
         health.learn(race.calls);
         const ms = Date.now() - started;
-        await deps.events.publish(input.stream, { type: 'step', data: { name: 'generateAnswer', status: 'completed', ms, attempt } });
+        await publish({ type: 'step', data: { name: 'generateAnswer', status: 'completed', ms, attempt } });
         const out: GenerateAnswerOutput = {
           answer: race.text,
           provider: race.winner,
@@ -253,17 +272,19 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
           const chart = chartJob ? await chartJob : null;
           // A released answer completes the workflow's draft of the moment it decided (the model's understanding, its calls).
           const d = released?.draft ? { ...input.deliver, draft: released.draft } : input.deliver;
-          Object.assign(out, await deliver(input, d, out, chart, { generateAnswer: ms, 'generateAnswer.prepare': prepareMs, ...(chartJob ? { renderChart: chartMs } : {}) }));
+          Object.assign(out, await deliver(input, writer, d, out, chart, { generateAnswer: ms, 'generateAnswer.prepare': prepareMs, ...(chartJob ? { renderChart: chartMs } : {}) }));
         }
         return out;
       } catch (err) {
         // Cancelled: reported as a cancellation (the signal's own CancelledFailure), never as a failure.
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
+        if (takenOver.signal.aborted || err instanceof StreamTakenOver) {
+          // A later attempt holds the stream (this one was given up for dead): it finishes the answer.
+          throw ApplicationFailure.create({ type: FAILURE_TYPES.answerTakenOver, message: 'a later attempt took the answer over', nonRetryable: true });
+        }
         // A held answer announces itself only once released: before that, nothing to mark failed on the stream.
         if (announced) {
-          await deps.events
-            .publish(input.stream, { type: 'step', data: { name: 'generateAnswer', status: 'failed', ms: Date.now() - started, attempt } })
-            .catch(() => {});
+          await publish({ type: 'step', data: { name: 'generateAnswer', status: 'failed', ms: Date.now() - started, attempt } }).catch(() => {});
         }
         if (!(err instanceof RaceError)) throw err;
         if (discarded.signal.aborted) {
@@ -290,9 +311,32 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
   };
 
 
+  /** What an attempt returns when an earlier one had already delivered the turn (then died before reporting it). */
+  function outputOfDelivered(result: TurnResult): GenerateAnswerOutput {
+    return {
+      answer: result.answer,
+      provider: (result.provider ?? 'anthropic') as ProviderName,
+      model: result.model ?? '',
+      usage: result.usage,
+      costUsd: result.costUsd,
+      ...(result.listCostUsd !== undefined ? { listCostUsd: result.listCostUsd } : {}),
+      ...(result.calls ? { calls: result.calls } : {}),
+      ...(result.generation ? { generation: result.generation } : {}),
+      ttftMs: result.timings.ttftMs,
+      providerTtftMs: null,
+      providerMs: 0,
+      redactions: 0,
+      sources: result.sources ?? [],
+      delivered: result,
+      output: { answer: result.answer, redactions: 0, violations: result.guardrail?.reasons ?? [] },
+      chart: result.chart ?? null,
+    };
+  }
+
   /** Output check, the result, and the one `done`: what the workflow would otherwise do after its next task. */
   async function deliver(
     input: GenerateAnswerInput,
+    writer: string,
     d: NonNullable<GenerateAnswerInput['deliver']>,
     g: GenerateAnswerOutput,
     chart: ChartLinks | null,
@@ -312,7 +356,7 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
       steps: { ...d.draft.timings.steps, ...steps },
     });
     try {
-      const id = await deps.events.publishTerminal(input.stream, { type: 'done', data: result });
+      const id = await deps.events.publishTerminal(input.stream, { type: 'done', data: result }, writer);
       if (id !== null) {
         try {
           deps.metrics?.recordTurn(input.tenantId, result);

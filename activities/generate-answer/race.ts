@@ -31,6 +31,11 @@ export interface RaceOptions {
   /** Failovers allowed after the first token (each continues on another provider). */
   maxFailovers?: number;
   request: Omit<StreamRequest, 'signal' | 'onToken' | 'model' | 'continueFrom'>;
+  /**
+   * The answer so far, streamed by an earlier attempt the user already has: every call continues it (as a
+   * stall failover does) and `text` starts with it. `onToken` gets only what follows.
+   */
+  continueFrom?: string;
   /** Cancellation of the whole race (the activity's). */
   signal: AbortSignal;
   /** The streamed answer, in order: the winner's tokens, then any continuation's. */
@@ -73,7 +78,7 @@ export class RaceError extends Error {
     readonly retryable: boolean,
     /** Set when every failed provider asked to be left alone: the shortest of their Retry-Afters. */
     readonly retryAfterMs: number | undefined,
-    /** Text already streamed to the user before the last failure (a retry starts the answer anew). */
+    /** Text already streamed to the user before the last failure (a retry continues from it, read from the stream). */
     readonly partialText: string,
   ) {
     super(message);
@@ -105,7 +110,7 @@ export function raceProviders(opts: RaceOptions): Promise<RaceResult> {
   let next = 0;
   let current: Entry | null = null; // the call whose tokens reach the user
   let winner: Entry | null = null;
-  let text = '';
+  let text = opts.continueFrom ?? '';
   let failovers = 0;
   let settled = false;
   let hedgeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -174,7 +179,7 @@ export function raceProviders(opts: RaceOptions): Promise<RaceResult> {
       const candidate = opts.candidates[next];
       if (!candidate || settled || winner) return false;
       next++;
-      start(candidate);
+      start(candidate, opts.continueFrom || undefined);
       scheduleHedge();
       return true;
     }

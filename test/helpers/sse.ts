@@ -57,11 +57,10 @@ export async function readSse(
   return events;
 }
 
-/** Joins the text of `token` events the way a client should: each `generateAnswer` start (a retry, the fallback provider) begins the text anew. */
+/** Joins the text of `token` events the way a client should: in order, never taken back (a retried answer continues the text). */
 export function answerFromTokens(events: SseEvent[]): string {
   let text = '';
   for (const e of events) {
-    if (e.event === 'step' && e.data.name === 'generateAnswer' && e.data.status === 'started') text = '';
     if (e.event === 'token') text += e.data.text;
   }
   return text;

@@ -12,12 +12,13 @@ export const TURN_TASK_QUEUE = 'chat-turns';
 /**
  * How long a dead worker can hold a turn, sized for chat (a user sees the pause): the workflow task
  * timeout (a task whose worker died mid-task is handed to another), set when the turn starts, and the
- * answer activity's heartbeat timeout (it heartbeats every 400 ms, so a live worker has almost 4 beats
- * of slack under load before it would be taken for dead). The worker's sticky-queue timeout
- * (workers/runtime.ts) moves a dead worker's next task to the shared queue. Temporal's defaults are 10 s.
+ * answer activity's heartbeat timeout (it heartbeats every 400 ms and the worker sends each one, so a live
+ * worker has 2.5 beats of slack under load; one taken for dead by mistake costs a pause, not the text:
+ * the next attempt continues the answer). The worker's sticky-queue timeout (workers/runtime.ts) moves a
+ * dead worker's next task to the shared queue. Temporal's defaults are 10 s.
  */
 export const TURN_WORKFLOW_TASK_TIMEOUT = '2 seconds';
-export const ANSWER_HEARTBEAT_TIMEOUT = '1500 ms';
+export const ANSWER_HEARTBEAT_TIMEOUT = '1 second';
 export const STICKY_QUEUE_TIMEOUT = '1 second';
 
 /** Search attributes a turn carries so operators can find it in the Web UI. */

@@ -19,6 +19,8 @@ export const FAILURE_TYPES = {
   sqlFailed: 'SqlFailed',
   /** A speculative answer the workflow discarded (the model read the question differently): the turn answers anew. */
   speculationDiscarded: 'SpeculationDiscarded',
+  /** A later attempt claimed the turn's stream (this one was given up for dead): it finishes the answer. */
+  answerTakenOver: 'AnswerTakenOver',
 } as const;
 
 /** Failures no retry policy should retry. */
