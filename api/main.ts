@@ -28,8 +28,12 @@ try {
   const appStore = await openDatabase(config.DATABASE_URL!, config.PG_POOL_MAX);
   closers.push(() => appStore.close());
   await migrate(appStore.pool, log);
-  const redis = await connectRedis(config.REDIS_URL!, log);
-  closers.push(() => closeRedis(redis));
+  // Caches and admission fail fast while Redis is down; the event bus waits (an outage is a pause for a stream).
+  const [redis, eventsRedis] = await Promise.all([
+    connectRedis(config.REDIS_URL!, log, { name: 'commands' }),
+    connectRedis(config.REDIS_URL!, log, { name: 'events', queueWhileDown: true }),
+  ]);
+  closers.push(() => closeRedis(redis), () => closeRedis(eventsRedis));
   const admissionStore = createRedisAdmissionStore(redis);
   const metrics = createMetrics();
   const cachedTurns = createCachedTurns({ appDb: appStore.pool, temporal: client, taskQueue: config.TEMPORAL_TASK_QUEUE, windowMs: config.HIT_RECORD_WINDOW_MS, log });
@@ -41,7 +45,7 @@ try {
     cachedTurns,
     temporal: client,
     // Writing a turn's terminal event (a cache hit answered here) frees its admission.
-    events: releasingBus(createTurnEventBus(redis, config.EVENT_STREAM_TTL_SECONDS), admissionStore, log),
+    events: releasingBus(createTurnEventBus(eventsRedis, config.EVENT_STREAM_TTL_SECONDS), admissionStore, log),
     admission,
     appDb: appStore.pool,
     kv: createRedisKvCache(redis),

@@ -34,7 +34,10 @@ export interface RelayOptions {
   stream: string;
   afterId: string;
   idleMs?: number;
-  /** Called on idle periods: returns a terminal event when the turn ended without one (e.g. terminated by an operator). */
+  /**
+   * Called on idle periods (also while the event bus is unreachable): returns a terminal event when the turn
+   * ended without one reaching the stream (terminated by an operator; finished while Redis was down).
+   */
   onIdle?: () => Promise<TurnEvent | null>;
   /** Runs once the terminal event is written (and the client has it); the response ends when it settles. */
   afterTerminal?: () => Promise<unknown>;
@@ -52,7 +55,18 @@ export async function relay(req: Request, res: Response, opts: RelayOptions): Pr
       if (item.type === 'idle') {
         res.write(': keep-alive\n\n');
         const ended = await opts.onIdle?.();
-        if (ended) await opts.events.publishTerminal(opts.stream, ended);
+        if (ended) {
+          // Written to the stream, so every reader ends alike; with the stream unreachable (Redis down), sent
+          // straight to this client from the stored turn.
+          const written = await opts.events.publishTerminal(opts.stream, ended).then(
+            () => true,
+            () => false,
+          );
+          if (!written) {
+            writeEvent(res, ended);
+            break;
+          }
+        }
         continue;
       }
       writeEvent(res, item as StoredTurnEvent);

@@ -225,7 +225,14 @@ export function turnRoutes(deps: TurnRoutesDeps): Router {
     if (lastEventId !== undefined && !EVENT_ID_PATTERN.test(lastEventId)) {
       throw new ApiError(400, 'invalid_last_event_id', 'Last-Event-ID must be an id this stream sent');
     }
-    if (!(await deps.events.exists(stream))) {
+    // Unknown while the event bus is unreachable: then the turn's status decides, and a running turn's
+    // stream is relayed with heartbeats until the bus is back.
+    const exists = await deps.events.exists(stream).catch((err: unknown) => {
+      req.log?.warn({ err }, 'could not tell whether the turn’s stream exists (is Redis down?)');
+      return null;
+    });
+    if (exists === null && (await workflowStatus(deps, workflowId)) === null) throw new ApiError(404, 'turn_not_found', 'No such turn');
+    if (exists === false) {
       // No stream yet (a turn that has only just started), an expired one (a finished turn), or no such turn.
       const status = await workflowStatus(deps, workflowId);
       if (status === null) throw new ApiError(404, 'turn_not_found', 'No such turn');

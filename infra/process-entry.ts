@@ -40,5 +40,17 @@ export function onShutdown(log: Logger, closers: (() => Promise<unknown>)[]): (c
   };
   process.once('SIGINT', () => void stop(0));
   process.once('SIGTERM', () => void stop(0));
+  keepServingOnStrayRejections(log);
   return stop;
+}
+
+/**
+ * A promise rejected with no handler (a dependency's error surfacing where nothing awaited it) is logged and
+ * not allowed to end the process: one turn's lost write must not take every other turn down. Each one is a
+ * bug to fix, logged at error level so it is seen.
+ */
+export function keepServingOnStrayRejections(log: Logger): void {
+  process.on('unhandledRejection', (reason) => {
+    log.error({ err: reason }, 'unhandled promise rejection (the process keeps serving)');
+  });
 }

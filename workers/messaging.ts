@@ -31,14 +31,21 @@ export async function openMessaging(config: Config, log: Logger, opts: { admissi
     const events = releasingBus(createTurnEventBus(undefined, config.EVENT_STREAM_TTL_SECONDS), admission, log);
     return { kv: createMemoryKvCache(5000), events, admission, ping: async () => 'in-process', close: () => events.close() };
   }
-  const redis = await connectRedis(config.REDIS_URL, log);
+  // Caches and admission fail fast while Redis is down (a miss, a refusal); the event bus waits and writes
+  // what was published meanwhile, in order, when Redis is back (README, "Reliability").
+  const [redis, eventsRedis] = await Promise.all([
+    connectRedis(config.REDIS_URL, log, { name: 'commands' }),
+    connectRedis(config.REDIS_URL, log, { name: 'events', queueWhileDown: true }),
+  ]);
   const admission = createRedisAdmissionStore(redis, opts.admissionPrefix);
   return {
     kv: createRedisKvCache(redis),
-    events: releasingBus(createTurnEventBus(redis, config.EVENT_STREAM_TTL_SECONDS), admission, log),
+    events: releasingBus(createTurnEventBus(eventsRedis, config.EVENT_STREAM_TTL_SECONDS), admission, log),
     admission,
     redis,
     ping: () => redis.ping(),
-    close: () => closeRedis(redis),
+    close: async () => {
+      await Promise.all([closeRedis(redis), closeRedis(eventsRedis)]);
+    },
   };
 }
