@@ -1,0 +1,221 @@
+// One fault against a running split deployment, as users see it: a few slow turns are streaming when one
+// piece is killed; about 3 s later it is started again. Each client follows its turn's SSE stream the way
+// the README says a client should: on a broken stream it reconnects with Last-Event-ID. What the row says:
+// did every turn end exactly once, is every streamed answer whole (the tokens joined are `done.answer`: no
+// repeated or erased text), is every turn stored, and the longest pause a client saw in its answer.
+import { Connection, Client } from '@temporalio/client';
+import { readSse, type SseEvent } from '../helpers/sse.ts';
+import type { PieceName, SplitDeployment } from './deployment.ts';
+
+export type FaultName = 'api' | 'appStore' | 'temporal' | 'worker' | 'redis';
+
+/** What each fault does, and the pause the user may see (null: no target, the figure is reported). */
+export const FAULTS: Record<FaultName, { label: string; pauseTargetMs: (outageMs: number) => number | null }> = {
+  api: { label: 'API killed and restarted', pauseTargetMs: () => null },
+  appStore: { label: 'app store (PGlite) killed and restarted', pauseTargetMs: () => 2000 },
+  temporal: { label: 'Temporal server killed and restarted', pauseTargetMs: () => 2000 },
+  worker: { label: 'one of two workers killed', pauseTargetMs: () => 2000 },
+  redis: { label: 'Redis killed and restarted', pauseTargetMs: (outageMs) => outageMs + 1000 },
+};
+
+/** One row of the chaos table. */
+export interface FaultRow {
+  fault: FaultName;
+  label: string;
+  turns: number;
+  /** Turns whose client got exactly one terminal event, a `done`. */
+  endedOnce: number;
+  /** Turns whose streamed tokens, joined, are exactly `done.answer`. */
+  whole: number;
+  /** Turns `GET /v1/turns/:id` returns with that answer. */
+  stored: number;
+  /** Turns with no terminal event before the deadline. */
+  lost: number;
+  /** `error` events the clients saw (e.g. stream_unavailable). */
+  streamErrors: number;
+  /** The longest gap between two answer events (token or done) any client saw, ms. */
+  maxPauseMs: number;
+  pauseTargetMs: number | null;
+  /** Pieces that exited without being killed. */
+  exits: string[];
+  ok: boolean;
+  /** Why a row is not ok, for a test's message. */
+  problems: string[];
+}
+
+const ACME = { authorization: 'Bearer dev-acme-key' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Followed {
+  turnId: string;
+  workflowId: string;
+  events: SseEvent[];
+  /** Arrival time of each answer event (token, done). */
+  answerTimes: number[];
+  terminals: SseEvent[];
+  streamErrors: number;
+}
+
+/** Follows a turn's stream to its end, reconnecting with Last-Event-ID whenever the stream breaks. */
+async function follow(apiUrl: string, t: { turnId: string; workflowId: string; eventsUrl: string }, deadline: number, onEvent: () => void): Promise<Followed> {
+  const f: Followed = { turnId: t.turnId, workflowId: t.workflowId, events: [], answerTimes: [], terminals: [], streamErrors: 0 };
+  let last: string | undefined;
+  while (Date.now() < deadline && !f.terminals.length) {
+    try {
+      const res = await fetch(apiUrl + t.eventsUrl, {
+        headers: { ...ACME, accept: 'text/event-stream', ...(last ? { 'last-event-id': last } : {}) },
+        signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
+      });
+      if (res.status !== 200) {
+        await res.body?.cancel();
+        await sleep(200);
+        continue;
+      }
+      await readSse(res, {
+        stopAfter: (e) => {
+          if (e.event === 'error' && e.data?.code === 'stream_unavailable') {
+            f.streamErrors++;
+            return false;
+          }
+          if (e.id) last = e.id;
+          f.events.push(e);
+          if (e.event === 'token' || e.event === 'done') f.answerTimes.push(Date.now());
+          if (e.event === 'done' || e.event === 'error') f.terminals.push(e);
+          onEvent();
+          return f.terminals.length > 0;
+        },
+      });
+    } catch {
+      // The API is down or the connection broke: reconnect, as the browser's EventSource would.
+    }
+    if (!f.terminals.length) await sleep(200);
+  }
+  return f;
+}
+
+async function storedAnswer(apiUrl: string, turnId: string, deadline: number): Promise<string | null> {
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${apiUrl}/v1/turns/${turnId}`, { headers: ACME, signal: AbortSignal.timeout(5000) });
+      if (res.status === 200) {
+        const body = (await res.json()) as { answer?: string };
+        if (typeof body.answer === 'string') return body.answer;
+      } else await res.body?.cancel();
+    } catch {
+      // not yet
+    }
+    await sleep(500);
+  }
+  return null;
+}
+
+/** Slow answers (about 6 s of streaming), so a fault lands mid-answer on every turn. */
+export async function slowAnswers(dep: SplitDeployment, tokensPerSec = 20): Promise<void> {
+  const profile = { ttftMs: 150, tokensPerSec, jitterMs: 0, errorRate: 0, stallRate: 0 };
+  const res = await fetch(`${dep.offlineModelUrl}/_offline/profiles`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ anthropic: profile, openai: profile }) });
+  if (!res.ok) throw new Error(`could not set the offline model's profiles: ${res.status} ${await res.text()}`);
+}
+
+/** The worker running most of these turns' answers now. */
+async function busiestWorker(dep: SplitDeployment, workflowIds: string[]): Promise<PieceName> {
+  const connection = await Connection.connect({ address: dep.temporalAddress });
+  try {
+    const client = new Client({ connection });
+    const counts = new Map<PieceName, number>();
+    for (const id of workflowIds) {
+      const pending = (await client.workflow.getHandle(id).describe()).raw.pendingActivities ?? [];
+      const w = dep.workerByIdentity(pending.find((a) => a.activityType?.name === 'generateAnswer')?.lastWorkerIdentity ?? undefined);
+      if (w) counts.set(w, (counts.get(w) ?? 0) + 1);
+    }
+    return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'worker1';
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Runs one fault with `turns` slow turns in flight; the piece stays down for `outageMs`. */
+export async function runFault(dep: SplitDeployment, fault: FaultName, opts: { turns?: number; outageMs?: number; timeoutMs?: number } = {}): Promise<FaultRow> {
+  const n = opts.turns ?? 4;
+  const outageMs = opts.outageMs ?? 3000;
+  const deadline = Date.now() + (opts.timeoutMs ?? 90_000);
+  const exitsBefore = dep.unexpectedExits.length;
+  const messages = ['Hello! What can you do?', 'Hi there, what kinds of questions can you answer?', 'Good morning! How can you help me today?', 'Hey! What do you do?', 'Hello, who are you?', 'Hi! Tell me what you can help with.'];
+  const started = await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const res = await fetch(`${dep.apiUrl}/v1/turns`, {
+        method: 'POST',
+        headers: { ...ACME, 'content-type': 'application/json' },
+        body: JSON.stringify({ sessionId: `chaos-${fault}-${i}-${Date.now()}`, message: `${messages[i % messages.length]} (${fault} ${Date.now()}-${i})` }),
+      });
+      if (res.status !== 202) throw new Error(`POST /v1/turns answered ${res.status}: ${await res.text()}`);
+      return (await res.json()) as { turnId: string; workflowId: string; eventsUrl: string };
+    }),
+  );
+  const progress = new Map<string, number>();
+  let allStreaming: () => void = () => {};
+  const streaming = new Promise<void>((r) => (allStreaming = r));
+  const clients = started.map((t) =>
+    follow(dep.apiUrl, t, deadline, () => {
+      progress.set(t.turnId, (progress.get(t.turnId) ?? 0) + 1);
+      if (started.every((s) => (progress.get(s.turnId) ?? 0) >= 6)) allStreaming();
+    }),
+  );
+  // Mid-answer on every turn: each client has a few tokens.
+  await Promise.race([streaming, sleep(30_000)]);
+  const piece: PieceName = fault === 'worker' ? await busiestWorker(dep, started.map((s) => s.workflowId)) : fault;
+  await dep.kill(piece);
+  await sleep(outageMs);
+  await dep.restart(piece);
+  const followed = await Promise.all(clients);
+
+  const problems: string[] = [];
+  let endedOnce = 0;
+  let whole = 0;
+  let stored = 0;
+  let maxPauseMs = 0;
+  let streamErrors = 0;
+  for (const f of followed) {
+    streamErrors += f.streamErrors;
+    const done = f.terminals.length === 1 && f.terminals[0]!.event === 'done' ? (f.terminals[0]!.data as { answer: string }) : null;
+    if (done) endedOnce++;
+    else problems.push(`${f.turnId}: ${f.terminals.length} terminal events (${f.terminals.map((e) => e.event).join(', ') || 'none'})`);
+    const text = f.events.filter((e) => e.event === 'token').map((e) => e.data.text as string).join('');
+    if (done && text === done.answer) whole++;
+    else if (done) problems.push(`${f.turnId}: streamed ${text.length} characters for a ${done.answer.length}-character answer`);
+    for (let i = 1; i < f.answerTimes.length; i++) maxPauseMs = Math.max(maxPauseMs, f.answerTimes[i]! - f.answerTimes[i - 1]!);
+    const answer = await storedAnswer(dep.apiUrl, f.turnId, Math.max(deadline, Date.now() + 30_000));
+    if (answer !== null && (!done || answer === done.answer)) stored++;
+    else problems.push(`${f.turnId}: not stored${answer !== null ? ' with the streamed answer' : ''}`);
+  }
+  const exits = dep.unexpectedExits.slice(exitsBefore);
+  if (exits.length) problems.push(...exits);
+  if (streamErrors) problems.push(`${streamErrors} stream errors`);
+  const pauseTargetMs = FAULTS[fault].pauseTargetMs(outageMs);
+  if (pauseTargetMs !== null && maxPauseMs > pauseTargetMs) problems.push(`longest pause ${maxPauseMs} ms > ${pauseTargetMs} ms`);
+  const lost = followed.filter((f) => !f.terminals.length).length;
+  return {
+    fault,
+    label: FAULTS[fault].label,
+    turns: n,
+    endedOnce,
+    whole,
+    stored,
+    lost,
+    streamErrors,
+    maxPauseMs,
+    pauseTargetMs,
+    exits,
+    ok: problems.length === 0,
+    problems,
+  };
+}
+
+/** The table `npm run chaos` prints. */
+export function chaosTable(rows: FaultRow[]): string {
+  const lines = [
+    '| fault | turns in flight | ended once | whole answers | stored | longest pause | |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.label} | ${r.turns} | ${r.endedOnce} | ${r.whole} | ${r.stored} | ${r.maxPauseMs} ms${r.pauseTargetMs !== null ? ` (≤ ${r.pauseTargetMs})` : ''} | ${r.ok ? '✔' : `✘ ${r.problems.join('; ')}`} |`),
+  ];
+  return lines.join('\n');
+}

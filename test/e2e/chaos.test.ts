@@ -1,0 +1,31 @@
+// The faults of `npm run chaos` (test/chaos/), on the split deployment as separate processes: with slow
+// turns streaming, the API, the app store, the Temporal server, one of two workers and Redis are each killed
+// and started again about 3 s later. Every turn must end exactly once with its whole answer (no repeated or
+// erased text) and be stored, no client may see a stream error, and no other process may exit. The pause
+// each fault costs the user is printed, not asserted (shared machines are noisy; the chaos table has it).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startSplitDeployment, type SplitDeployment } from '../chaos/deployment.ts';
+import { FAULTS, runFault, slowAnswers, type FaultName } from '../chaos/faults.ts';
+
+describe('faults a user never notices (split deployment)', { timeout: 15 * 60_000 }, () => {
+  let dep: SplitDeployment;
+  before(async () => {
+    dep = await startSplitDeployment();
+    await slowAnswers(dep);
+  });
+  after(() => dep?.close());
+
+  for (const fault of Object.keys(FAULTS) as FaultName[]) {
+    it(`${FAULTS[fault].label}: every turn ends once, whole and stored`, async () => {
+      const row = await runFault(dep, fault, { turns: 3 });
+      console.log(`# ${row.label}: longest pause ${row.maxPauseMs} ms${row.pauseTargetMs !== null ? ` (target ≤ ${row.pauseTargetMs} ms)` : ''}`);
+      assert.equal(row.lost, 0, `turns lost: ${row.problems.join('; ')}`);
+      assert.equal(row.endedOnce, row.turns, row.problems.join('; '));
+      assert.equal(row.whole, row.turns, row.problems.join('; '));
+      assert.equal(row.stored, row.turns, row.problems.join('; '));
+      assert.equal(row.streamErrors, 0, 'no client saw a stream error');
+      assert.deepEqual(row.exits, [], 'no process exited on a dependency outage');
+    });
+  }
+});
