@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import type { Admission } from '../activities/admission/admission.ts';
 import type { Logger } from '../infra/logger.ts';
 import type { TurnEventBus } from '../activities/turn-events/bus.ts';
+import { probeAll } from '../infra/health.ts';
 import type { KvCache } from '../infra/kv-cache.ts';
 import type { Embedder } from '../infra/llm/embeddings.ts';
 import { metricsAuthorized, type Metrics } from '../infra/metrics.ts';
@@ -39,7 +40,7 @@ export interface AppDeps {
   /** Start turns with `requestEagerStart` (the client is on a worker's connection in this process: `npm start`). */
   eagerStart?: boolean;
   /** The process's metrics: HTTP requests are counted and GET /metrics serves the registry (absent: no /metrics). */
-  metrics?: Pick<Metrics, 'httpMiddleware' | 'render' | 'contentType' | 'recordTurn' | 'recordRefusal'>;
+  metrics?: Pick<Metrics, 'httpMiddleware' | 'render' | 'contentType' | 'recordTurn' | 'recordRefusal'> & Partial<Pick<Metrics, 'observeDependencies'>>;
   /** When set, GET /metrics requires `Authorization: Bearer <token>` (METRICS_TOKEN). */
   metricsToken?: string;
   /** Last day of a template's demo orders for tenants created through the admin API (SEED_ANCHOR_DATE); default today. */
@@ -67,21 +68,16 @@ export function createApp(deps: AppDeps): express.Express {
   });
   if (deps.metrics) app.use(deps.metrics.httpMiddleware());
 
+  // Each dependency's state, probed with a 2 s bound: for /healthz, and for /metrics' turnflow_dependency_up.
+  const checkDependencies = () =>
+    probeAll({
+      temporal: () => deps.temporal.connection.workflowService.getSystemInfo({}),
+      appStore: () => deps.appDb.query('SELECT 1'),
+      ...(deps.pingEvents ? { events: deps.pingEvents } : {}),
+    });
+  deps.metrics?.observeDependencies?.(checkDependencies);
   app.get('/healthz', async (_req, res) => {
-    const checks: Record<string, string> = {};
-    const probe = async (name: string, fn: () => Promise<unknown>) => {
-      try {
-        await Promise.race([fn(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000))]);
-        checks[name] = 'ok';
-      } catch (err) {
-        checks[name] = `down: ${(err as Error).message}`;
-      }
-    };
-    await Promise.all([
-      probe('temporal', () => deps.temporal.connection.workflowService.getSystemInfo({})),
-      probe('appStore', () => deps.appDb.query('SELECT 1')),
-      ...(deps.pingEvents ? [probe('events', deps.pingEvents)] : []),
-    ]);
+    const checks = await checkDependencies();
     const ok = Object.values(checks).every((v) => v === 'ok');
     res.status(ok ? 200 : 503).json({ ok, checks });
   });

@@ -82,6 +82,11 @@ export interface Metrics {
   recordRefusal(tenantId: string, limit: string): void;
   /** Registers the admission gauges (in flight, running, capacity, budgets), read from `source` at each scrape; once per registry. */
   observeAdmission(source: AdmissionGaugeSource): void;
+  /**
+   * Registers `turnflow_dependency_up{dependency}` (1 reachable, 0 not), from `check` at each scrape: the
+   * same probes as /healthz. A later call replaces the source (one gauge per registry).
+   */
+  observeDependencies(check: () => Promise<Record<string, string>>): void;
   /** Counts API requests by method, route pattern and status. */
   httpMiddleware(): RequestHandler;
   /** The Prometheus text exposition of every metric. */
@@ -150,6 +155,23 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       }
     });
   };
+  let dependencyCheck: (() => Promise<Record<string, string>>) | undefined;
+  const observeDependencies = (check: () => Promise<Record<string, string>>) => {
+    if (!dependencyCheck) {
+      new Gauge({
+        name: 'turnflow_dependency_up',
+        help: 'Whether this process reaches a dependency now (1) or not (0), as /healthz probes it: temporal, appStore, events (Redis), tenantDb.',
+        labelNames: ['dependency'],
+        registers,
+        async collect() {
+          const states = await dependencyCheck!().catch(() => ({}) as Record<string, string>);
+          this.reset();
+          for (const [name, state] of Object.entries(states)) this.set({ dependency: name }, state === 'ok' ? 1 : 0);
+        },
+      });
+    }
+    dependencyCheck = check;
+  };
   const httpRequests = counter('turnflow_http_requests_total', 'API requests by method, route pattern and status.', ['method', 'route', 'status']);
   const httpDuration = histogram('turnflow_http_request_duration_seconds', 'API request duration (an SSE stream: its whole life).', ['method', 'route']);
 
@@ -170,6 +192,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     contentType: registry.contentType,
     recordRefusal: (tenant, limit) => refusals.inc({ tenant, limit }),
     observeAdmission,
+    observeDependencies,
     recordTurn(tenant, r) {
       const cache = r.cache ?? 'none';
       turns.inc({ tenant, cache, intent: r.intent ?? 'unknown', outcome: turnOutcome(r) });

@@ -23,8 +23,8 @@ export async function connectRedis(url: string, log: Logger, opts: RedisOptions 
     maxRetriesPerRequest: opts.queueWhileDown ? null : 2,
     enableAutoPipelining: true,
     connectionName: opts.name ? `turnflow-${opts.name}` : undefined,
-    // 50 ms, 100 ms, ... up to 1 s between attempts, forever.
-    retryStrategy: (times) => Math.min(times * 50, 1000),
+    // 50 ms, 100 ms, then every 200 ms, forever: a restarted Redis is used again within 200 ms.
+    retryStrategy: (times) => Math.min(times * 50, 200),
   });
   let down = false;
   redis.on('error', (err) => {

@@ -1,5 +1,6 @@
 // `npm run worker`: one chat-turn worker process. Run N of them against one Temporal cluster.
 import { advertiseWorkerCapacity } from '../activities/admission/worker-capacity.ts';
+import { probeAll } from '../infra/health.ts';
 import { createMetrics, serveMetrics } from '../infra/metrics.ts';
 import { connectTemporal } from '../infra/temporal.ts';
 import { loadProcessConfig, onShutdown } from '../infra/process-entry.ts';
@@ -20,6 +21,7 @@ try {
   const [stores, messaging] = await Promise.all([openStores(config, log), openMessaging(config, log)]);
   closers.push(() => stores.close(), () => messaging.close());
   const metrics = createMetrics();
+
   if (config.METRICS_PORT > 0) {
     // A taken port (two workers on one host with the same METRICS_PORT) costs the metrics, not the worker.
     await serveMetrics(metrics, { port: config.METRICS_PORT, host: config.HOST, token: config.METRICS_TOKEN }).then(
@@ -42,6 +44,15 @@ try {
     log,
   });
   closers.push(() => worker.shutdown());
+  // What this worker reaches now, on its /metrics (turnflow_dependency_up); it keeps running through outages.
+  metrics.observeDependencies(() =>
+    probeAll({
+      temporal: () => worker.connection.workflowService.getSystemInfo({}),
+      appStore: () => stores.app.pool.query('SELECT 1'),
+      tenantDb: () => stores.tenantPool.query('SELECT 1'),
+      events: () => messaging.ping(),
+    }),
+  );
   void warmUpInBackground(stores, messaging.kv, providers.embedder, log);
   await worker.done;
 } catch (err) {

@@ -38,6 +38,8 @@ export interface FaultRow {
   pauseTargetMs: number | null;
   /** Pieces that exited without being killed. */
   exits: string[];
+  /** The API's /healthz checks and its `turnflow_dependency_up` values during the outage (not for the API's own). */
+  health: { checks: Record<string, string>; up: Record<string, number> } | null;
   ok: boolean;
   /** Why a row is not ok, for a test's message. */
   problems: string[];
@@ -109,6 +111,17 @@ async function storedAnswer(apiUrl: string, turnId: string, deadline: number): P
   return null;
 }
 
+async function apiHealth(apiUrl: string): Promise<FaultRow['health']> {
+  await sleep(300);
+  const [h, m] = await Promise.all([
+    fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.json() as Promise<{ checks: Record<string, string> }>),
+    fetch(`${apiUrl}/metrics`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text()),
+  ]);
+  const up: Record<string, number> = {};
+  for (const match of m.matchAll(/^turnflow_dependency_up\{dependency="(\w+)"\} (\d)/gm)) up[match[1]!] = Number(match[2]);
+  return { checks: h.checks, up };
+}
+
 /** Slow answers (about 6 s of streaming), so a fault lands mid-answer on every turn. */
 export async function slowAnswers(dep: SplitDeployment, tokensPerSec = 20): Promise<void> {
   const profile = { ttftMs: 150, tokensPerSec, jitterMs: 0, errorRate: 0, stallRate: 0 };
@@ -164,6 +177,8 @@ export async function runFault(dep: SplitDeployment, fault: FaultName, opts: { t
   await Promise.race([streaming, sleep(30_000)]);
   const piece: PieceName = fault === 'worker' ? await busiestWorker(dep, started.map((s) => s.workflowId)) : fault;
   await dep.kill(piece);
+  // What the API says of its dependencies during the outage (/healthz and the dependency gauge).
+  const health = fault === 'api' ? null : await apiHealth(dep.apiUrl);
   await sleep(outageMs);
   await dep.restart(piece);
   const followed = await Promise.all(clients);
@@ -205,6 +220,7 @@ export async function runFault(dep: SplitDeployment, fault: FaultName, opts: { t
     maxPauseMs,
     pauseTargetMs,
     exits,
+    health,
     ok: problems.length === 0,
     problems,
   };

@@ -26,6 +26,12 @@ describe('faults a user never notices (split deployment)', { timeout: 15 * 60_00
       assert.equal(row.stored, row.turns, row.problems.join('; '));
       assert.equal(row.streamErrors, 0, 'no client saw a stream error');
       assert.deepEqual(row.exits, [], 'no process exited on a dependency outage');
+      // The API reports the outage of what it depends on, in /healthz and in turnflow_dependency_up.
+      const check = ({ temporal: 'temporal', appStore: 'appStore', redis: 'events' } as Record<string, string>)[fault];
+      if (check) {
+        assert.match(row.health?.checks[check] ?? '', /^down/, `/healthz during the outage: ${JSON.stringify(row.health)}`);
+        assert.equal(row.health?.up[check], 0, `turnflow_dependency_up{dependency="${check}"} during the outage`);
+      }
     });
   }
 });
