@@ -48,6 +48,7 @@ export async function relay(req: Request, res: Response, opts: RelayOptions): Pr
   const ac = new AbortController();
   const onClose = () => ac.abort();
   res.on('close', onClose);
+  const sentTokens = new Set<string>();
   try {
     const items: AsyncIterable<BusItem> = opts.events.subscribe(opts.stream, opts.afterId, { signal: ac.signal, idleMs: opts.idleMs });
     for await (const item of items) {
@@ -68,6 +69,16 @@ export async function relay(req: Request, res: Response, opts: RelayOptions): Pr
           }
         }
         continue;
+      }
+      // A write the event bus sent again after Redis came back (its reply was lost with the connection) can
+      // reach the stream twice: a token this client already has (same attempt, same place) is not sent again.
+      if (item.type === 'token') {
+        const t = item.data as { attempt?: number; at?: number };
+        if (t.at !== undefined) {
+          const key = `${t.attempt ?? 0}:${t.at}`;
+          if (sentTokens.has(key)) continue;
+          sentTokens.add(key);
+        }
       }
       writeEvent(res, item as StoredTurnEvent);
       if (isTerminal(item)) {

@@ -14,7 +14,7 @@ import type { CachedAnswer } from '../activities/caches/exact-key.ts';
 import { createCachedTurns, type CachedTurns } from './cached-turns.ts';
 import { embedQuestion, findSemantic } from '../activities/caches/semantic-store.ts';
 import { openTurnContext } from '../activities/open-turn/open.ts';
-import { chunkAnswer } from '../activities/turn-events/answer-chunks.ts';
+import { answerTokens } from '../activities/turn-events/answer-chunks.ts';
 import type { TurnEventBus } from '../activities/turn-events/bus.ts';
 import { EVENT_ID_PATTERN } from '../activities/turn-events/bus.ts';
 import type { KvCache } from '../infra/kv-cache.ts';
@@ -398,7 +398,7 @@ async function deliverCached(
   await Promise.all([
     deps.events.publish(stream, { type: 'turn', data: { turnId: input.turnId, workflowId } }),
     ...Object.entries(steps).map(([name, ms]) => deps.events.publish(stream, { type: 'step', data: { name, status: 'completed', ms } })),
-    ...chunkAnswer(result.answer).map((text) => deps.events.publish(stream, { type: 'token', data: { text } })),
+    ...answerTokens(result.answer).map((token) => deps.events.publish(stream, token)),
   ]);
   await deps.events.publishTerminal(stream, { type: 'done', data: result });
   deps.metrics?.recordTurn(input.tenantId, result);

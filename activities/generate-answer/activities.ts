@@ -188,6 +188,8 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
         const redactor = new StreamingRedactor();
         const pending: Promise<unknown>[] = announcing ? [announcing] : [];
         let firstTokenAt: number | null = null;
+        // Where the next token starts in the answer: after the text earlier attempts streamed.
+        let streamed = before.text.length;
         let held: string[] | null = verdict ? [] : null;
         const emit = (text: string) => {
           if (!text) return;
@@ -197,7 +199,8 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
           }
           firstTokenAt ??= Date.now();
           // Not awaited one by one: a single connection keeps them in order; awaited together below.
-          pending.push(publish({ type: 'token', data: { text, attempt } }));
+          pending.push(publish({ type: 'token', data: { text, attempt, at: streamed } }));
+          streamed += text.length;
         };
         // Released: the queued steps, `started`, then the held tokens at once; discarded: the calls stop.
         const decided = verdict?.then(async (v) => {

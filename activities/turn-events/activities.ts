@@ -1,10 +1,10 @@
 import type { GateVerdict, TurnEvent, TurnResult } from '../../workflows/shared/contract.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { abortTurnWork } from '../turn-aborts.ts';
-import { chunkAnswer } from './answer-chunks.ts';
+import { answerTokens } from './answer-chunks.ts';
 import type { TurnEventBus } from './bus.ts';
 
-export { chunkAnswer } from './answer-chunks.ts';
+export { answerTokens, chunkAnswer } from './answer-chunks.ts';
 
 /** Appends events in order (one connection keeps the order of calls). */
 export async function publishAll(events: Pick<TurnEventBus, 'publish'>, stream: string, list: TurnEvent[] | undefined): Promise<void> {
@@ -50,7 +50,7 @@ export function createTurnEventActivities(deps: { events: Pick<TurnEventBus, 'pu
         return { published: id !== null };
       }
       if (input.streamAnswer) {
-        await Promise.all(chunkAnswer(result.answer).map((text) => deps.events.publish(input.stream, { type: 'token', data: { text } })));
+        await Promise.all(answerTokens(result.answer).map((token) => deps.events.publish(input.stream, token)));
       }
       const id = await deps.events.publishTerminal(input.stream, { type: 'done', data: result });
       if (id !== null) record(input.tenantId, result);

@@ -9,13 +9,13 @@ import type { PieceName, SplitDeployment } from './deployment.ts';
 
 export type FaultName = 'api' | 'appStore' | 'temporal' | 'worker' | 'redis';
 
-/** What each fault does, and the pause the user may see (null: no target, the figure is reported). */
-export const FAULTS: Record<FaultName, { label: string; pauseTargetMs: (outageMs: number) => number | null }> = {
+/** What each fault does, and the pause the user may see given how long the piece was down (null: no target, the figure is reported). */
+export const FAULTS: Record<FaultName, { label: string; pauseTargetMs: (downMs: number) => number | null }> = {
   api: { label: 'API killed and restarted', pauseTargetMs: () => null },
   appStore: { label: 'app store (PGlite) killed and restarted', pauseTargetMs: () => 2000 },
   temporal: { label: 'Temporal server killed and restarted', pauseTargetMs: () => 2000 },
   worker: { label: 'one of two workers killed', pauseTargetMs: () => 2000 },
-  redis: { label: 'Redis killed and restarted', pauseTargetMs: (outageMs) => outageMs + 1000 },
+  redis: { label: 'Redis killed and restarted', pauseTargetMs: (downMs) => downMs + 1000 },
 };
 
 /** One row of the chaos table. */
@@ -33,6 +33,8 @@ export interface FaultRow {
   lost: number;
   /** `error` events the clients saw (e.g. stream_unavailable). */
   streamErrors: number;
+  /** From the kill until the piece served again, ms. */
+  downMs: number;
   /** The longest gap between two answer events (token or done) any client saw, ms. */
   maxPauseMs: number;
   pauseTargetMs: number | null;
@@ -176,11 +178,13 @@ export async function runFault(dep: SplitDeployment, fault: FaultName, opts: { t
   // Mid-answer on every turn: each client has a few tokens.
   await Promise.race([streaming, sleep(30_000)]);
   const piece: PieceName = fault === 'worker' ? await busiestWorker(dep, started.map((s) => s.workflowId)) : fault;
+  const killedAt = Date.now();
   await dep.kill(piece);
   // What the API says of its dependencies during the outage (/healthz and the dependency gauge).
-  const health = fault === 'api' ? null : await apiHealth(dep.apiUrl);
-  await sleep(outageMs);
+  const [health] = await Promise.all([fault === 'api' ? null : apiHealth(dep.apiUrl), sleep(outageMs)]);
   await dep.restart(piece);
+  // From the kill to the piece serving again (its start included).
+  const downMs = Date.now() - killedAt;
   const followed = await Promise.all(clients);
 
   const problems: string[] = [];
@@ -205,7 +209,7 @@ export async function runFault(dep: SplitDeployment, fault: FaultName, opts: { t
   const exits = dep.unexpectedExits.slice(exitsBefore);
   if (exits.length) problems.push(...exits);
   if (streamErrors) problems.push(`${streamErrors} stream errors`);
-  const pauseTargetMs = FAULTS[fault].pauseTargetMs(outageMs);
+  const pauseTargetMs = FAULTS[fault].pauseTargetMs(downMs);
   if (pauseTargetMs !== null && maxPauseMs > pauseTargetMs) problems.push(`longest pause ${maxPauseMs} ms > ${pauseTargetMs} ms`);
   const lost = followed.filter((f) => !f.terminals.length).length;
   return {
@@ -217,6 +221,7 @@ export async function runFault(dep: SplitDeployment, fault: FaultName, opts: { t
     stored,
     lost,
     streamErrors,
+    downMs,
     maxPauseMs,
     pauseTargetMs,
     exits,
@@ -229,9 +234,9 @@ export async function runFault(dep: SplitDeployment, fault: FaultName, opts: { t
 /** The table `npm run chaos` prints. */
 export function chaosTable(rows: FaultRow[]): string {
   const lines = [
-    '| fault | turns in flight | ended once | whole answers | stored | longest pause | |',
-    '|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.label} | ${r.turns} | ${r.endedOnce} | ${r.whole} | ${r.stored} | ${r.maxPauseMs} ms${r.pauseTargetMs !== null ? ` (≤ ${r.pauseTargetMs})` : ''} | ${r.ok ? '✔' : `✘ ${r.problems.join('; ')}`} |`),
+    '| fault | down for | turns in flight | ended once | whole answers | stored | longest pause | |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.label} | ${(r.downMs / 1000).toFixed(1)} s | ${r.turns} | ${r.endedOnce} | ${r.whole} | ${r.stored} | ${r.maxPauseMs} ms${r.pauseTargetMs !== null ? ` (≤ ${r.pauseTargetMs})` : ''} | ${r.ok ? '✔' : `✘ ${r.problems.join('; ')}`} |`),
   ];
   return lines.join('\n');
 }

@@ -237,7 +237,7 @@ export interface GenerationSummary {
 export type TurnEvent =
   | { type: 'turn'; data: { turnId: string; workflowId: string } }
   | { type: 'step'; data: { name: string; status: StepStatus; ms?: number; attempt?: number; reason?: string } }
-  | { type: 'token'; data: { text: string; attempt?: number } }
+  | { type: 'token'; data: { text: string; attempt?: number; /** Where `text` starts in the answer (characters): a token already had is recognised. */ at?: number } }
   | { type: 'sql'; data: { sql: string; columns: string[]; rows: unknown[][]; rowCount: number } }
   | { type: 'chart'; data: { id: string; svgUrl: string; pngUrl: string; spec: object } }
   | { type: 'done'; data: TurnResult }
