@@ -7,7 +7,7 @@ import { Connection, Client } from '@temporalio/client';
 import { readSse, type SseEvent } from '../helpers/sse.ts';
 import type { PieceName, SplitDeployment } from './deployment.ts';
 
-export type FaultName = 'api' | 'appStore' | 'temporal' | 'worker' | 'redis';
+export type FaultName = 'api' | 'appStore' | 'temporal' | 'worker' | 'redis' | 'providers';
 
 /** What each fault does, and the pause the user may see given how long the piece was down (null: no target, the figure is reported). */
 export const FAULTS: Record<FaultName, { label: string; pauseTargetMs: (downMs: number) => number | null }> = {
@@ -16,6 +16,7 @@ export const FAULTS: Record<FaultName, { label: string; pauseTargetMs: (downMs: 
   temporal: { label: 'Temporal server killed and restarted', pauseTargetMs: () => 2000 },
   worker: { label: 'one of two workers killed', pauseTargetMs: () => 2000 },
   redis: { label: 'Redis killed and restarted', pauseTargetMs: (downMs) => downMs + 1000 },
+  providers: { label: 'provider storm: every call 429 (Retry-After 2 s)', pauseTargetMs: () => null },
 };
 
 /** One row of the chaos table. */
@@ -33,8 +34,10 @@ export interface FaultRow {
   lost: number;
   /** `error` events the clients saw (e.g. stream_unavailable). */
   streamErrors: number;
-  /** From the kill until the piece served again, ms. */
+  /** From the kill until the piece served again, ms (a provider storm: until its turns ended). */
   downMs: number;
+  /** A provider storm: model calls per turn during it, and whether the turns after it were answered by a provider. */
+  storm?: { callsPerTurn: number; answeredAfter: number };
   /** The longest gap between two answer events (token or done) any client saw, ms. */
   maxPauseMs: number;
   pauseTargetMs: number | null;
@@ -124,11 +127,14 @@ async function apiHealth(apiUrl: string): Promise<FaultRow['health']> {
   return { checks: h.checks, up };
 }
 
-/** Slow answers (about 6 s of streaming), so a fault lands mid-answer on every turn. */
-export async function slowAnswers(dep: SplitDeployment, tokensPerSec = 20): Promise<void> {
-  const profile = { ttftMs: 150, tokensPerSec, jitterMs: 0, errorRate: 0, stallRate: 0 };
+async function setProfiles(dep: SplitDeployment, profile: Record<string, unknown>): Promise<void> {
   const res = await fetch(`${dep.offlineModelUrl}/_offline/profiles`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ anthropic: profile, openai: profile }) });
   if (!res.ok) throw new Error(`could not set the offline model's profiles: ${res.status} ${await res.text()}`);
+}
+
+/** Slow answers (about 6 s of streaming), so a fault lands mid-answer on every turn; no injected errors. */
+export async function slowAnswers(dep: SplitDeployment, tokensPerSec = 20): Promise<void> {
+  await setProfiles(dep, { ttftMs: 150, tokensPerSec, jitterMs: 0, errorRate: 0, stallRate: 0, retryAfterSec: null });
 }
 
 /** The worker running most of these turns' answers now. */
@@ -155,17 +161,25 @@ export async function runFault(dep: SplitDeployment, fault: FaultName, opts: { t
   const deadline = Date.now() + (opts.timeoutMs ?? 90_000);
   const exitsBefore = dep.unexpectedExits.length;
   const messages = ['Hello! What can you do?', 'Hi there, what kinds of questions can you answer?', 'Good morning! How can you help me today?', 'Hey! What do you do?', 'Hello, who are you?', 'Hi! Tell me what you can help with.'];
-  const started = await Promise.all(
-    Array.from({ length: n }, async (_, i) => {
-      const res = await fetch(`${dep.apiUrl}/v1/turns`, {
-        method: 'POST',
-        headers: { ...ACME, 'content-type': 'application/json' },
-        body: JSON.stringify({ sessionId: `chaos-${fault}-${i}-${Date.now()}`, message: `${messages[i % messages.length]} (${fault} ${Date.now()}-${i})` }),
-      });
-      if (res.status !== 202) throw new Error(`POST /v1/turns answered ${res.status}: ${await res.text()}`);
-      return (await res.json()) as { turnId: string; workflowId: string; eventsUrl: string };
-    }),
-  );
+  const startTurns = (count: number, tag: string) =>
+    Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const res = await fetch(`${dep.apiUrl}/v1/turns`, {
+          method: 'POST',
+          headers: { ...ACME, 'content-type': 'application/json' },
+          body: JSON.stringify({ sessionId: `chaos-${tag}-${i}-${Date.now()}`, message: `${messages[i % messages.length]} (${tag} ${Date.now()}-${i})` }),
+        });
+        if (res.status !== 202) throw new Error(`POST /v1/turns answered ${res.status}: ${await res.text()}`);
+        return (await res.json()) as { turnId: string; workflowId: string; eventsUrl: string };
+      }),
+    );
+  if (fault === 'providers') {
+    // Every call of every provider refused with 429 and Retry-After: the turns must still end, with canned answers.
+    await setProfiles(dep, { errorRate: 1, errorStatus: 429, retryAfterSec: 2 });
+    await fetch(`${dep.offlineModelUrl}/_offline/reset-stats`, { method: 'POST' });
+  }
+  const stormStarted = Date.now();
+  const started = await startTurns(n, fault);
   const progress = new Map<string, number>();
   let allStreaming: () => void = () => {};
   const streaming = new Promise<void>((r) => (allStreaming = r));
@@ -175,17 +189,33 @@ export async function runFault(dep: SplitDeployment, fault: FaultName, opts: { t
       if (started.every((s) => (progress.get(s.turnId) ?? 0) >= 6)) allStreaming();
     }),
   );
-  // Mid-answer on every turn: each client has a few tokens.
-  await Promise.race([streaming, sleep(30_000)]);
-  const piece: PieceName = fault === 'worker' ? await busiestWorker(dep, started.map((s) => s.workflowId)) : fault;
-  const killedAt = Date.now();
-  await dep.kill(piece);
-  // What the API says of its dependencies during the outage (/healthz and the dependency gauge).
-  const [health] = await Promise.all([fault === 'api' ? null : apiHealth(dep.apiUrl), sleep(outageMs)]);
-  await dep.restart(piece);
-  // From the kill to the piece serving again (its start included).
-  const downMs = Date.now() - killedAt;
-  const followed = await Promise.all(clients);
+  let health: FaultRow['health'] = null;
+  let downMs: number;
+  let storm: FaultRow['storm'];
+  let followed: Followed[];
+  if (fault === 'providers') {
+    followed = await Promise.all(clients);
+    downMs = Date.now() - stormStarted;
+    const stats = (await (await fetch(`${dep.offlineModelUrl}/_offline/stats`)).json()) as { requests: Record<string, number> };
+    const calls = Object.values(stats.requests).reduce((a, b) => a + b, 0);
+    // The storm passes: the next turns are answered by a provider again (no canned answer, no herd held back).
+    await slowAnswers(dep);
+    const after = await Promise.all((await startTurns(n, 'after-storm')).map((t) => follow(dep.apiUrl, t, deadline, () => {})));
+    const answeredAfter = after.filter((f) => f.terminals[0]?.event === 'done' && (f.terminals[0].data as { provider?: string }).provider).length;
+    storm = { callsPerTurn: Math.round((calls / n) * 10) / 10, answeredAfter };
+  } else {
+    // Mid-answer on every turn: each client has a few tokens.
+    await Promise.race([streaming, sleep(30_000)]);
+    const piece: PieceName = fault === 'worker' ? await busiestWorker(dep, started.map((s) => s.workflowId)) : fault;
+    const killedAt = Date.now();
+    await dep.kill(piece);
+    // What the API says of its dependencies during the outage (/healthz and the dependency gauge).
+    [health] = await Promise.all([fault === 'api' ? null : apiHealth(dep.apiUrl), sleep(outageMs)]);
+    await dep.restart(piece);
+    // From the kill to the piece serving again (its start included).
+    downMs = Date.now() - killedAt;
+    followed = await Promise.all(clients);
+  }
 
   const problems: string[] = [];
   let endedOnce = 0;
@@ -211,6 +241,8 @@ export async function runFault(dep: SplitDeployment, fault: FaultName, opts: { t
   if (streamErrors) problems.push(`${streamErrors} stream errors`);
   const pauseTargetMs = FAULTS[fault].pauseTargetMs(downMs);
   if (pauseTargetMs !== null && maxPauseMs > pauseTargetMs) problems.push(`longest pause ${maxPauseMs} ms > ${pauseTargetMs} ms`);
+  if (storm && storm.answeredAfter < n) problems.push(`after the storm only ${storm.answeredAfter} of ${n} turns were answered by a provider`);
+  if (storm && storm.callsPerTurn > 12) problems.push(`${storm.callsPerTurn} model calls per turn during the storm (retries unbounded?)`);
   const lost = followed.filter((f) => !f.terminals.length).length;
   return {
     fault,
@@ -222,6 +254,7 @@ export async function runFault(dep: SplitDeployment, fault: FaultName, opts: { t
     lost,
     streamErrors,
     downMs,
+    ...(storm ? { storm } : {}),
     maxPauseMs,
     pauseTargetMs,
     exits,
@@ -236,7 +269,10 @@ export function chaosTable(rows: FaultRow[]): string {
   const lines = [
     '| fault | down for | turns in flight | ended once | whole answers | stored | longest pause | |',
     '|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.label} | ${(r.downMs / 1000).toFixed(1)} s | ${r.turns} | ${r.endedOnce} | ${r.whole} | ${r.stored} | ${r.maxPauseMs} ms${r.pauseTargetMs !== null ? ` (≤ ${r.pauseTargetMs})` : ''} | ${r.ok ? '✔' : `✘ ${r.problems.join('; ')}`} |`),
+    ...rows.map((r) => {
+      const pause = r.storm ? `canned; ${r.storm.callsPerTurn} model calls a turn; after it ${r.storm.answeredAfter}/${r.turns} answered by a provider` : `${r.maxPauseMs} ms${r.pauseTargetMs !== null ? ` (≤ ${r.pauseTargetMs})` : ''}`;
+      return `| ${r.label} | ${(r.downMs / 1000).toFixed(1)} s | ${r.turns} | ${r.endedOnce} | ${r.whole} | ${r.stored} | ${pause} | ${r.ok ? '✔' : `✘ ${r.problems.join('; ')}`} |`;
+    }),
   ];
   return lines.join('\n');
 }
