@@ -22,6 +22,8 @@ export function isUnavailable(err: unknown): boolean {
   if (!e) return false;
   // gRPC 14 = UNAVAILABLE, 4 = DEADLINE_EXCEEDED; the rest are Node socket errors.
   if (e.name === 'ServiceError' || e.code === 14 || e.code === 4) return true;
+  // ioredis while Redis is away: a command that gave up reconnecting, or one sent on a closing connection.
+  if (e.name === 'MaxRetriesPerRequestError' || (err instanceof Error && err.message === 'Connection is closed.')) return true;
   if (typeof e.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(e.code)) return true;
   return e.cause ? isUnavailable(e.cause) : false;
 }

@@ -231,9 +231,9 @@ export function turnRoutes(deps: TurnRoutesDeps): Router {
       req.log?.warn({ err }, 'could not tell whether the turn’s stream exists (is Redis down?)');
       return null;
     });
-    if (exists === null && (await workflowStatus(deps, workflowId)) === null) throw new ApiError(404, 'turn_not_found', 'No such turn');
-    if (exists === false) {
-      // No stream yet (a turn that has only just started), an expired one (a finished turn), or no such turn.
+    if (exists !== true) {
+      // No stream yet (a turn that has only just started), an expired one (a finished turn), no such turn, or
+      // Redis unreachable: a finished turn's result comes from the stored turn.
       const status = await workflowStatus(deps, workflowId);
       if (status === null) throw new ApiError(404, 'turn_not_found', 'No such turn');
       if (status !== 'RUNNING') {

@@ -25,7 +25,8 @@ try {
   await slowAnswers(dep);
   for (const fault of faults) {
     process.stdout.write(`fault: ${FAULTS[fault].label} ... `);
-    const row = await runFault(dep, fault, { turns: Number(values.turns), outageMs: Number(values.outage) });
+    const endedTurn = rows.at(-1)?.turnRefs[0];
+    const row = await runFault(dep, fault, { turns: Number(values.turns), outageMs: Number(values.outage), ...(endedTurn ? { endedTurn } : {}) });
     rows.push(row);
     console.log(row.ok ? `ok (longest pause ${row.maxPauseMs} ms)` : `NOT OK: ${row.problems.join('; ')}`);
   }

@@ -36,6 +36,13 @@ export interface FaultRow {
   streamErrors: number;
   /** From the kill until the piece served again, ms (a provider storm: until its turns ended). */
   downMs: number;
+  /** The turns, for a later fault's checks. */
+  turnRefs: { turnId: string; eventsUrl: string }[];
+  /**
+   * During a Redis outage: whether a client reconnecting to a turn that had ended got its `done` (from the
+   * stored turn) within 5 s, and what a new turn was answered (503 with Retry-After: the turn cannot be admitted).
+   */
+  redisOutage?: { endedTurnDone: boolean | null; newTurn: { status: number; retryAfter: string | null } };
   /** A provider storm: model calls per turn during it, and whether the turns after it were answered by a provider. */
   storm?: { callsPerTurn: number; answeredAfter: number };
   /** The longest gap between two answer events (token or done) any client saw, ms. */
@@ -132,6 +139,28 @@ async function setProfiles(dep: SplitDeployment, profile: Record<string, unknown
   if (!res.ok) throw new Error(`could not set the offline model's profiles: ${res.status} ${await res.text()}`);
 }
 
+/** While Redis is down: a client reconnecting to a turn that ended, and a new turn. */
+async function duringRedisOutage(apiUrl: string, endedTurn: { eventsUrl: string } | undefined): Promise<NonNullable<FaultRow['redisOutage']>> {
+  await sleep(300);
+  let endedTurnDone: boolean | null = null;
+  if (endedTurn) {
+    try {
+      const res = await fetch(apiUrl + endedTurn.eventsUrl, { headers: { ...ACME, accept: 'text/event-stream', 'last-event-id': '0-1' }, signal: AbortSignal.timeout(5000) });
+      endedTurnDone = (await readSse(res, { stopAfter: (e) => e.event === 'done' })).some((e) => e.event === 'done');
+    } catch {
+      endedTurnDone = false;
+    }
+  }
+  const res = await fetch(`${apiUrl}/v1/turns`, {
+    method: 'POST',
+    headers: { ...ACME, 'content-type': 'application/json' },
+    body: JSON.stringify({ sessionId: `chaos-redis-new-${Date.now()}`, message: 'Hello! Are you there?' }),
+    signal: AbortSignal.timeout(5000),
+  });
+  await res.body?.cancel();
+  return { endedTurnDone, newTurn: { status: res.status, retryAfter: res.headers.get('retry-after') } };
+}
+
 /** Slow answers (about 6 s of streaming), so a fault lands mid-answer on every turn; no injected errors. */
 export async function slowAnswers(dep: SplitDeployment, tokensPerSec = 20): Promise<void> {
   await setProfiles(dep, { ttftMs: 150, tokensPerSec, jitterMs: 0, errorRate: 0, stallRate: 0, retryAfterSec: null });
@@ -155,7 +184,11 @@ async function busiestWorker(dep: SplitDeployment, workflowIds: string[]): Promi
 }
 
 /** Runs one fault with `turns` slow turns in flight; the piece stays down for `outageMs`. */
-export async function runFault(dep: SplitDeployment, fault: FaultName, opts: { turns?: number; outageMs?: number; timeoutMs?: number } = {}): Promise<FaultRow> {
+export async function runFault(
+  dep: SplitDeployment,
+  fault: FaultName,
+  opts: { turns?: number; outageMs?: number; timeoutMs?: number; endedTurn?: { turnId: string; eventsUrl: string } } = {},
+): Promise<FaultRow> {
   const n = opts.turns ?? 4;
   const outageMs = opts.outageMs ?? 3000;
   const deadline = Date.now() + (opts.timeoutMs ?? 90_000);
@@ -192,6 +225,7 @@ export async function runFault(dep: SplitDeployment, fault: FaultName, opts: { t
   let health: FaultRow['health'] = null;
   let downMs: number;
   let storm: FaultRow['storm'];
+  let redisOutage: FaultRow['redisOutage'];
   let followed: Followed[];
   if (fault === 'providers') {
     followed = await Promise.all(clients);
@@ -210,7 +244,11 @@ export async function runFault(dep: SplitDeployment, fault: FaultName, opts: { t
     const killedAt = Date.now();
     await dep.kill(piece);
     // What the API says of its dependencies during the outage (/healthz and the dependency gauge).
-    [health] = await Promise.all([fault === 'api' ? null : apiHealth(dep.apiUrl), sleep(outageMs)]);
+    [health, redisOutage] = await Promise.all([
+      fault === 'api' ? null : apiHealth(dep.apiUrl),
+      fault === 'redis' ? duringRedisOutage(dep.apiUrl, opts.endedTurn) : undefined,
+      sleep(outageMs),
+    ]);
     await dep.restart(piece);
     // From the kill to the piece serving again (its start included).
     downMs = Date.now() - killedAt;
@@ -241,6 +279,8 @@ export async function runFault(dep: SplitDeployment, fault: FaultName, opts: { t
   if (streamErrors) problems.push(`${streamErrors} stream errors`);
   const pauseTargetMs = FAULTS[fault].pauseTargetMs(downMs);
   if (pauseTargetMs !== null && maxPauseMs > pauseTargetMs) problems.push(`longest pause ${maxPauseMs} ms > ${pauseTargetMs} ms`);
+  if (redisOutage?.endedTurnDone === false) problems.push('a client reconnecting to an ended turn during the Redis outage got no done');
+  if (redisOutage && redisOutage.newTurn.status !== 503) problems.push(`a new turn during the Redis outage was answered ${redisOutage.newTurn.status}, not 503`);
   if (storm && storm.answeredAfter < n) problems.push(`after the storm only ${storm.answeredAfter} of ${n} turns were answered by a provider`);
   if (storm && storm.callsPerTurn > 12) problems.push(`${storm.callsPerTurn} model calls per turn during the storm (retries unbounded?)`);
   const lost = followed.filter((f) => !f.terminals.length).length;
@@ -255,6 +295,8 @@ export async function runFault(dep: SplitDeployment, fault: FaultName, opts: { t
     streamErrors,
     downMs,
     ...(storm ? { storm } : {}),
+    ...(redisOutage ? { redisOutage } : {}),
+    turnRefs: started.map((t) => ({ turnId: t.turnId, eventsUrl: t.eventsUrl })),
     maxPauseMs,
     pauseTargetMs,
     exits,

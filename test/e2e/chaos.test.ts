@@ -16,9 +16,11 @@ describe('faults a user never notices (split deployment)', { timeout: 15 * 60_00
   });
   after(() => dep?.close());
 
+  let endedTurn: { turnId: string; eventsUrl: string } | undefined;
   for (const fault of Object.keys(FAULTS) as FaultName[]) {
     it(`${FAULTS[fault].label}: every turn ends once, whole and stored`, async () => {
-      const row = await runFault(dep, fault, { turns: 3 });
+      const row = await runFault(dep, fault, { turns: 3, ...(endedTurn ? { endedTurn } : {}) });
+      endedTurn = row.turnRefs[0];
       console.log(`# ${row.label}: longest pause ${row.maxPauseMs} ms${row.pauseTargetMs !== null ? ` (target ≤ ${row.pauseTargetMs} ms)` : ''}`);
       assert.equal(row.lost, 0, `turns lost: ${row.problems.join('; ')}`);
       assert.equal(row.endedOnce, row.turns, row.problems.join('; '));
@@ -26,6 +28,12 @@ describe('faults a user never notices (split deployment)', { timeout: 15 * 60_00
       assert.equal(row.stored, row.turns, row.problems.join('; '));
       assert.equal(row.streamErrors, 0, 'no client saw a stream error');
       assert.deepEqual(row.exits, [], 'no process exited on a dependency outage');
+      if (fault === 'redis') {
+        // A client reconnecting to an ended turn gets its done from the stored turn; a new turn is a 503 to retry.
+        assert.equal(row.redisOutage?.endedTurnDone, true, 'the ended turn’s done during the Redis outage');
+        assert.equal(row.redisOutage?.newTurn.status, 503);
+        assert.ok(row.redisOutage?.newTurn.retryAfter, 'with Retry-After');
+      }
       // The API reports the outage of what it depends on, in /healthz and in turnflow_dependency_up.
       const check = ({ temporal: 'temporal', appStore: 'appStore', redis: 'events' } as Record<string, string>)[fault];
       if (check) {
