@@ -11,6 +11,7 @@ import { checkOutput, type OutputGuardrailResult } from '../guardrails/activitie
 import { redactPii, StreamingRedactor } from '../guardrails/rules.ts';
 import { priceCall } from '../model-calls.ts';
 import { jitteredDelayMs } from '../retry.ts';
+import { HEARTBEAT_EVERY_MS } from '../heartbeat.ts';
 import { StreamTakenOver } from '../turn-events/bus.ts';
 import { answerSoFar } from './continuation.ts';
 import { chunkTexts } from '../knowledge/store.ts';
@@ -100,8 +101,7 @@ export interface GenerateAnswerFailureDetails {
   reason: RaceError['reason'];
 }
 
-/** Heartbeats go out on this timer, not per token: a slow first byte must not look like a dead worker. */
-export const HEARTBEAT_EVERY_MS = 400;
+export { HEARTBEAT_EVERY_MS } from '../heartbeat.ts';
 
 /** The answer-generation activity: races the providers, streams the winner's tokens to the turn's event stream. */
 export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'providers' | 'events' | 'appDb' | 'kv' | 'prices' | 'metrics'>, health: ProviderHealth = createProviderHealth()) {

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Context } from '@temporalio/activity';
+import { whileBeating } from '../heartbeat.ts';
 import { redactPii } from '../guardrails/rules.ts';
 import { throwIfTurnAborted, turnWorkSignal } from '../turn-aborts.ts';
 import { createPriceTable, type PriceTable } from '../../infra/llm/pricing.ts';
@@ -139,7 +140,7 @@ export function createUnderstandingActivities(deps: UnderstandingDeps) {
     /** Captures the message's slots (and those a follow-up inherits); the rules answer when the model cannot. */
     async captureSlots(input: CaptureSlotsInput): Promise<WithFallback<CaptureResult>> {
       // The model sees the message without PII (the input check that redacts it runs in parallel).
-      const asked = await ask('captureSlots', buildCapturePrompt({ ...input, message: redactPii(input.message).text }), parseCaptureOutput);
+      const asked = await whileBeating(() => ask('captureSlots', buildCapturePrompt({ ...input, message: redactPii(input.message).text }), parseCaptureOutput));
       const calls = asked.calls ? { calls: asked.calls } : {};
       if (asked.ok) return { ...reconcileInherited(asked.value, input.message, input.previous), source: 'model', ...calls };
       logFallback('captureSlots', asked.reason);
@@ -151,7 +152,7 @@ export function createUnderstandingActivities(deps: UnderstandingDeps) {
     async detectIntent(input: DetectIntentInput): Promise<WithFallback<DetectResult>> {
       // Pass 1 runs in parallel with capture, so it has no slots even when the caller passes some.
       const slots = input.pass === 2 ? input.slots : undefined;
-      const asked = await ask(input.pass === 2 ? 'reconcileIntent' : 'detectIntent', buildDetectPrompt({ message: redactPii(input.message).text, slots }), parseDetectOutput);
+      const asked = await whileBeating(() => ask(input.pass === 2 ? 'reconcileIntent' : 'detectIntent', buildDetectPrompt({ message: redactPii(input.message).text, slots }), parseDetectOutput));
       const calls = asked.calls ? { calls: asked.calls } : {};
       if (asked.ok) return { ...asked.value, source: 'model', ...calls };
       logFallback('detectIntent', asked.reason);

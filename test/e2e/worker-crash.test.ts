@@ -138,9 +138,9 @@ describe('worker killed mid-turn', () => {
     for (const w of workers) if (w.exitCode === null) w.kill('SIGTERM');
   });
 
-  it('killed during a workflow task (local activities running): the other worker takes the task over after about 2 s', async (t) => {
-    // Capture and detect (local activities, inside a workflow task) take 1.5 s, so the kill lands in them: the
-    // tenant has the model read every question (sure rules would skip them).
+  it('killed while capture and detect run: the other worker takes the turn over after about 1.5 s', async (t) => {
+    // Capture and detect take 1.5 s, so the kill lands in them (regular activities beside a held answer, or
+    // local ones inside a workflow task): the tenant has the model read every question (sure rules would skip them).
     const patch = (modelMode: string) =>
       fetch(`${stack.apiUrl}/v1/settings`, { method: 'PATCH', headers: { ...ACME, 'content-type': 'application/json' }, body: JSON.stringify({ understanding: { modelMode } }) }).then((r) => assert.equal(r.status, 200));
     await patch('always');

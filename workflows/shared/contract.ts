@@ -19,7 +19,7 @@ export const TURN_TASK_QUEUE = 'chat-turns';
  */
 export const TURN_WORKFLOW_TASK_TIMEOUT = '2 seconds';
 export const ANSWER_HEARTBEAT_TIMEOUT = '1 second';
-export const STICKY_QUEUE_TIMEOUT = '1 second';
+export const STICKY_QUEUE_TIMEOUT = '500 ms';
 
 /** Search attributes a turn carries so operators can find it in the Web UI. */
 export const SEARCH_ATTRIBUTES = {

@@ -36,10 +36,13 @@ export const understanding = proxyLocalActivities<Pick<Activities, 'captureSlots
 /**
  * The same understanding calls as regular activities, for a turn that speculates: local activities keep
  * the workflow task open until they end, so a held answer scheduled meanwhile would only start once the
- * model's reading is back. As regular activities (dispatched eagerly to this worker) they let it start at once.
+ * model's reading is back. As regular activities (dispatched eagerly to this worker) they let it start at
+ * once. They heartbeat while their model call runs, so a dead worker's call ends after the heartbeat
+ * timeout (the turn goes on with the rules' reading) instead of after 5 s.
  */
 export const understandingBeside = proxyActivities<Pick<Activities, 'captureSlots' | 'detectIntent'>>({
   startToCloseTimeout: '5 seconds',
+  heartbeatTimeout: ANSWER_HEARTBEAT_TIMEOUT,
   retry: { maximumAttempts: 1 },
 });
 
