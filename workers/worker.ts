@@ -1,6 +1,7 @@
 // `npm run worker`: one chat-turn worker process. Run N of them against one Temporal cluster.
 import { advertiseWorkerCapacity } from '../activities/admission/worker-capacity.ts';
 import { createMetrics, serveMetrics } from '../infra/metrics.ts';
+import { resolvePayloadKeys } from '../infra/payload-keys.ts';
 import { connectTemporal } from '../infra/temporal.ts';
 import { loadProcessConfig, onShutdown } from '../infra/process-entry.ts';
 import { openMessaging } from './messaging.ts';
@@ -12,6 +13,7 @@ installTemporalRuntime();
 const closers: (() => Promise<unknown>)[] = [];
 const stop = onShutdown(log, closers);
 try {
+  const { codec } = resolvePayloadKeys(config, log);
   // First, so a missing provider key (or OFFLINE_MODEL_URL) is said at once, before anything is waited for.
   const providers = await openProviders(config, log);
   closers.push(() => providers.close());
@@ -40,6 +42,7 @@ try {
     maxActivities: config.WORKER_MAX_ACTIVITIES,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     log,
+    codec,
   });
   closers.push(() => worker.shutdown());
   void warmUpInBackground(stores, messaging.kv, providers.embedder, log);
