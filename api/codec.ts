@@ -110,6 +110,9 @@ export function codecRoutes(deps: CodecRoutesDeps): Router {
     const payloads = body.payloads.map(fromJson);
     try {
       const out = op === 'encode' ? await deps.codec.encode(payloads) : await deps.codec.decode(payloads);
+      // An audit line per CLI call (an admin key read turns); the Web UI calls on every page, so only at debug.
+      const via = req.params.token ? 'web-ui' : 'admin-key';
+      req.log?.[via === 'web-ui' ? 'debug' : 'info']({ op, payloads: payloads.length, via, namespace: req.get('x-namespace')?.slice(0, 100) }, 'codec endpoint used');
       res.set('Cache-Control', 'no-store').json({ payloads: out.map(toJson) });
     } catch (err) {
       if (err instanceof UnknownPayloadKeyError) throw new ApiError(400, 'unknown_payload_key', err.message, { keyId: err.keyId });
