@@ -88,6 +88,11 @@ try {
   closers.push(() => api.close());
 
   const apiUrl = `http://${config.HOST}:${api.port}`;
+  const webUiCodec = !uiCodecEndpoint
+    ? 'Web UI codec off (PORT=0 or CODEC_CORS_ORIGINS=none)'
+    : temporal.source === 'started' || temporal.source === 'sdk-download'
+      ? 'the Web UI decodes them through the API'
+      : 'give your Web UI the codec endpoint (npm run codec-endpoint)';
   const lines = [
     '',
     `  turnflow is up in ${((Date.now() - bootStarted) / 1000).toFixed(1)} s`,
@@ -95,7 +100,7 @@ try {
     `  Temporal UI    ${temporal.uiUrl ?? '(external cluster: use its own UI)'}   (gRPC ${temporal.address})`,
     `  App store      ${stores.app.embedded ? `PGlite + pgvector at ${stores.app.url}` : 'DATABASE_URL'}`,
     `  Cache, events  ${messaging.redis ? 'Redis (REDIS_URL)' : 'in-process'}`,
-    `  Payloads       encrypted in Temporal (${payloadKeys.source === 'env' ? 'PAYLOAD_KEYS' : `development key in ${payloadKeys.file}`}); ${uiCodecEndpoint ? 'the Web UI decodes them through the API' : 'Web UI codec off (PORT=0 or CODEC_CORS_ORIGINS=none)'}`,
+    `  Payloads       encrypted in Temporal (${payloadKeys.source === 'env' ? 'PAYLOAD_KEYS' : `development key in ${payloadKeys.file}`}); ${webUiCodec}`,
     `  Models         ${providers.offlineUrl ? `OFFLINE MODEL at ${providers.offlineUrl} (rule engine, not an LLM)` : Object.keys(providers.providers).join(', ')}`,
     ...(config.NODE_ENV !== 'production' ? [`  Dev keys       acme: ${DEV_KEYS.acme}   globex: ${DEV_KEYS.globex}   admin (GET /v1/stats): ${DEV_ADMIN_KEY}`] : []),
     '',
