@@ -14,6 +14,7 @@ import { ApiError, errorHandler, notFound } from './errors.ts';
 import { adminRoutes } from './admin.ts';
 import type { CachedTurns } from './cached-turns.ts';
 import { chartRoutes } from './charts.ts';
+import { codecRoutes, type CodecRoutesDeps } from './codec.ts';
 import { knowledgeRoutes } from './knowledge.ts';
 import { settingsRoutes } from './settings.ts';
 import { statsRoutes } from './stats.ts';
@@ -49,6 +50,8 @@ export interface AppDeps {
   admission?: Admission;
   /** Stores and records the turns the API answers from a cache (the entrypoints flush it on shutdown). */
   cachedTurns?: CachedTurns;
+  /** The codec endpoint (POST /v1/codec/{encode,decode}, and the Web UI's); absent: not served. */
+  codec?: Omit<CodecRoutesDeps, 'keys'>;
   /** What GET /v1/admin/runtime tells an operator (or the benchmark) about this deployment. */
   runtime?: { offlineModelUrl?: string; deployment: 'single-process' | 'split'; services?: { redis: boolean; postgres: boolean } };
 }
@@ -92,6 +95,8 @@ export function createApp(deps: AppDeps): express.Express {
     });
   }
 
+  // Before the API-key middleware: the codec endpoint authenticates its own way (admin key, or the Web UI's token).
+  if (deps.codec) app.use(codecRoutes({ ...deps.codec, keys: deps.keys }));
   app.use('/v1', requireApiKey(deps.keys));
   // Only JSON is parsed; other content types reach the route unparsed and get a 415 there.
   // Documents may be larger than a chat message; their parser runs first (a parsed body is not parsed again).

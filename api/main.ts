@@ -11,6 +11,7 @@ import { embedderFor } from '../infra/llm/embedder-for.ts';
 import { createMetrics } from '../infra/metrics.ts';
 import { loadProcessConfig, onShutdown } from '../infra/process-entry.ts';
 import { closeRedis, connectRedis } from '../infra/redis.ts';
+import { codecUiToken, resolvePayloadKeys } from '../infra/payload-keys.ts';
 import { connectTemporal } from '../infra/temporal.ts';
 import { createApp } from './app.ts';
 import { createCachedTurns } from './cached-turns.ts';
@@ -21,10 +22,11 @@ const { config, log } = loadProcessConfig('api');
 const closers: (() => Promise<unknown>)[] = [];
 const stop = onShutdown(log, closers);
 try {
+  const payloadKeys = resolvePayloadKeys(config, log);
   const temporal = await connectTemporal(config, log);
   const connection = await Connection.connect({ address: temporal.address });
   closers.push(() => connection.close());
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: { payloadCodecs: [payloadKeys.codec] } });
   const appStore = await openDatabase(config.DATABASE_URL!, config.PG_POOL_MAX);
   closers.push(() => appStore.close());
   await migrate(appStore.pool, log);
@@ -61,6 +63,7 @@ try {
     // This process's own registry: HTTP and process metrics, refusals (turns are counted by the workers, on METRICS_PORT).
     metrics,
     metricsToken: config.METRICS_TOKEN,
+    codec: { codec: payloadKeys.codec, uiToken: codecUiToken(config, payloadKeys.keys), corsOrigins: config.CODEC_CORS_ORIGINS },
   });
   const api = await listen(app, config.PORT, config.HOST);
   closers.push(() => api.close());

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { parsePayloadKeys, type PayloadKey } from './payload-codec.ts';
 
 /** Where the repository lives; embedded state defaults to `<repo>/.data`. */
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
@@ -129,10 +130,37 @@ const schema = z.object({
   METRICS_PORT: port(9464),
   /** When set, /metrics requires `Authorization: Bearer <token>`; unset: open. */
   METRICS_TOKEN: optionalString,
+  /**
+   * Payload encryption keys, `id:base64-of-32-bytes` comma-separated: the first encrypts, all decrypt (rotation:
+   * put a new key first, keep the old ones while histories encrypted with them exist). Unset outside production:
+   * a development key kept in `DATA_DIR/payload-keys`. Required in production.
+   */
+  PAYLOAD_KEYS: z.preprocess(emptyToUndefined, z.string().optional()).transform((v, ctx): PayloadKey[] | undefined => {
+    if (v === undefined) return undefined;
+    try {
+      return parsePayloadKeys(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  }),
+  /**
+   * Secret path segment of the codec endpoint the Temporal Web UI calls (it cannot send a Bearer key); at least 32
+   * characters. Unset: derived from the first payload key (a new first key changes it).
+   */
+  CODEC_UI_TOKEN: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9_-]{32,256}$/, 'expected 32-256 of [A-Za-z0-9_-]').optional()),
+  /**
+   * Origins (comma-separated) allowed to call the codec endpoint from a browser: the Temporal Web UI's. Unset:
+   * the embedded Web UI (`http://127.0.0.1:<TEMPORAL_UI_PORT>`, `http://localhost:<…>`) outside production, none in it
+   * (the Web UI's token path is then off). `none` turns it off.
+   */
+  CODEC_CORS_ORIGINS: z.preprocess(emptyToUndefined, z.string().optional()),
 });
 
-export type Config = Readonly<Omit<z.infer<typeof schema>, 'MAX_INFLIGHT_TURNS'>> & {
+export type Config = Readonly<Omit<z.infer<typeof schema>, 'MAX_INFLIGHT_TURNS' | 'CODEC_CORS_ORIGINS'>> & {
   readonly MAX_INFLIGHT_TURNS: number;
+  /** Browser origins allowed to call the codec endpoint (empty: none; the Web UI path is then off). */
+  readonly CODEC_CORS_ORIGINS: readonly string[];
   readonly offline: boolean;
   readonly embeddedTemporal: boolean;
 };
@@ -153,11 +181,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${issues.join('; ')}`, issues);
   }
   const c = parsed.data;
+  if (c.NODE_ENV === 'production' && !c.PAYLOAD_KEYS) {
+    const issue = 'PAYLOAD_KEYS: required in production (payloads are encrypted in Temporal history); set e.g. PAYLOAD_KEYS="k1:$(openssl rand -base64 32)" and give every API and worker process the same value';
+    throw new ConfigError(`Invalid configuration: ${issue}`, [issue]);
+  }
+  const origins = parseOrigins(c.CODEC_CORS_ORIGINS);
+  if (typeof origins === 'string') throw new ConfigError(`Invalid configuration: CODEC_CORS_ORIGINS: ${origins}`, [`CODEC_CORS_ORIGINS: ${origins}`]);
   return Object.freeze({
     ...c,
+    CODEC_CORS_ORIGINS:
+      origins ?? (c.NODE_ENV === 'production' ? [] : [`http://127.0.0.1:${c.TEMPORAL_UI_PORT}`, `http://localhost:${c.TEMPORAL_UI_PORT}`]),
     DATA_DIR: path.resolve(c.DATA_DIR),
     MAX_INFLIGHT_TURNS: c.MAX_INFLIGHT_TURNS ?? 8 * availableParallelism(),
     offline: !c.ANTHROPIC_API_KEY && !c.OPENAI_API_KEY,
     embeddedTemporal: !c.TEMPORAL_ADDRESS,
   });
+}
+
+/** `a,b` origins, `none` for an empty list, undefined when unset; a message when one is not an origin. */
+function parseOrigins(value: string | undefined): string[] | undefined | string {
+  if (value === undefined) return undefined;
+  if (value.trim() === 'none') return [];
+  const origins: string[] = [];
+  for (const raw of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      return `"${raw}" is not an origin like https://temporal.example.com`;
+    }
+    if (!/^https?:$/.test(url.protocol) || url.origin !== raw.replace(/\/+$/, '')) return `"${raw}" is not an origin like https://temporal.example.com (scheme, host and port only)`;
+    origins.push(url.origin);
+  }
+  return origins;
 }

@@ -9,7 +9,8 @@ import { createTenantKeyStore } from '../api/auth.ts';
 import { listen } from '../api/server.ts';
 import { DEV_ADMIN_KEY, DEV_KEYS } from '../infra/demo/demo-tenants.ts';
 import { createMetrics } from '../infra/metrics.ts';
-import { startTemporal } from '../infra/dev/temporal-server.ts';
+import { devUiCodecEndpoint, startTemporal } from '../infra/dev/temporal-server.ts';
+import { codecUiToken, resolvePayloadKeys } from '../infra/payload-keys.ts';
 import { loadConfigOrExit, onShutdown } from '../infra/process-entry.ts';
 import { openMessaging } from './messaging.ts';
 import { openDevProviders, openDevStores } from './dev-runtime.ts';
@@ -23,8 +24,11 @@ const closers: (() => Promise<unknown>)[] = [];
 const stop = onShutdown(log, closers);
 
 try {
+  const payloadKeys = resolvePayloadKeys(config, log);
+  // The embedded Web UI decodes payloads through this process's API (its codec endpoint, Web UI token path).
+  const uiCodecEndpoint = devUiCodecEndpoint(config, payloadKeys.keys);
   const [temporal, stores, messaging, providers] = await Promise.all([
-    startTemporal(config, log),
+    startTemporal(config, log, { uiCodecEndpoint }),
     openDevStores(config, log),
     openMessaging(config, log),
     openDevProviders(config, log, { ownProcess: true }),
@@ -43,6 +47,7 @@ try {
     maxActivities: config.WORKER_MAX_ACTIVITIES,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     log,
+    codec: payloadKeys.codec,
   });
   closers.push(() => worker.shutdown());
   void warmUpInBackground(stores, messaging.kv, providers.embedder, log);
@@ -53,7 +58,7 @@ try {
 
   // The API's client rides on the worker's connection, so turns start eagerly: the server hands the first
   // workflow task back in the start reply instead of dispatching it (about 25 ms less per turn, measured).
-  const client = new Client({ connection: worker.connection, namespace: temporal.namespace });
+  const client = new Client({ connection: worker.connection, namespace: temporal.namespace, dataConverter: { payloadCodecs: [payloadKeys.codec] } });
   const cachedTurns = createCachedTurns({ appDb: stores.app.pool, temporal: client, taskQueue: config.TEMPORAL_TASK_QUEUE, eagerStart: true, windowMs: config.HIT_RECORD_WINDOW_MS, log });
   closers.push(() => cachedTurns.flush());
   const admission = createAdmission({ store: messaging.admission, maxInFlight: config.MAX_INFLIGHT_TURNS, maxRunning: config.MAX_RUNNING_TURNS, onRefused: metrics.recordRefusal });
@@ -77,11 +82,17 @@ try {
     runtime: { deployment: 'single-process', services: { redis: Boolean(messaging.redis), postgres: Boolean(config.DATABASE_URL || config.TENANT_DATABASE_URL) }, ...(providers.offlineUrl ? { offlineModelUrl: providers.offlineUrl } : {}) },
     metrics,
     metricsToken: config.METRICS_TOKEN,
+    codec: { codec: payloadKeys.codec, uiToken: codecUiToken(config, payloadKeys.keys), corsOrigins: config.CODEC_CORS_ORIGINS },
   });
   const api = await listen(app, config.PORT, config.HOST);
   closers.push(() => api.close());
 
   const apiUrl = `http://${config.HOST}:${api.port}`;
+  const webUiCodec = !uiCodecEndpoint
+    ? 'Web UI codec off (PORT=0 or CODEC_CORS_ORIGINS=none)'
+    : temporal.source === 'started' || temporal.source === 'sdk-download'
+      ? 'the Web UI decodes them through the API'
+      : 'give your Web UI the codec endpoint (npm run codec-endpoint)';
   const lines = [
     '',
     `  turnflow is up in ${((Date.now() - bootStarted) / 1000).toFixed(1)} s`,
@@ -89,6 +100,7 @@ try {
     `  Temporal UI    ${temporal.uiUrl ?? '(external cluster: use its own UI)'}   (gRPC ${temporal.address})`,
     `  App store      ${stores.app.embedded ? `PGlite + pgvector at ${stores.app.url}` : 'DATABASE_URL'}`,
     `  Cache, events  ${messaging.redis ? 'Redis (REDIS_URL)' : 'in-process'}`,
+    `  Payloads       encrypted in Temporal (${payloadKeys.source === 'env' ? 'PAYLOAD_KEYS' : `development key in ${payloadKeys.file}`}); ${webUiCodec}`,
     `  Models         ${providers.offlineUrl ? `OFFLINE MODEL at ${providers.offlineUrl} (rule engine, not an LLM)` : Object.keys(providers.providers).join(', ')}`,
     ...(config.NODE_ENV !== 'production' ? [`  Dev keys       acme: ${DEV_KEYS.acme}   globex: ${DEV_KEYS.globex}   admin (GET /v1/stats): ${DEV_ADMIN_KEY}`] : []),
     '',

@@ -3,6 +3,7 @@
 // store and offline model through dev-runtime.ts. Nothing here loads the dev runtime (lint enforces it).
 import path from 'node:path';
 import type pg from 'pg';
+import type { PayloadCodec } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type Activities, type ActivityDeps } from '../activities/index.ts';
 import { indexTenantDocuments } from '../activities/knowledge/store.ts';
@@ -148,10 +149,14 @@ export async function openProviders(config: Config, log: Logger, opts: { offline
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
+/** The failure converter's module (messages and stack traces encoded, so the codec encrypts them). */
+export const FAILURE_CONVERTER_PATH = path.join(import.meta.dirname, '..', 'workflows', 'shared', 'failure-converter.ts');
+
 /** The workflow bundle, built once per process (webpack takes a few seconds). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({
     workflowsPath: path.join(import.meta.dirname, '..', 'workflows', 'index.ts'),
+    failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: new DefaultLogger('WARN'),
   });
   return bundle;
@@ -174,6 +179,8 @@ export async function runWorker(opts: {
   deps: ActivityDeps;
   maxActivities: number;
   log: Logger;
+  /** The payload codec (infra/payload-keys.ts): every payload the worker sends is encrypted, every one it reads decrypted. */
+  codec: PayloadCodec;
   taskQueue?: string;
   /** Replaces some activities (tests stub a step to drive a branch, as Temporal's samples do). */
   overrides?: Partial<Activities>;
@@ -184,6 +191,7 @@ export async function runWorker(opts: {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue ?? TURN_TASK_QUEUE,
     workflowBundle: await workflowBundle(),
+    dataConverter: { payloadCodecs: [opts.codec], failureConverterPath: FAILURE_CONVERTER_PATH },
     activities: { ...createActivities(opts.deps), ...opts.overrides },
     maxConcurrentActivityTaskExecutions: opts.maxActivities,
     maxConcurrentLocalActivityExecutions: opts.maxActivities,

@@ -2,6 +2,7 @@
 import { advertiseWorkerCapacity } from '../activities/admission/worker-capacity.ts';
 import { probeAll } from '../infra/health.ts';
 import { createMetrics, serveMetrics } from '../infra/metrics.ts';
+import { resolvePayloadKeys } from '../infra/payload-keys.ts';
 import { connectTemporal } from '../infra/temporal.ts';
 import { loadProcessConfig, onShutdown } from '../infra/process-entry.ts';
 import { openMessaging } from './messaging.ts';
@@ -13,6 +14,7 @@ installTemporalRuntime();
 const closers: (() => Promise<unknown>)[] = [];
 const stop = onShutdown(log, closers);
 try {
+  const { codec } = resolvePayloadKeys(config, log);
   // First, so a missing provider key (or OFFLINE_MODEL_URL) is said at once, before anything is waited for.
   const providers = await openProviders(config, log);
   closers.push(() => providers.close());
@@ -42,6 +44,7 @@ try {
     maxActivities: config.WORKER_MAX_ACTIVITIES,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     log,
+    codec,
   });
   closers.push(() => worker.shutdown());
   // What this worker reaches now, on its /metrics (turnflow_dependency_up); it keeps running through outages.

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig, REPO_ROOT, type Config } from '../config.ts';
 import { createLogger, type Logger } from '../logger.ts';
+import type { PayloadKey } from '../payload-codec.ts';
+import { codecUiEndpoint, codecUiToken, resolvePayloadKeys } from '../payload-keys.ts';
 import { connectTemporal, ensureSearchAttributes, LOW_LATENCY_DYNAMIC_CONFIG, TURN_SEARCH_ATTRIBUTES, waitForTemporal, type TemporalHandle } from '../temporal.ts';
 import { stopChild } from './child-process.ts';
 import { cliVersion, defaultCliCacheDir, findOrBuildTemporalCli } from './temporal-cli.ts';
@@ -19,6 +21,8 @@ export interface StartTemporalOptions {
   uiPort?: number;
   /** Disable the Web UI (tests). */
   headless?: boolean;
+  /** Codec endpoint the Web UI decodes payloads with (`--ui-codec-endpoint`): the API's, with its Web UI token. */
+  uiCodecEndpoint?: string;
 }
 
 /** A TCP port that is free right now. */
@@ -60,6 +64,7 @@ export async function startTemporal(config: Config, log: Logger, opts: StartTemp
     await waitForTemporal(address, 10_000, undefined, namespace);
     await ensureSearchAttributes(address, namespace, log);
     log.info({ address }, 'reusing the Temporal server already listening');
+    if (opts.uiCodecEndpoint && !opts.headless) log.warn('the reused dev server keeps the Web UI codec endpoint it was started with: if its Web UI shows ciphertext, stop it and start again');
     return { address, namespace, uiUrl: `http://127.0.0.1:${uiPort}`, source: 'reused', stop: async () => {} };
   }
   const cli = await findOrBuildTemporalCli({
@@ -67,11 +72,14 @@ export async function startTemporal(config: Config, log: Logger, opts: StartTemp
     cacheDir: defaultCliCacheDir(REPO_ROOT, config.TEMPORAL_CLI_CACHE_DIR),
     log,
   });
-  if (!cli) return startWithSdkDownload(config, log, { port, uiPort, inMemory: opts.inMemory, headless: opts.headless });
+  if (!cli) return startWithSdkDownload(config, log, { port, uiPort, inMemory: opts.inMemory, headless: opts.headless, uiCodecEndpoint: opts.uiCodecEndpoint });
 
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace, '--log-level', 'warn'];
   if (opts.headless) args.push('--headless');
-  else args.push('--ui-port', String(uiPort));
+  else {
+    args.push('--ui-port', String(uiPort));
+    if (opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
+  }
   if (!opts.inMemory) {
     mkdirSync(config.DATA_DIR, { recursive: true });
     args.push('--db-filename', path.join(config.DATA_DIR, 'temporal.db'));
@@ -100,10 +108,20 @@ export async function startTemporal(config: Config, log: Logger, opts: StartTemp
   };
 }
 
+/**
+ * The Web UI's codec endpoint on the API this machine runs (`PORT`), so the embedded Web UI shows payloads decrypted;
+ * undefined when the API's port is not known in advance (PORT=0) or no browser origin may call it.
+ */
+export function devUiCodecEndpoint(config: Config, keys: readonly PayloadKey[]): string | undefined {
+  if (config.PORT === 0 || config.CODEC_CORS_ORIGINS.length === 0) return undefined;
+  const host = ['0.0.0.0', '::', ''].includes(config.HOST) ? '127.0.0.1' : config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+  return codecUiEndpoint(`http://${host}:${config.PORT}`, codecUiToken(config, keys));
+}
+
 async function startWithSdkDownload(
   config: Config,
   log: Logger,
-  o: { port: number; uiPort: number; inMemory?: boolean; headless?: boolean },
+  o: { port: number; uiPort: number; inMemory?: boolean; headless?: boolean; uiCodecEndpoint?: string },
 ): Promise<TemporalHandle> {
   log.warn('starting Temporal through the SDK download (machines with internet only)');
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
@@ -115,7 +133,10 @@ async function startWithSdkDownload(
       uiPort: o.uiPort,
       dbFilename: o.inMemory ? undefined : path.join(config.DATA_DIR, 'temporal.db'),
       namespace: config.TEMPORAL_NAMESPACE,
-      extraArgs: Object.entries(TURN_SEARCH_ATTRIBUTES).flatMap(([k, t]) => ['--search-attribute', `${k}=${t}`]),
+      extraArgs: [
+        ...Object.entries(TURN_SEARCH_ATTRIBUTES).flatMap(([k, t]) => ['--search-attribute', `${k}=${t}`]),
+        ...(o.uiCodecEndpoint && !o.headless ? ['--ui-codec-endpoint', o.uiCodecEndpoint] : []),
+      ],
     },
   });
   return {
@@ -131,7 +152,7 @@ async function startWithSdkDownload(
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL, 'temporal');
-  const handle = await startTemporal(config, log);
+  const handle = await startTemporal(config, log, { uiCodecEndpoint: devUiCodecEndpoint(config, resolvePayloadKeys(config, log).keys) });
   log.info({ address: handle.address, ui: handle.uiUrl }, 'Temporal is up; Ctrl-C stops it');
   const stop = async () => {
     await handle.stop();

@@ -19,6 +19,8 @@ import { AFTER_CRITICAL_PATH, BEFORE_CRITICAL_PATH, compiledShare, PATH_KINDS, p
 import { ZERO_LATENCY_PROFILE } from '../../infra/dev/offline-model/server.ts';
 import { cpuByRole, cpuDelta, deploymentProcesses, EXCLUDED_ROLES, historyReader, idleCpuPerSecond, type HistoryFigures } from './cost.ts';
 import { runRacing } from './racing.ts';
+import { loadConfig } from '../../infra/config.ts';
+import { resolvePayloadKeys } from '../../infra/payload-keys.ts';
 import { buildWorkload, WORKLOAD_MIX, type TurnKind, type WorkloadTurn } from './workload.ts';
 
 const { values: args } = parseArgs({
@@ -429,7 +431,7 @@ async function costPhase(runtime: Runtime, offlineUrl: string): Promise<CostFigu
     log(`  ${kind}: ${rows.at(-1)!.serverCpuMsPerTurn} ms of server CPU per turn ${JSON.stringify(perTurn)}`);
   }
   // Histories are read after the measured turns (reading them costs the Temporal server too).
-  const histories = await historyReader(args['temporal-address']!, args.namespace!).catch((err) => {
+  const histories = await historyReader(args['temporal-address']!, args.namespace!, benchPayloadCodec()).catch((err) => {
     log(`  histories: cannot reach Temporal at ${args['temporal-address']} (${(err as Error).message}); pass --temporal-address`);
     return null;
   });
@@ -755,3 +757,13 @@ function printCriticalPath(rows: ReturnType<typeof pathRows>, perKind: number, b
 
 await main();
 process.exit(0);
+
+/** The deployment's payload codec, from this environment (PAYLOAD_KEYS, or the development key in DATA_DIR that `npm start` uses). */
+function benchPayloadCodec() {
+  try {
+    return resolvePayloadKeys(loadConfig()).codec;
+  } catch (err) {
+    log(`  histories: no payload keys (${(err as Error).message}); encrypted memos will not decode`);
+    return undefined;
+  }
+}

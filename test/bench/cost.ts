@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 
 const CLK_TCK = (() => {
   try {
@@ -140,10 +141,13 @@ export interface HistoryFigures {
   searchAttributeUpserts: number;
 }
 
-/** Reads turns' histories from the Temporal frontend (the benchmark only: operators use the Web UI). */
-export async function historyReader(address: string, namespace: string): Promise<{ read(workflowId: string): Promise<HistoryFigures | null>; close(): Promise<void> }> {
+/**
+ * Reads turns' histories from the Temporal frontend (the benchmark only: operators use the Web UI). With the
+ * deployment's codec: a turn's memo (an Idempotency-Key turn's body hash) is encrypted, and describe decodes it.
+ */
+export async function historyReader(address: string, namespace: string, codec?: PayloadCodec): Promise<{ read(workflowId: string): Promise<HistoryFigures | null>; close(): Promise<void> }> {
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
+  const client = new Client({ connection, namespace, ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}) });
   return {
     async read(workflowId) {
       try {

@@ -133,7 +133,9 @@ describe('HTTP API end to end', () => {
       for await (const w of stack.client.workflow.list({ query: `WorkflowType = 'recordCachedTurns'` })) {
         const handle = stack.client.workflow.getHandle(w.workflowId);
         const history = await handle.fetchHistory();
-        const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+        const stored = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+        // Encrypted in history: decoded with the stack's codec.
+        const [payload] = await stack.codec.decode([stored!]);
         const record = JSON.parse(Buffer.from(payload!.data!).toString()) as CachedTurnsRecord;
         const turn = record.turns.find((t) => t.turnId === turnId);
         if (turn) return { ...record, turn, searchAttributes: (await handle.describe()).searchAttributes as Record<string, unknown> };

@@ -2,10 +2,11 @@
 // server with Web UI, PGlite in a fresh DATA_DIR, in-process bus, offline model), then one turn over HTTP.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
 import { REPO_ROOT } from '../../infra/config.ts';
 import { freePort } from '../../infra/dev/temporal-server.ts';
 import { answerFromTokens, readSse } from '../helpers/sse.ts';
@@ -60,6 +61,32 @@ describe('npm start', () => {
     assert.equal(done.data.model, 'offline-model');
     assert.equal(answerFromTokens(events), done.data.answer);
     assert.equal((await fetch(`http://127.0.0.1:${uiPort}/`)).status, 200, 'the Web UI answers');
+
+    // Payloads are encrypted with a development key kept in DATA_DIR, and the Web UI decodes them out of the box:
+    // the dev server was given the API's codec endpoint, which answers the Web UI's origin.
+    assert.equal(statSync(path.join(dataDir, 'payload-keys')).mode & 0o777, 0o600);
+    assert.match(output, /Payloads\s+encrypted in Temporal \(development key/);
+    const settings = await (await fetch(`http://127.0.0.1:${uiPort}/api/v1/settings`)).text();
+    const endpoint = /"Endpoint":"([^"]+)"/.exec(settings)?.[1];
+    assert.ok(endpoint?.startsWith(`http://127.0.0.1:${port}/v1/codec/ui/`), `the Web UI's codec endpoint: ${settings.slice(0, 400)}`);
+    const workflowId = events.find((e) => e.event === 'turn')!.data.workflowId as string;
+    const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
+    const history = await new Client({ connection }).workflow.getHandle(workflowId).fetchHistory();
+    await connection.close();
+    const stored = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+    assert.equal(Buffer.from(stored.metadata!.encoding!).toString(), 'binary/encrypted');
+    const origin = `http://127.0.0.1:${uiPort}`;
+    const preflight = await fetch(`${endpoint}/decode`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' } });
+    assert.equal(preflight.headers.get('access-control-allow-origin'), origin);
+    const b64 = (b: Uint8Array | null | undefined) => Buffer.from(b ?? new Uint8Array()).toString('base64');
+    const decoded = await fetch(`${endpoint}/decode`, {
+      method: 'POST',
+      headers: { origin, 'content-type': 'application/json', 'x-namespace': 'default' },
+      body: JSON.stringify({ payloads: [{ metadata: Object.fromEntries(Object.entries(stored.metadata!).map(([k, v]) => [k, b64(v)])), data: b64(stored.data) }] }),
+    });
+    assert.equal(decoded.status, 200);
+    const { payloads } = (await decoded.json()) as { payloads: { data: string }[] };
+    assert.match(Buffer.from(payloads[0]!.data, 'base64').toString(), /Hello! What can you do\?/);
 
     // On the embedded store (tenant data in PGlite, seeded up to today): data and documents answer.
     const ask = async (message: string) =>

@@ -10,6 +10,7 @@ import { REPO_ROOT } from '../../infra/config.ts';
 import type { ProviderProfile } from '../../infra/dev/offline-model/server.ts';
 import { answerFromTokens, readSse, type SseEvent } from '../helpers/sse.ts';
 import { fresh, startStack, type TestStack } from '../helpers/stack.ts';
+import { TEST_PAYLOAD_KEYS } from '../helpers/test-payload-keys.ts';
 
 const ACME = { authorization: 'Bearer dev-acme-key' };
 
@@ -42,6 +43,8 @@ describe('worker killed mid-turn', () => {
         SEED_ANCHOR_DATE: c.SEED_ANCHOR_DATE!,
         METRICS_PORT: '0',
         OFFLINE_MODEL_URL: stack.providers.offlineUrl!,
+        // The stack's TEST ONLY key: API and workers of one deployment share their payload keys.
+        PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

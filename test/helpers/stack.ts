@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Activities, ActivityDeps } from '../../activities/index.ts';
 import { createAdmission } from '../../activities/admission/admission.ts';
 import { advertiseWorkerCapacity } from '../../activities/admission/worker-capacity.ts';
@@ -24,6 +25,9 @@ import { openMessaging, type Messaging } from '../../workers/messaging.ts';
 import { openDevProviders, openDevStores, type DevProviders } from '../../workers/dev-runtime.ts';
 import { activityDeps, runWorker, type RunningWorker, type Stores } from '../../workers/runtime.ts';
 import { installTemporalRuntime } from '../../workers/temporal-runtime.ts';
+import { createPayloadCodec } from '../../infra/payload-codec.ts';
+import { codecUiToken } from '../../infra/payload-keys.ts';
+import { TEST_PAYLOAD_KEYS } from './test-payload-keys.ts';
 
 /** Pinned so the seeded tenant data (and anything computed from it) is the same every run. */
 export const TEST_ANCHOR_DATE = '2026-06-30';
@@ -79,12 +83,16 @@ export async function testConfig(env: Record<string, string> = {}): Promise<Conf
     TENANT_DATABASE_URL: await ensureTenantDatabase(),
     SEED_ANCHOR_DATE: TEST_ANCHOR_DATE,
     TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
+    // TEST ONLY key: the recorded histories are encrypted with it.
+    PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
     ...env,
   });
 }
 
 export interface TestStack {
   config: Config;
+  /** The stack's payload codec (PAYLOAD_KEYS): its client and workers encrypt with it. */
+  codec: PayloadCodec;
   log: Logger;
   temporal: TemporalHandle;
   client: Client;
@@ -122,8 +130,9 @@ export async function startStack(
   // Redis outlives test runs while each stack's app store is new: forget what earlier stacks cached
   // (answers, tenant settings and generations), or they would leak into this one's turns.
   for (const prefix of ['exact:v2:', 'tenant:v1:', 'profile:v1:', 'schema:v2:', 'kb:v1:', 'result:v1:']) await messaging.kv.deletePrefix(prefix);
+  const codec = createPayloadCodec(config.PAYLOAD_KEYS!);
   const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection, namespace: temporal.namespace });
+  const client = new Client({ connection, namespace: temporal.namespace, dataConverter: { payloadCodecs: [codec] } });
   const closers: (() => Promise<unknown>)[] = [() => connection.close(), () => stores.close(), () => messaging.close(), () => providers.close()];
   if (messaging.redis) {
     const keys = createRedisKvCache(messaging.redis);
@@ -141,6 +150,7 @@ export async function startStack(
       maxActivities: 50,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       log,
+      codec,
       overrides: opts.overrides,
     });
     closers.push(() => worker!.shutdown());
@@ -163,6 +173,7 @@ export async function startStack(
       sseIdleMs: 1000,
       metrics,
       admission,
+      codec: { codec, uiToken: codecUiToken(config, config.PAYLOAD_KEYS!), corsOrigins: config.CODEC_CORS_ORIGINS },
     });
     const api = await listen(app, 0, '127.0.0.1');
     apiUrl = `http://127.0.0.1:${api.port}`;
@@ -170,6 +181,7 @@ export async function startStack(
   }
   return {
     config,
+    codec,
     log,
     temporal,
     client,
@@ -184,7 +196,7 @@ export async function startStack(
       const taskQueue = `test-${randomUUID()}`;
       const base = activityDeps(config, stores, messaging, providers, metrics);
       const deps = { ...base, settings: { ...base.settings, ...settings } };
-      const w = await runWorker({ address: temporal.address, namespace: temporal.namespace, deps, maxActivities: 20, taskQueue, log, overrides });
+      const w = await runWorker({ address: temporal.address, namespace: temporal.namespace, deps, maxActivities: 20, taskQueue, log, codec, overrides });
       try {
         return await fn(taskQueue);
       } finally {

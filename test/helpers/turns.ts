@@ -59,7 +59,9 @@ export async function activityInputs(stack: TestStack, workflowId: string, activ
   for (const e of history.events ?? []) {
     const scheduled = e.activityTaskScheduledEventAttributes;
     if (scheduled?.activityType?.name === activityType) {
-      inputs.push(defaultPayloadConverter.fromPayload(scheduled.input!.payloads![0]!));
+      // History holds the payloads encrypted: decode them with the stack's codec, as a worker does.
+      const [payload] = await stack.codec.decode([scheduled.input!.payloads![0]!]);
+      inputs.push(defaultPayloadConverter.fromPayload(payload!));
     }
   }
   return inputs;

@@ -7,8 +7,11 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { workflowBundle } from '../../workers/runtime.ts';
 import { installTemporalRuntime } from '../../workers/temporal-runtime.ts';
+import { testPayloadCodec } from '../helpers/test-payload-keys.ts';
 
 const DIR = path.join(import.meta.dirname, 'histories');
+/** The histories' payloads are encrypted (recorded with the TEST ONLY key): the replayer decodes them as a worker does. */
+const dataConverter = { payloadCodecs: [testPayloadCodec()] };
 
 /** Every committed history (the scenarios `npm run record-histories` records with the current workflow). */
 function histories() {
@@ -30,7 +33,7 @@ describe('workflow replay', () => {
   });
 
   it('replays every committed history without non-determinism', async () => {
-    const results = Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories());
+    const results = Worker.runReplayHistories({ workflowBundle: await workflowBundle(), dataConverter }, histories());
     let replayed = 0;
     for await (const r of results) {
       assert.equal(r.error, undefined, `${r.workflowId}: ${r.error}`);
@@ -39,12 +42,23 @@ describe('workflow replay', () => {
     assert.equal(replayed, histories().length);
   });
 
+  it('holds the histories encrypted (TEST ONLY key): without the codec they neither read nor replay', async () => {
+    const miss = histories().find((h) => h.workflowId === 'miss')!;
+    const raw = readFileSync(path.join(DIR, 'miss.json'), 'utf8');
+    const input = miss.history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+    assert.equal(Buffer.from(input.metadata!.encoding!).toString(), 'binary/encrypted', 're-record with `npm run record-histories`');
+    assert.ok(!Buffer.from(input.data!).toString('latin1').includes('What can you do') && !raw.includes(Buffer.from('What can you do').toString('base64').slice(0, 12)));
+    let error: unknown;
+    for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, [miss])) error = r.error;
+    assert.ok(error, 'a replay without the codec cannot read the payloads');
+  });
+
   it('fails when the workflow changes the order of its steps', async () => {
     // The turns' histories (a batch record of cached turns has no steps to reorder).
     const turns = histories().filter((h) => h.history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name === 'chatTurn');
     assert.ok(turns.length > 0);
     const bundle = await bundleWorkflowCode({ workflowsPath: path.join(import.meta.dirname, 'fixtures', 'reordered-workflows.ts') });
-    const results = Worker.runReplayHistories({ workflowBundle: bundle }, turns);
+    const results = Worker.runReplayHistories({ workflowBundle: bundle, dataConverter }, turns);
     let failed = 0;
     for await (const r of results) {
       if (r.error) {
