@@ -12,7 +12,8 @@ import { requireApiKey, type TenantKeyStore } from './auth.ts';
 import { ApiError, errorHandler, notFound } from './errors.ts';
 import { adminRoutes } from './admin.ts';
 import type { CachedTurns } from './cached-turns.ts';
-import { chartRoutes } from './charts.ts';
+import type { ChartUrlSigner } from './chart-urls.ts';
+import { chartRoutes, signedChartRoutes } from './charts.ts';
 import { knowledgeRoutes } from './knowledge.ts';
 import { settingsRoutes } from './settings.ts';
 import { statsRoutes } from './stats.ts';
@@ -29,6 +30,8 @@ export interface AppDeps {
   embedder?: Embedder;
   embeddingTimeoutMs?: number;
   keys: TenantKeyStore;
+  /** Signs the chart URLs the API hands out and checks them when a browser loads one (CHART_URL_SECRET). */
+  chartUrls: ChartUrlSigner;
   log: Logger;
   /** Ping of the event bus backend (Redis), for /healthz. */
   pingEvents?: () => Promise<unknown>;
@@ -96,12 +99,14 @@ export function createApp(deps: AppDeps): express.Express {
     });
   }
 
+  // A signed chart URL is its own credential (a browser's <img> sends no API key): checked before the key.
+  app.use(signedChartRoutes({ appDb: deps.appDb, chartUrls: deps.chartUrls }));
   app.use('/v1', requireApiKey(deps.keys));
   // Only JSON is parsed; other content types reach the route unparsed and get a 415 there.
   // Documents may be larger than a chat message; their parser runs first (a parsed body is not parsed again).
   app.use('/v1/knowledge', express.json({ limit: '256kb', type: 'application/json' }));
   app.use(express.json({ limit: deps.bodyLimit ?? '32kb', type: 'application/json' }));
-  app.use(turnRoutes({ temporal: deps.temporal, events: deps.events, appDb: deps.appDb, sseIdleMs: deps.sseIdleMs, taskQueue: deps.taskQueue, eagerStart: deps.eagerStart, kv: deps.kv, metrics: deps.metrics, embedder: deps.embedder, embeddingTimeoutMs: deps.embeddingTimeoutMs, cachedTurns: deps.cachedTurns, admission: deps.admission }));
+  app.use(turnRoutes({ temporal: deps.temporal, events: deps.events, appDb: deps.appDb, sseIdleMs: deps.sseIdleMs, taskQueue: deps.taskQueue, eagerStart: deps.eagerStart, kv: deps.kv, metrics: deps.metrics, embedder: deps.embedder, embeddingTimeoutMs: deps.embeddingTimeoutMs, cachedTurns: deps.cachedTurns, admission: deps.admission, chartUrls: deps.chartUrls }));
   app.use(settingsRoutes({ appDb: deps.appDb, kv: deps.kv }));
   app.use(adminRoutes({ appDb: deps.appDb, kv: deps.kv, temporal: deps.temporal, taskQueue: deps.taskQueue, anchorDate: deps.seedAnchorDate, runtime: deps.runtime }));
   app.use(knowledgeRoutes({ appDb: deps.appDb, kv: deps.kv }));

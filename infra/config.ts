@@ -129,6 +129,13 @@ const schema = z.object({
   METRICS_PORT: port(9464),
   /** When set, /metrics requires `Authorization: Bearer <token>`; unset: open. */
   METRICS_TOKEN: optionalString,
+  /**
+   * Key of the chart URLs' signatures (HMAC-SHA256), at least 32 characters; every API replica needs the same one.
+   * Required with NODE_ENV=production; otherwise unset: one is made and kept in DATA_DIR/chart-url-secret (0600).
+   */
+  CHART_URL_SECRET: z.preprocess(emptyToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+  /** How long a signed chart URL (in `chart` events, `done.chart`, GET /v1/turns/:id) stays valid. */
+  CHART_URL_TTL_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(60).max(7 * 86_400).default(3600)),
 });
 
 export type Config = Readonly<Omit<z.infer<typeof schema>, 'MAX_INFLIGHT_TURNS'>> & {
