@@ -63,7 +63,9 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use((req, res, next) => {
     res.locals.receivedAt = performance.now();
-    const requestId = req.get('x-request-id')?.slice(0, 64) || randomUUID();
+    // A caller's own id is kept only when it looks like one: it goes on every log line of the request.
+    const given = req.get('x-request-id');
+    const requestId = given && /^[A-Za-z0-9._:-]{1,64}$/.test(given) ? given : randomUUID();
     res.set('X-Request-Id', requestId);
     req.log = deps.log.child({ requestId });
     next();
