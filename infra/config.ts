@@ -123,6 +123,8 @@ const schema = z.object({
   MAX_RUNNING_TURNS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(1_000_000).default(0)),
   /** Turns the API answers from a cache are recorded in Temporal in batches: one workflow per tenant and cache per this window. */
   HIT_RECORD_WINDOW_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).max(60_000).default(1000)),
+  /** Bound of opening a connection to the tenant analytics database: a database that does not answer fails the data step, not the turn. */
+  TENANT_DB_CONNECT_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(100).max(60_000).default(2000)),
   /** Pool size of each Postgres pool. */
   PG_POOL_MAX: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100).default(10)),
   /** Port of a standalone worker's `GET /metrics` (on HOST; 0: off). The API serves /metrics on its own port. */
