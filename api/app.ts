@@ -13,7 +13,8 @@ import { requireApiKey, type TenantKeyStore } from './auth.ts';
 import { ApiError, errorHandler, notFound } from './errors.ts';
 import { adminRoutes } from './admin.ts';
 import type { CachedTurns } from './cached-turns.ts';
-import { chartRoutes } from './charts.ts';
+import type { ChartUrlSigner } from './chart-urls.ts';
+import { chartRoutes, signedChartRoutes } from './charts.ts';
 import { codecRoutes, type CodecRoutesDeps } from './codec.ts';
 import { knowledgeRoutes } from './knowledge.ts';
 import { settingsRoutes } from './settings.ts';
@@ -31,6 +32,8 @@ export interface AppDeps {
   embedder?: Embedder;
   embeddingTimeoutMs?: number;
   keys: TenantKeyStore;
+  /** Signs the chart URLs the API hands out and checks them when a browser loads one (CHART_URL_SECRET). */
+  chartUrls: ChartUrlSigner;
   log: Logger;
   /** Ping of the event bus backend (Redis), for /healthz. */
   pingEvents?: () => Promise<unknown>;
@@ -64,7 +67,9 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use((req, res, next) => {
     res.locals.receivedAt = performance.now();
-    const requestId = req.get('x-request-id')?.slice(0, 64) || randomUUID();
+    // A caller's own id is kept only when it looks like one: it goes on every log line of the request.
+    const given = req.get('x-request-id');
+    const requestId = given && /^[A-Za-z0-9._:-]{1,64}$/.test(given) ? given : randomUUID();
     res.set('X-Request-Id', requestId);
     req.log = deps.log.child({ requestId });
     next();
@@ -97,12 +102,14 @@ export function createApp(deps: AppDeps): express.Express {
 
   // Before the API-key middleware: the codec endpoint authenticates its own way (admin key, or the Web UI's token).
   if (deps.codec) app.use(codecRoutes({ ...deps.codec, keys: deps.keys }));
+  // A signed chart URL is its own credential (a browser's <img> sends no API key): checked before the key.
+  app.use(signedChartRoutes({ appDb: deps.appDb, chartUrls: deps.chartUrls }));
   app.use('/v1', requireApiKey(deps.keys));
   // Only JSON is parsed; other content types reach the route unparsed and get a 415 there.
   // Documents may be larger than a chat message; their parser runs first (a parsed body is not parsed again).
   app.use('/v1/knowledge', express.json({ limit: '256kb', type: 'application/json' }));
   app.use(express.json({ limit: deps.bodyLimit ?? '32kb', type: 'application/json' }));
-  app.use(turnRoutes({ temporal: deps.temporal, events: deps.events, appDb: deps.appDb, sseIdleMs: deps.sseIdleMs, taskQueue: deps.taskQueue, eagerStart: deps.eagerStart, kv: deps.kv, metrics: deps.metrics, embedder: deps.embedder, embeddingTimeoutMs: deps.embeddingTimeoutMs, cachedTurns: deps.cachedTurns, admission: deps.admission }));
+  app.use(turnRoutes({ temporal: deps.temporal, events: deps.events, appDb: deps.appDb, sseIdleMs: deps.sseIdleMs, taskQueue: deps.taskQueue, eagerStart: deps.eagerStart, kv: deps.kv, metrics: deps.metrics, embedder: deps.embedder, embeddingTimeoutMs: deps.embeddingTimeoutMs, cachedTurns: deps.cachedTurns, admission: deps.admission, chartUrls: deps.chartUrls }));
   app.use(settingsRoutes({ appDb: deps.appDb, kv: deps.kv }));
   app.use(adminRoutes({ appDb: deps.appDb, kv: deps.kv, temporal: deps.temporal, taskQueue: deps.taskQueue, anchorDate: deps.seedAnchorDate, runtime: deps.runtime }));
   app.use(knowledgeRoutes({ appDb: deps.appDb, kv: deps.kv }));

@@ -9,16 +9,18 @@ import { migrate, openDatabase } from '../infra/db.ts';
 import { createRedisKvCache } from '../infra/kv-cache.ts';
 import { embedderFor } from '../infra/llm/embedder-for.ts';
 import { createMetrics } from '../infra/metrics.ts';
-import { loadProcessConfig, onShutdown } from '../infra/process-entry.ts';
+import { chartUrlSecretOrExit, loadProcessConfig, onShutdown } from '../infra/process-entry.ts';
 import { closeRedis, connectRedis } from '../infra/redis.ts';
 import { codecUiToken, resolvePayloadKeys } from '../infra/payload-keys.ts';
 import { connectTemporal } from '../infra/temporal.ts';
 import { createApp } from './app.ts';
 import { createCachedTurns } from './cached-turns.ts';
+import { createChartUrlSigner } from './chart-urls.ts';
 import { createTenantKeyStore } from './auth.ts';
 import { listen } from './server.ts';
 
 const { config, log } = loadProcessConfig('api');
+const chartUrls = createChartUrlSigner({ secret: chartUrlSecretOrExit(config), ttlSeconds: config.CHART_URL_TTL_SECONDS });
 const closers: (() => Promise<unknown>)[] = [];
 const stop = onShutdown(log, closers);
 try {
@@ -55,6 +57,7 @@ try {
     embedder: embedderFor(config, config.OFFLINE_MODEL_URL?.replace(/\/+$/, '')),
     embeddingTimeoutMs: config.EMBEDDING_TIMEOUT_MS,
     keys: createTenantKeyStore(appStore.pool, { production: config.NODE_ENV === 'production' }),
+    chartUrls,
     log,
     pingEvents: () => redis.ping(),
     taskQueue: config.TEMPORAL_TASK_QUEUE,

@@ -12,6 +12,7 @@ import { redactPii } from '../activities/guardrails/rules.ts';
 import { loadTenantContext } from '../activities/tenant/store.ts';
 import type { CachedAnswer } from '../activities/caches/exact-key.ts';
 import { createCachedTurns, type CachedTurns } from './cached-turns.ts';
+import { signingEvents, signResult, type ChartUrlSigner } from './chart-urls.ts';
 import { embedQuestion, findSemantic } from '../activities/caches/semantic-store.ts';
 import { openTurnContext } from '../activities/open-turn/open.ts';
 import { answerTokens } from '../activities/turn-events/answer-chunks.ts';
@@ -61,6 +62,8 @@ export interface TurnRoutesDeps {
   admission?: Admission;
   /** Stores and records the turns answered from a cache here (default: batches of this router's own). */
   cachedTurns?: CachedTurns;
+  /** Signs chart URLs on the way out (events and results keep the unsigned path). */
+  chartUrls: ChartUrlSigner;
   /** Counts turns the API answered itself (the workers count the rest). */
   metrics?: { recordTurn(tenantId: string, result: TurnResult): void };
 }
@@ -184,7 +187,7 @@ export function turnRoutes(deps: TurnRoutesDeps): Router {
         openSse(res);
         // Recorded once the client has its `done` (nothing in the way of the answer), and before the stream
         // ends, so a GET right after it finds the turn.
-        await relay(req, res, { events: deps.events, stream: turnStreamKey(workflowId), afterId: '0', idleMs: deps.sseIdleMs, afterTerminal: record });
+        await relay(req, res, { events: signingEvents(deps.events, deps.chartUrls, tenantId), stream: turnStreamKey(workflowId), afterId: '0', idleMs: deps.sseIdleMs, afterTerminal: record });
         return;
       }
       // Recorded before the 202, so GET /v1/turns/:id finds the turn at once.
@@ -210,7 +213,7 @@ export function turnRoutes(deps: TurnRoutesDeps): Router {
     const ids = { turnId, workflowId, ...links(turnId) };
     if (req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream') {
       openSse(res);
-      await relay(req, res, { events: deps.events, stream: turnStreamKey(workflowId), afterId: '0', idleMs: deps.sseIdleMs, onIdle: endedWithoutEvent(deps, workflowId) });
+      await relay(req, res, { events: signingEvents(deps.events, deps.chartUrls, tenantId), stream: turnStreamKey(workflowId), afterId: '0', idleMs: deps.sseIdleMs, onIdle: endedWithoutEvent(deps, workflowId) });
       return;
     }
     res.status(202).location(ids.resultUrl).json(ids);
@@ -240,13 +243,13 @@ export function turnRoutes(deps: TurnRoutesDeps): Router {
         const result = await finishedResult(deps, tenantId, turnId, workflowId);
         openSse(res);
         writeEvent(res, { type: 'turn', data: { turnId, workflowId } });
-        writeEvent(res, result ? { type: 'done', data: result } : { type: 'error', data: endedStatus(status).error });
+        writeEvent(res, result ? { type: 'done', data: signResult(deps.chartUrls, tenantId, result) } : { type: 'error', data: endedStatus(status).error });
         res.end();
         return;
       }
     }
     openSse(res);
-    await relay(req, res, { events: deps.events, stream, afterId: lastEventId ?? '0', idleMs: deps.sseIdleMs, onIdle: endedWithoutEvent(deps, workflowId) });
+    await relay(req, res, { events: signingEvents(deps.events, deps.chartUrls, tenantId), stream, afterId: lastEventId ?? '0', idleMs: deps.sseIdleMs, onIdle: endedWithoutEvent(deps, workflowId) });
   });
 
   router.get('/v1/turns/:turnId', async (req, res) => {
@@ -255,7 +258,7 @@ export function turnRoutes(deps: TurnRoutesDeps): Router {
     const workflowId = turnWorkflowId(tenantId, turnId);
     const result = await finishedResult(deps, tenantId, turnId, workflowId);
     if (result) {
-      res.json(result);
+      res.json(signResult(deps.chartUrls, tenantId, result));
       return;
     }
     const status = await workflowStatus(deps, workflowId);

@@ -124,6 +124,8 @@ const schema = z.object({
   MAX_RUNNING_TURNS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(1_000_000).default(0)),
   /** Turns the API answers from a cache are recorded in Temporal in batches: one workflow per tenant and cache per this window. */
   HIT_RECORD_WINDOW_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).max(60_000).default(1000)),
+  /** Bound of opening a connection to the tenant analytics database: a database that does not answer fails the data step, not the turn. */
+  TENANT_DB_CONNECT_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(100).max(60_000).default(2000)),
   /** Pool size of each Postgres pool. */
   PG_POOL_MAX: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100).default(10)),
   /** Port of a standalone worker's `GET /metrics` (on HOST; 0: off). The API serves /metrics on its own port. */
@@ -155,6 +157,13 @@ const schema = z.object({
    * (the Web UI's token path is then off). `none` turns it off.
    */
   CODEC_CORS_ORIGINS: z.preprocess(emptyToUndefined, z.string().optional()),
+  /**
+   * Key of the chart URLs' signatures (HMAC-SHA256), at least 32 characters; every API replica needs the same one.
+   * Required with NODE_ENV=production; otherwise unset: one is made and kept in DATA_DIR/chart-url-secret (0600).
+   */
+  CHART_URL_SECRET: z.preprocess(emptyToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+  /** How long a signed chart URL (in `chart` events, `done.chart`, GET /v1/turns/:id) stays valid. */
+  CHART_URL_TTL_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(60).max(7 * 86_400).default(3600)),
 });
 
 export type Config = Readonly<Omit<z.infer<typeof schema>, 'MAX_INFLIGHT_TURNS' | 'CODEC_CORS_ORIGINS'>> & {

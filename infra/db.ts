@@ -29,11 +29,33 @@ export interface Store {
  * (searches return distances), so no type parser is registered: registering one per connection raced
  * the connection's first query.
  */
-export function createPool(url: string, max: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 });
-  // An idle client losing its server must not crash the process; the next checkout reconnects.
+export function createPool(url: string, max: number, opts: { connectTimeoutMs?: number } = {}): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000 });
+  // A Postgres restart must not crash the process. An idle client's 'error' reaches the pool (which drops the
+  // client; the next checkout reconnects). A checked-out client has no pool listener while it is out, and pg
+  // emits 'error' on it besides failing its query: without a listener of its own that 'error' is an
+  // uncaught exception. The query's own rejection is what the caller handles.
   pool.on('error', () => {});
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   return pool;
+}
+
+/**
+ * True for errors that mean the database cannot be reached or went away (refused, timed out, reset, shut
+ * down, restarting), as opposed to an error of the query itself.
+ */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined;
+  if (!e) return false;
+  const code = typeof e.code === 'string' ? e.code : '';
+  // Class 08: connection exception; 57P01..57P03: admin shutdown, crash shutdown, cannot connect now.
+  if (/^08/.test(code) || ['57P01', '57P02', '57P03'].includes(code)) return true;
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE'].includes(code)) return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  if (/timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error/i.test(message)) return true;
+  return e.cause ? isConnectionError(e.cause) : false;
 }
 
 /** The app store at `DATABASE_URL` (Postgres with pgvector); the embedded PGlite default is the dev runtime's (`infra/dev/embedded-store.ts`). */

@@ -1,3 +1,4 @@
+import { chartUrlSecret } from './chart-url-secret.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 
@@ -26,6 +27,16 @@ export function loadProcessConfig(role: 'api' | 'worker'): { config: Config; log
     process.exit(2);
   }
   return { config, log };
+}
+
+/** The chart URL signing key for a process that serves the API; without one in production, the process ends saying so. */
+export function chartUrlSecretOrExit(config: Config): string {
+  try {
+    return chartUrlSecret(config);
+  } catch (err) {
+    console.error(err instanceof ConfigError ? err.message : err);
+    process.exit(2);
+  }
 }
 
 /** Registers SIGINT/SIGTERM handlers that run the closers in reverse order, then exit. */

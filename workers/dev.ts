@@ -5,13 +5,14 @@ import { createAdmission } from '../activities/admission/admission.ts';
 import { advertiseWorkerCapacity } from '../activities/admission/worker-capacity.ts';
 import { createApp } from '../api/app.ts';
 import { createCachedTurns } from '../api/cached-turns.ts';
+import { createChartUrlSigner } from '../api/chart-urls.ts';
 import { createTenantKeyStore } from '../api/auth.ts';
 import { listen } from '../api/server.ts';
 import { DEV_ADMIN_KEY, DEV_KEYS } from '../infra/demo/demo-tenants.ts';
 import { createMetrics } from '../infra/metrics.ts';
 import { devUiCodecEndpoint, startTemporal } from '../infra/dev/temporal-server.ts';
 import { codecUiToken, resolvePayloadKeys } from '../infra/payload-keys.ts';
-import { loadConfigOrExit, onShutdown } from '../infra/process-entry.ts';
+import { chartUrlSecretOrExit, loadConfigOrExit, onShutdown } from '../infra/process-entry.ts';
 import { openMessaging } from './messaging.ts';
 import { openDevProviders, openDevStores } from './dev-runtime.ts';
 import { activityDeps, warmUpInBackground, runWorker } from './runtime.ts';
@@ -19,6 +20,7 @@ import { installTemporalRuntime } from './temporal-runtime.ts';
 
 const bootStarted = Date.now();
 const { config, log } = loadConfigOrExit('turnflow');
+const chartUrls = createChartUrlSigner({ secret: chartUrlSecretOrExit(config), ttlSeconds: config.CHART_URL_TTL_SECONDS });
 installTemporalRuntime();
 const closers: (() => Promise<unknown>)[] = [];
 const stop = onShutdown(log, closers);
@@ -74,6 +76,7 @@ try {
     embedder: providers.embedder,
     embeddingTimeoutMs: config.EMBEDDING_TIMEOUT_MS,
     keys: createTenantKeyStore(stores.app.pool, { production: config.NODE_ENV === 'production' }),
+    chartUrls,
     log,
     pingEvents: messaging.ping,
     taskQueue: config.TEMPORAL_TASK_QUEUE,

@@ -53,7 +53,8 @@ export async function openStores(config: Config, log: Logger, opts: { app?: Stor
   const app = opts.app ?? (await openDatabase(config.DATABASE_URL!, config.PG_POOL_MAX));
   await migrate(app.pool, log);
   await registerDemoTenants(app.pool, config);
-  const tenantPool = config.TENANT_DATABASE_URL ? createPool(config.TENANT_DATABASE_URL, config.PG_POOL_MAX) : app.pool;
+  // A short connect timeout: a tenant database that is down costs an analytics turn its data, never a hang.
+  const tenantPool = config.TENANT_DATABASE_URL ? createPool(config.TENANT_DATABASE_URL, config.PG_POOL_MAX, { connectTimeoutMs: config.TENANT_DB_CONNECT_TIMEOUT_MS }) : app.pool;
   if (opts.seed !== false) {
     for (const tenant of DEMO_TENANTS) await seedTenantDocuments(app.pool, tenant, demoTemplates, tenant);
     await seedDemoSettings(app.pool);

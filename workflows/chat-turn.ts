@@ -1,4 +1,5 @@
-import { CancellationScope, deprecatePatch, isCancellation } from '@temporalio/workflow';
+import { CancellationScope, deprecatePatch, isCancellation, patched } from '@temporalio/workflow';
+import { DATA_UNAVAILABLE_REASON, DATA_TOO_SLOW_REASON } from './shared/answers.ts';
 import type { ChatTurnInput, TurnResult } from './shared/contract.ts';
 import { DEFAULT_TENANT_SETTINGS, UNCACHEABLE_INTENTS } from './shared/tenant-settings.ts';
 import { Turn } from './turn/context.ts';
@@ -101,6 +102,16 @@ async function answerTurn(turn: Turn): Promise<TurnResult> {
   const docs = () => early.docs ?? (route.wantsDocs ? fetchDocs(turn, route, similar, dataDeadline) : Promise.resolve(null));
   // A benchmark's baseline runs them one after another (tenant setting `pipeline.parallel`).
   const [dataOut, docsOut] = settings.pipeline.parallel ? await Promise.all([data(), docs()]) : [await data(), await docs()];
+
+  // The data a data-only question needs could not be read (its database down, or not back within the phase's
+  // budget): the turn says so at once rather than have a model answer without the figures (it would say there
+  // are none, or worse). Added behind a patch: a turn recorded before answered through the model.
+  const dataMissing = route.wantsData && !dataOut && !route.wantsDocs ? (['unavailable', 'deadline'] as const).find((why) => turn.fallbacks.includes(`runSqlAgent:${why}`)) : undefined;
+  if (dataMissing && patched('data-unavailable-answer')) {
+    if (spec && confirmed) await spec.discard();
+    turn.cannedReason = dataMissing === 'unavailable' ? DATA_UNAVAILABLE_REASON : DATA_TOO_SLOW_REASON;
+    return turn.finish({ kind: 'canned' });
+  }
 
   // 5. The answer, streamed; effort (answer length, model tier) by complexity. A confirmed speculation's
   // held answer is released; otherwise (or when it failed) the answer starts now. The answer activity

@@ -29,6 +29,12 @@ export async function chartExists(db: Queryable, tenantId: string, id: string): 
   return rows.length > 0;
 }
 
+/** The tenant a chart belongs to, or null when no chart has this id (ids are unique: they hash the tenant too). */
+export async function chartOwner(db: Queryable, id: string): Promise<string | null> {
+  const { rows } = await db.query<{ tenant_id: string }>('SELECT tenant_id FROM charts WHERE id = $1', [id]);
+  return rows[0]?.tenant_id ?? null;
+}
+
 /** The tenant's chart as SVG text or PNG bytes; null if unknown or another tenant's. */
 export async function loadChart(db: Queryable, tenantId: string, id: string, format: 'svg' | 'png'): Promise<string | Buffer | null> {
   if (format === 'svg') {

@@ -6,6 +6,7 @@
 // carries only a reference.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { isConnectionError } from '../../infra/db.ts';
 import { ZERO_USAGE, type ModelCall } from '../../workflows/shared/contract.ts';
 import { FAILURE_TYPES } from '../../workflows/shared/failures.ts';
 import type { Slots } from '../../workflows/shared/understanding.ts';
@@ -114,13 +115,27 @@ export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb
           timings[stage] += Math.round(performance.now() - t0);
         }
       };
+      // The tenant's database is down or unreachable: no attempt (and no model writing SQL) can help now.
+      const throwIfUnavailable = (err: unknown) => {
+        if (ctx.cancellationSignal.aborted || !isConnectionError(err)) return;
+        overBudget();
+        throw ApplicationFailure.create({
+          type: FAILURE_TYPES.tenantDataUnavailable,
+          message: `the tenant's data cannot be reached right now (${(err as { code?: string }).code ?? (err as Error).message?.slice(0, 80) ?? 'connection error'})`,
+          nonRetryable: true,
+          details: [{ calls }],
+        });
+      };
       const statementTimeout = () => (input.deadlineAt !== undefined ? Math.max(100, Math.min(sqlTimeoutMs, input.deadlineAt - Date.now())) : sqlTimeoutMs);
       const compiling = input.compile !== false && compilable(input.slots);
       const [schema, examples] = await clock('schema', () => Promise.all([
         loadTenantSchema(deps, input.tenantId),
         // Compiled queries need no examples; a failed compile embeds them then (rare).
         compiling ? Promise.resolve([]) : examplesFor(input.vector, input.model),
-      ]));
+      ])).catch((err: unknown) => {
+        throwIfUnavailable(err);
+        throw err;
+      });
       let ran: { sql: string; result: QueryResult } | null = null;
       let compiled = false;
       const sqlOfSlots = compiling ? compileSlotsToSql(input.slots, { today: input.today, schema: input.tenantId }) : null;
@@ -129,12 +144,13 @@ export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb
         const guard = await clock('validate', () => guardSql(sqlOfSlots, { tenantSchema: input.tenantId, allowedTables: Object.keys(schema.tables), maxRows: sqlMaxRows }));
         if (guard.ok) {
           try {
-            const result = await clock('execute', () => runReadOnly(deps.tenantDb, { tenantId: input.tenantId, sql: guard.sql, timeoutMs: statementTimeout(), timeZone: input.timeZone }));
+            const result = await clock('execute', () => runReadOnly(deps.tenantDb, { tenantId: input.tenantId, sql: guard.sql, timeoutMs: statementTimeout(), timeZone: input.timeZone, signal }));
             ran = { sql: guard.sql, result };
             compiled = true;
           } catch (err) {
             if (ctx.cancellationSignal.aborted) throw err;
             overBudget();
+            throwIfUnavailable(err);
             ctx.log.warn('the compiled query failed; the model writes it', { error: errorText(err) });
           }
         } else {
@@ -166,11 +182,12 @@ export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb
         }
         try {
           // Never past the phase's budget: the statement timeout is the smaller of the two.
-          const result = await clock('execute', () => runReadOnly(deps.tenantDb, { tenantId: input.tenantId, sql: guard.sql, timeoutMs: statementTimeout(), timeZone: input.timeZone }));
+          const result = await clock('execute', () => runReadOnly(deps.tenantDb, { tenantId: input.tenantId, sql: guard.sql, timeoutMs: statementTimeout(), timeZone: input.timeZone, signal }));
           ran = { sql: guard.sql, result };
         } catch (err) {
           if (ctx.cancellationSignal.aborted) throw err;
           overBudget();
+          throwIfUnavailable(err);
           previousError = { sql: guard.sql, error: errorText(err) };
         }
         if (previousError && !ran) ctx.log.warn('SQL attempt failed; asking the model to correct it', { attempt: attempts, error: previousError.error });

@@ -40,10 +40,33 @@ export interface QueryResult {
   rowCount: number;
 }
 
-/** Runs one validated SELECT for a tenant, read-only, as its reader role, bounded in time. */
-export async function runReadOnly(pool: Pick<pg.Pool, 'connect'>, q: { tenantId: string; sql: string; timeoutMs: number; timeZone?: string }): Promise<QueryResult> {
+/**
+ * A connection from the pool, or the signal's reason once it aborts first (the pool's connect cannot be
+ * cancelled: a connection that comes later goes straight back to the pool).
+ */
+async function connectWithin(pool: Pick<pg.Pool, 'connect'>, signal?: AbortSignal): Promise<pg.PoolClient> {
+  if (!signal) return pool.connect();
+  signal.throwIfAborted();
+  const connecting = pool.connect();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([connecting, aborted]);
+  } catch (err) {
+    connecting.then((c) => c.release(), () => {});
+    throw err;
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+  }
+}
+
+/** Runs one validated SELECT for a tenant, read-only, as its reader role, bounded in time (`signal`: the connect too). */
+export async function runReadOnly(pool: Pick<pg.Pool, 'connect'>, q: { tenantId: string; sql: string; timeoutMs: number; timeZone?: string; signal?: AbortSignal }): Promise<QueryResult> {
   if (!TENANT_ID_PATTERN.test(q.tenantId)) throw new Error(`invalid tenant id ${JSON.stringify(q.tenantId)}`);
-  const client = await pool.connect();
+  const client = await connectWithin(pool, q.signal);
   try {
     await client.query('BEGIN READ ONLY');
     await client.query(`SET LOCAL ROLE ${quoteIdent(readerRole(q.tenantId))}`);

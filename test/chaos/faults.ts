@@ -3,7 +3,7 @@
 // the README says a client should: on a broken stream it reconnects with Last-Event-ID. What the row says:
 // did every turn end exactly once, is every streamed answer whole (the tokens joined are `done.answer`: no
 // repeated or erased text), is every turn stored, and the longest pause a client saw in its answer.
-import { Connection, Client } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { readSse, type SseEvent } from '../helpers/sse.ts';
 import type { PieceName, SplitDeployment } from './deployment.ts';
 
@@ -170,10 +170,10 @@ export async function slowAnswers(dep: SplitDeployment, tokensPerSec = 20): Prom
 async function busiestWorker(dep: SplitDeployment, workflowIds: string[]): Promise<PieceName> {
   const connection = await Connection.connect({ address: dep.temporalAddress });
   try {
-    const client = new Client({ connection });
     const counts = new Map<PieceName, number>();
     for (const id of workflowIds) {
-      const pending = (await client.workflow.getHandle(id).describe()).raw.pendingActivities ?? [];
+      // The raw call: nothing to decode (payloads are encrypted with the deployment's key).
+      const pending = (await connection.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: id } })).pendingActivities ?? [];
       const w = dep.workerByIdentity(pending.find((a) => a.activityType?.name === 'generateAnswer')?.lastWorkerIdentity ?? undefined);
       if (w) counts.set(w, (counts.get(w) ?? 0) + 1);
     }

@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { type CachedTurnsRecord, SEARCH_ATTRIBUTES } from '../../workflows/shared/contract.ts';
 import { answerFromTokens, readSse } from '../helpers/sse.ts';
-import { fresh, startStack, type TestStack } from '../helpers/stack.ts';
+import { createChartUrlSigner } from '../../api/chart-urls.ts';
+import { fresh, startStack, TEST_CHART_URL_SECRET, type TestStack } from '../helpers/stack.ts';
 
 const ACME = { authorization: 'Bearer dev-acme-key' };
 const GLOBEX = { authorization: 'Bearer dev-globex-key' };
@@ -247,6 +248,47 @@ describe('HTTP API end to end', () => {
       assert.ok((await res.arrayBuffer()).byteLength > 500);
       assert.equal((await fetch(base + url, { headers: GLOBEX })).status, 404, 'another tenant gets nothing');
     }
+  });
+
+  it("hands out signed, expiring chart URLs a browser's <img> loads without a header; unsigned, expired, tampered or another tenant's get a 403", async () => {
+    const events = await readSse(await postTurn({ sessionId: 'e2e-chart-signed', message: 'Show me a chart of revenue by month in 2026' }, { accept: 'text/event-stream' }));
+    const chart = events.find((e) => e.event === 'chart');
+    const done = events.at(-1)!;
+    assert.equal(done.event, 'done');
+    // The first ask of this file streams a chart event; a repeat is an exact hit whose done still carries the chart.
+    const links = (chart?.data ?? done.data.chart) as { id: string; svgUrl: string; pngUrl: string };
+    assert.ok(links, events.map((e) => e.event).join(' '));
+    for (const url of [links.svgUrl, links.pngUrl, done.data.chart.svgUrl]) assert.match(url, /^\/v1\/charts\/[0-9a-f]{32}\.(svg|png)\?exp=\d+&sig=[A-Za-z0-9_-]{43}$/);
+    for (const [url, type] of [[links.svgUrl, 'image/svg+xml'], [links.pngUrl, 'image/png']] as const) {
+      const res = await fetch(base + url);
+      assert.equal(res.status, 200, url);
+      assert.match(res.headers.get('content-type') ?? '', new RegExp(`^${type.replace('+', '\\+')}`));
+      assert.match(res.headers.get('cache-control') ?? '', /^private, max-age=\d+/, 'no shared cache keeps it past its expiry');
+      assert.ok((await res.arrayBuffer()).byteLength > 500);
+    }
+    // GET /v1/turns/:id signs afresh (the stored result keeps the unsigned path).
+    const turnId = events[0]!.data.turnId as string;
+    const stored = (await (await fetch(`${base}/v1/turns/${turnId}`, { headers: ACME })).json()) as { chart: { svgUrl: string } };
+    assert.match(stored.chart.svgUrl, /\?exp=\d+&sig=/);
+    assert.equal((await fetch(base + stored.chart.svgUrl)).status, 200);
+
+    const { exp, sig } = Object.fromEntries(new URL(links.svgUrl, base).searchParams) as { exp: string; sig: string };
+    const expired = createChartUrlSigner({ secret: TEST_CHART_URL_SECRET, ttlSeconds: 60, now: () => Date.now() - 3_600_000 }).links('acme', links.id);
+    const otherTenant = stack.chartUrls.links('globex', links.id);
+    const refused: [string, string][] = [
+      [`/v1/charts/${links.id}.svg`, 'chart_url_unsigned'],
+      [expired.svgUrl, 'chart_url_expired'],
+      [`/v1/charts/${links.id}.svg?exp=${Number(exp) + 3600}&sig=${sig}`, 'chart_url_invalid'],
+      [`/v1/charts/${links.id}.png?exp=${exp}&sig=${sig.startsWith('A') ? 'B' : 'A'}${sig.slice(1)}`, 'chart_url_invalid'],
+      [otherTenant.pngUrl, 'chart_url_invalid'],
+    ];
+    for (const [url, code] of refused) {
+      const res = await fetch(base + url);
+      assert.equal(res.status, 403, url);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, code, url);
+    }
+    // The API-key form keeps working, with or without a query.
+    assert.equal((await fetch(`${base}/v1/charts/${links.id}.png`, { headers: ACME })).status, 200);
   });
 
   it('ends a cancelled turn with an error event (cancelled), and a terminated one is reported as such, never as running', async () => {

@@ -11,6 +11,7 @@ import { advertiseWorkerCapacity } from '../../activities/admission/worker-capac
 import { createRedisKvCache } from '../../infra/kv-cache.ts';
 import { createApp } from '../../api/app.ts';
 import { createTenantKeyStore } from '../../api/auth.ts';
+import { createChartUrlSigner, type ChartUrlSigner } from '../../api/chart-urls.ts';
 import { listen } from '../../api/server.ts';
 import { loadConfig, type Config } from '../../infra/config.ts';
 import { createLogger, type Logger } from '../../infra/logger.ts';
@@ -31,6 +32,8 @@ import { TEST_PAYLOAD_KEYS } from './test-payload-keys.ts';
 
 /** Pinned so the seeded tenant data (and anything computed from it) is the same every run. */
 export const TEST_ANCHOR_DATE = '2026-06-30';
+/** The test stacks' chart URL key (a stack's env may set CHART_URL_SECRET instead). */
+export const TEST_CHART_URL_SECRET = 'test-chart-url-secret-0123456789abcdef';
 /** Tenant analytics data lives in this database on the machine's PostgreSQL, seeded once and reused. */
 export const TEST_TENANT_DB = 'turnflow_test_tenants';
 export const MACHINE_PG = 'postgres://postgres@127.0.0.1:5432';
@@ -104,6 +107,8 @@ export interface TestStack {
   worker?: RunningWorker;
   /** Base URL of the API when started with `api: true`. */
   apiUrl?: string;
+  /** The API's chart URL signer (CHART_URL_SECRET of the stack's config, or a test key). */
+  chartUrls: ChartUrlSigner;
   setProfile(provider: 'anthropic' | 'openai', p: Partial<ProviderProfile>): void;
   /** Runs `fn` with a worker of these activity overrides on its own task queue (the stack's real clients otherwise). */
   withWorker<T>(overrides: Partial<Activities>, fn: (taskQueue: string) => Promise<T>, settings?: Partial<ActivityDeps['settings']>): Promise<T>;
@@ -155,6 +160,7 @@ export async function startStack(
     });
     closers.push(() => worker!.shutdown());
   }
+  const chartUrls = createChartUrlSigner({ secret: config.CHART_URL_SECRET ?? TEST_CHART_URL_SECRET, ttlSeconds: config.CHART_URL_TTL_SECONDS });
   let apiUrl: string | undefined;
   if (opts.api) {
     const admission = createAdmission({ store: messaging.admission, maxInFlight: config.MAX_INFLIGHT_TURNS, maxRunning: config.MAX_RUNNING_TURNS, onRefused: metrics.recordRefusal });
@@ -166,6 +172,7 @@ export async function startStack(
       kv: messaging.kv,
       embedder: providers.embedder,
       keys: createTenantKeyStore(stores.app.pool, { production: false }),
+      chartUrls,
       log,
       pingEvents: messaging.ping,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -191,6 +198,7 @@ export async function startStack(
     metrics,
     worker,
     apiUrl,
+    chartUrls,
     setProfile: (provider, p) => providers.offline?.setProfile(provider, p),
     withWorker: async (overrides, fn, settings = {}) => {
       const taskQueue = `test-${randomUUID()}`;

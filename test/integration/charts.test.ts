@@ -114,18 +114,18 @@ describe('storage and serving (PGlite)', () => {
       assert.equal(res.headers.get('cache-control'), null);
     }
 
-    it('200 with immutable caching for the SVG and the PNG', async () => {
+    it('200 with immutable caching, by the client only (the request carries a key), for the SVG and the PNG', async () => {
       const svg = await get(`${id}.svg`);
       assert.equal(svg.status, 200);
       assert.equal(svg.headers.get('content-type'), 'image/svg+xml; charset=utf-8');
-      assert.equal(svg.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+      assert.equal(svg.headers.get('cache-control'), 'private, max-age=31536000, immutable');
       assert.equal(svg.headers.get('etag'), `"${id}"`);
       assert.ok((await svg.text()).includes('>Electronics<'));
 
       const png = await get(`${id}.png`);
       assert.equal(png.status, 200);
       assert.equal(png.headers.get('content-type'), 'image/png');
-      assert.equal(png.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+      assert.equal(png.headers.get('cache-control'), 'private, max-age=31536000, immutable');
       assert.equal(png.headers.get('etag'), `"${id}"`);
       const bytes = Buffer.from(await png.arrayBuffer());
       assert.ok(bytes.subarray(0, 8).equals(PNG_SIGNATURE));

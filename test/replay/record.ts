@@ -5,10 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { updateTenantSettings } from '../../activities/tenant/store.ts';
 import type { TenantSettingsPatch } from '../../activities/tenant/settings.ts';
 import { TURN_WORKFLOW_TASK_TIMEOUT, turnStreamKey, turnWorkflowId } from '../../workflows/shared/contract.ts';
+import { FAILURE_TYPES } from '../../workflows/shared/failures.ts';
 import { DEFAULT_TENANT_SETTINGS } from '../../workflows/shared/tenant-settings.ts';
 import { startStack } from '../helpers/stack.ts';
 import { answering } from '../helpers/stubs.ts';
@@ -120,6 +122,16 @@ try {
     await record('deadline-simplified', 'Compare revenue by category and by region for this year versus last year?', { taskQueue });
   });
   await defaults();
+
+  // The tenant's database is down: the SQL step fails over, and the turn says the data is unavailable.
+  const dataDown = {
+    runSqlAgent: async () => {
+      throw ApplicationFailure.create({ type: FAILURE_TYPES.tenantDataUnavailable, message: "the tenant's data cannot be reached right now (ECONNREFUSED)", nonRetryable: true });
+    },
+  };
+  await stack.withWorker(dataDown, async (taskQueue) => {
+    await record('data-unavailable', 'What were our orders by region in April 2026?', { taskQueue });
+  });
 
   // A turn cancelled mid-answer ends with an `error` event (cancelled) and is stored.
   profiles({ tokensPerSec: 10 });

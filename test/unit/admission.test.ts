@@ -13,6 +13,7 @@ import { updateTenantSettings } from '../../activities/tenant/store.ts';
 import { createMemoryTurnEventBus, type TurnEventBus } from '../../activities/turn-events/bus.ts';
 import { createApp, type AppDeps } from '../../api/app.ts';
 import { createTenantKeyStore, keyIdOf } from '../../api/auth.ts';
+import { createChartUrlSigner } from '../../api/chart-urls.ts';
 import { listen } from '../../api/server.ts';
 import { hashApiKey } from '../../infra/api-keys.ts';
 import type { Queryable } from '../../infra/db.ts';
@@ -123,7 +124,7 @@ describe('POST /v1/turns admission', () => {
   const events: TurnEventBus = releasingBus(createMemoryTurnEventBus(60), store, undefined, () => clock);
   const servers: { close(): Promise<void> }[] = [];
   const api = async (admission: Admission) => {
-    const app = createApp({ temporal, events, appDb: db, kv: createMemoryKvCache(), keys: createTenantKeyStore(db, { production: true }), log: createLogger('silent'), admission });
+    const app = createApp({ temporal, events, appDb: db, kv: createMemoryKvCache(), keys: createTenantKeyStore(db, { production: true }), chartUrls: createChartUrlSigner({ secret: 'unit-test-chart-url-secret-0123456789', ttlSeconds: 3600 }), log: createLogger('silent'), admission });
     const server = await listen(app, 0, '127.0.0.1');
     servers.push(server);
     const base = `http://127.0.0.1:${server.port}`;

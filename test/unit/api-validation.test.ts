@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createApp } from '../../api/app.ts';
 import { createTenantKeyStore } from '../../api/auth.ts';
+import { createChartUrlSigner } from '../../api/chart-urls.ts';
 import { listen } from '../../api/server.ts';
 import { hashApiKey } from '../../infra/api-keys.ts';
 import { createLogger } from '../../infra/logger.ts';
@@ -39,6 +40,7 @@ async function serve(production: boolean) {
     appDb: db,
     kv: createMemoryKvCache(),
     keys: createTenantKeyStore(db, { production }),
+    chartUrls: createChartUrlSigner({ secret: 'unit-test-chart-url-secret-0123456789', ttlSeconds: 3600 }),
     log: createLogger('silent'),
   });
   return listen(app, 0, '127.0.0.1');

@@ -6,6 +6,7 @@ import { createTurnEventActivities } from '../../activities/turn-events/activiti
 import { createMemoryTurnEventBus } from '../../activities/turn-events/bus.ts';
 import { createApp, type AppDeps } from '../../api/app.ts';
 import { createTenantKeyStore } from '../../api/auth.ts';
+import { createChartUrlSigner } from '../../api/chart-urls.ts';
 import { ApiError } from '../../api/errors.ts';
 import { listen } from '../../api/server.ts';
 import { aggregateTurnStats, percentiles } from '../../api/stats-figures.ts';
@@ -329,7 +330,7 @@ describe('GET /v1/stats, GET /metrics and the admin key', () => {
   let api: Awaited<ReturnType<typeof listen>>;
   let prodApi: Awaited<ReturnType<typeof listen>>;
   before(async () => {
-    const deps = { temporal, events: createMemoryTurnEventBus(60), appDb: db, kv: createMemoryKvCache(), log: createLogger('silent') };
+    const deps = { temporal, events: createMemoryTurnEventBus(60), appDb: db, kv: createMemoryKvCache(), log: createLogger('silent'), chartUrls: createChartUrlSigner({ secret: 'unit-test-chart-url-secret-0123456789', ttlSeconds: 3600 }) };
     api = await listen(createApp({ ...deps, keys: createTenantKeyStore(db, { production: false }), metrics, metricsToken: 'scrape-me' }), 0, '127.0.0.1');
     prodApi = await listen(createApp({ ...deps, keys: createTenantKeyStore(db, { production: true }) }), 0, '127.0.0.1');
   });

@@ -15,6 +15,12 @@ export const CANNED_ANSWER_PREFIX = "Sorry, I can't answer right now";
 /** Answer when every provider failed and nothing more is known: the turn still ends with a `done`. */
 export const CANNED_ANSWER = `${CANNED_ANSWER_PREFIX} because the answer service is unavailable. Please try again in a minute.`;
 
+/** The canned answer's reason when the tenant's analytics database cannot be reached. */
+export const DATA_UNAVAILABLE_REASON = "your store's data is unavailable at the moment";
+
+/** The canned answer's reason when the data did not come back within the data phase's budget. */
+export const DATA_TOO_SLOW_REASON = "your store's data did not come back in time";
+
 /** What the answer's model calls did, for the canned answer: "anthropic answered 529, openai did not answer in time". */
 export function failedCallsText(calls: readonly Pick<ModelCall, 'provider' | 'outcome' | 'status'>[]): string {
   const parts = new Map<string, string>();

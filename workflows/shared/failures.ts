@@ -17,6 +17,8 @@ export const FAILURE_TYPES = {
   phaseDeadline: 'PhaseDeadlineExceeded',
   /** The SQL agent used all its attempts (rejected or failing queries): answer that the data could not be retrieved. */
   sqlFailed: 'SqlFailed',
+  /** The tenant's analytics database cannot be reached: no query can help now; the turn answers that the data is unavailable. */
+  tenantDataUnavailable: 'TenantDataUnavailable',
   /** A speculative answer the workflow discarded (the model read the question differently): the turn answers anew. */
   speculationDiscarded: 'SpeculationDiscarded',
   /** A later attempt claimed the turn's stream (this one was given up for dead): it finishes the answer. */
@@ -24,4 +26,4 @@ export const FAILURE_TYPES = {
 } as const;
 
 /** Failures no retry policy should retry. */
-export const NON_RETRYABLE_FAILURES: string[] = [FAILURE_TYPES.providerRejected, FAILURE_TYPES.providerNotConfigured, FAILURE_TYPES.turnWorkAborted, FAILURE_TYPES.answerDeadline, FAILURE_TYPES.phaseDeadline, FAILURE_TYPES.speculationDiscarded];
+export const NON_RETRYABLE_FAILURES: string[] = [FAILURE_TYPES.providerRejected, FAILURE_TYPES.providerNotConfigured, FAILURE_TYPES.turnWorkAborted, FAILURE_TYPES.answerDeadline, FAILURE_TYPES.phaseDeadline, FAILURE_TYPES.speculationDiscarded, FAILURE_TYPES.tenantDataUnavailable];

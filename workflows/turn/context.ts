@@ -101,7 +101,8 @@ export class Turn {
       if (isCancellation(err)) throw err;
       log.warn('step failed, using its fallback value', { step: name, error: String(err) });
       this.addCalls(failureCalls(err));
-      this.fallback(failureType(err) === FAILURE_TYPES.phaseDeadline ? `${name}:deadline` : name);
+      const type = failureType(err);
+      this.fallback(type === FAILURE_TYPES.phaseDeadline ? `${name}:deadline` : type === FAILURE_TYPES.tenantDataUnavailable ? `${name}:unavailable` : name);
       return fallback;
     }
   }
