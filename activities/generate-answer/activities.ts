@@ -101,8 +101,6 @@ export interface GenerateAnswerFailureDetails {
   reason: RaceError['reason'];
 }
 
-export { HEARTBEAT_EVERY_MS } from '../heartbeat.ts';
-
 /** The answer-generation activity: races the providers, streams the winner's tokens to the turn's event stream. */
 export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'providers' | 'events' | 'appDb' | 'kv' | 'prices' | 'metrics'>, health: ProviderHealth = createProviderHealth()) {
   const activities = {
@@ -141,6 +139,7 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
       const writer = `${ctx.info.activityId}:${attempt}`;
       const before = answerSoFar(await deps.events.claim(input.stream, writer));
       if (before.delivered) return outputOfDelivered(before.delivered);
+      const takenOver = new AbortController();
       const publish = (event: TurnEvent) => {
         const written = deps.events.publish(input.stream, event, writer);
         // Taken over: a later attempt writes now; this one stops its calls (its result is not wanted).
@@ -149,7 +148,6 @@ export function createGenerateAnswerActivities(deps: Pick<ActivityDeps, 'provide
         });
         return written;
       };
-      const takenOver = new AbortController();
 
       // A speculative answer streams from the provider but holds its tokens until the workflow's verdict.
       const verdict = input.hold ? awaitVerdict(deps.events, input.hold.gate, input.hold.maxWaitMs, ctx.cancellationSignal) : null;

@@ -4,13 +4,9 @@
 // that carry a card number, an e-mail address and API-key-looking strings; not one of them may appear in
 // any line any of those processes wrote.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { REPO_ROOT } from '../../infra/config.ts';
-import { freePort } from '../../infra/dev/temporal-server.ts';
+import { startNpmStart, type NpmStart } from '../helpers/npm-start.ts';
 import { readSse } from '../helpers/sse.ts';
 
 const CARD = '4242 4242 4242 4242';
@@ -23,36 +19,16 @@ const PERSONAL = `my card is ${CARD}, mail me at ${EMAIL}, and our key is ${API_
 const NEEDLES = [CARD, CARD.replace(/ /g, ''), CARD.replace(/ /g, '-'), EMAIL, API_KEY, BAD_BEARER, 'jane.leaktest'];
 
 describe('logs', () => {
-  let child: ChildProcess | undefined;
-  let output = '';
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'turnflow-logs-'));
-  after(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGINT');
-      await exited;
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  let app: NpmStart | undefined;
+  after(() => app?.close());
 
   it('carry no card number, e-mail address, API key or chart URL signature, from turns or failing requests', async (t) => {
-    const [port, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), TEMPORAL_DEV_PORT: String(temporalPort), TEMPORAL_UI_PORT: String(uiPort), DATA_DIR: dataDir, LOG_LEVEL: 'trace' };
-    for (const k of ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'TENANT_DATABASE_URL', 'REDIS_URL', 'ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'TEMPORAL_TASK_QUEUE']) delete env[k];
-    env.OFFLINE_MODEL_PROFILES = '{"anthropic":{"ttftMs":0,"tokensPerSec":0,"jitterMs":0},"openai":{"ttftMs":0,"tokensPerSec":0,"jitterMs":0}}';
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'workers', 'dev.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        if (output.includes('Dev keys')) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 100);
-      setTimeout(() => (clearInterval(timer), reject(new Error(`npm start did not come up:\n${output.slice(-3000)}`))), 120_000).unref();
-      child!.once('exit', (code) => (clearInterval(timer), reject(new Error(`npm start exited (${code}):\n${output.slice(-3000)}`))));
+    app = await startNpmStart({
+      logLevel: 'trace',
+      offlineProfiles: '{"anthropic":{"ttftMs":0,"tokensPerSec":0,"jitterMs":0},"openai":{"ttftMs":0,"tokensPerSec":0,"jitterMs":0}}',
+      tmpPrefix: 'turnflow-logs-',
     });
+    const { port } = app;
     const base = `http://127.0.0.1:${port}`;
     const post = (body: string, headers: Record<string, string> = {}) =>
       fetch(`${base}/v1/turns`, { method: 'POST', headers: { authorization: 'Bearer dev-acme-key', 'content-type': 'application/json', accept: 'text/event-stream', ...headers }, body });
@@ -88,9 +64,8 @@ describe('logs', () => {
 
     // Let the background work (persisting, recording the cached hit) finish and log, then stop the stack.
     await new Promise((r) => setTimeout(r, 2500));
-    const exited = new Promise((r) => child!.once('exit', r));
-    child.kill('SIGINT');
-    await exited;
+    await app.stop();
+    const output = app.output();
 
     // The capture is the real thing: it has the turns' own log lines (debug: "turn started" with the turn id).
     for (const id of turnIds.slice(0, 2)) assert.ok(output.includes(id), `the logs mention turn ${id}`);

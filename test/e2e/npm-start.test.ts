@@ -1,54 +1,25 @@
 // The README's first command, as a newcomer runs it: `npm start` on embedded defaults (its own dev
 // server with Web UI, PGlite in a fresh DATA_DIR, in-process bus, offline model), then one turn over HTTP.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { REPO_ROOT } from '../../infra/config.ts';
-import { freePort } from '../../infra/dev/temporal-server.ts';
+import { startNpmStart, type NpmStart } from '../helpers/npm-start.ts';
 import { answerFromTokens, readSse } from '../helpers/sse.ts';
 
 describe('npm start', () => {
-  let child: ChildProcess | undefined;
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'turnflow-start-'));
-  after(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGINT');
-      await exited;
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  let app: NpmStart | undefined;
+  after(() => app?.close());
 
   it('brings the stack up on a fresh DATA_DIR and answers a turn', async (t) => {
-    const [port, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), TEMPORAL_DEV_PORT: String(temporalPort), TEMPORAL_UI_PORT: String(uiPort), DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
-    for (const k of ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'TENANT_DATABASE_URL', 'REDIS_URL', 'ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'TEMPORAL_TASK_QUEUE']) delete env[k];
-    env.OFFLINE_MODEL_PROFILES = '{"anthropic":{"ttftMs":0,"tokensPerSec":0,"jitterMs":0}}';
-    const started = Date.now();
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'workers', 'dev.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`npm start did not come up:\n${output.slice(-3000)}`)), 120_000);
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('Dev keys')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child!.stdout!.on('data', onData);
-      child!.stderr!.on('data', onData);
-      child!.once('exit', (code) => reject(new Error(`npm start exited (${code}):\n${output.slice(-3000)}`)));
-    });
-    t.diagnostic(`up in ${Date.now() - started} ms (fresh DATA_DIR, CLI cached)`);
-    assert.match(output, new RegExp(`API\\s+http://127.0.0.1:${port}`));
-    assert.match(output, new RegExp(`Temporal UI\\s+http://127.0.0.1:${uiPort}`));
-    assert.match(output, /OFFLINE MODEL/);
-    assert.match(output, /acme: dev-acme-key/);
+    app = await startNpmStart({ logLevel: 'warn', offlineProfiles: '{"anthropic":{"ttftMs":0,"tokensPerSec":0,"jitterMs":0}}', tmpPrefix: 'turnflow-start-' });
+    const { port, temporalPort, uiPort, dataDir } = app;
+    t.diagnostic(`up in ${app.upMs} ms (fresh DATA_DIR, CLI cached)`);
+    assert.match(app.output(), new RegExp(`API\\s+http://127.0.0.1:${port}`));
+    assert.match(app.output(), new RegExp(`Temporal UI\\s+http://127.0.0.1:${uiPort}`));
+    assert.match(app.output(), /OFFLINE MODEL/);
+    assert.match(app.output(), /acme: dev-acme-key/);
 
     const res = await fetch(`http://127.0.0.1:${port}/v1/turns`, {
       method: 'POST',
@@ -65,7 +36,7 @@ describe('npm start', () => {
     // Payloads are encrypted with a development key kept in DATA_DIR, and the Web UI decodes them out of the box:
     // the dev server was given the API's codec endpoint, which answers the Web UI's origin.
     assert.equal(statSync(path.join(dataDir, 'payload-keys')).mode & 0o777, 0o600);
-    assert.match(output, /Payloads\s+encrypted in Temporal \(development key/);
+    assert.match(app.output(), /Payloads\s+encrypted in Temporal \(development key/);
     const settings = await (await fetch(`http://127.0.0.1:${uiPort}/api/v1/settings`)).text();
     const endpoint = /"Endpoint":"([^"]+)"/.exec(settings)?.[1];
     assert.ok(endpoint?.startsWith(`http://127.0.0.1:${port}/v1/codec/ui/`), `the Web UI's codec endpoint: ${settings.slice(0, 400)}`);
