@@ -39,7 +39,7 @@ try {
   ]);
   closers.push(() => closeRedis(redis), () => closeRedis(eventsRedis));
   const admissionStore = createRedisAdmissionStore(redis);
-  const metrics = createMetrics();
+  const metrics = createMetrics({ turnLog: log });
   const cachedTurns = createCachedTurns({ appDb: appStore.pool, temporal: client, taskQueue: config.TEMPORAL_TASK_QUEUE, windowMs: config.HIT_RECORD_WINDOW_MS, log });
   closers.push(() => cachedTurns.flush());
   // This process's in-flight bound; the deployment's is the live workers' advertised sum (WORKER_MAX_TURNS).

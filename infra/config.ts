@@ -102,6 +102,8 @@ const schema = z.object({
   SEED_ANCHOR_DATE: z.preprocess(emptyToUndefined, z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD').optional()),
   /** pino level. */
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  /** `auto`: human-readable lines on a terminal, JSON (one object per line) everywhere else; or force `json` / `pretty`. */
+  LOG_FORMAT: z.preprocess(emptyToUndefined, z.enum(['auto', 'json', 'pretty']).default('auto')),
   /** Max concurrent activities per worker. */
   WORKER_MAX_ACTIVITIES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(200)),
   /** Turn event streams expire this long after their last event. */

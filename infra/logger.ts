@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { build as prettyStream } from 'pino-pretty';
 
 export type { Logger };
 
@@ -45,8 +46,33 @@ export const REDACT_PATHS = [
   '*.body',
 ];
 
+/** How log lines are written: `json` (one object per line, for collectors), `pretty` (for a person), `auto`. */
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+/** `auto` is `pretty` when the output is a terminal (a person runs `npm start`), `json` everywhere else. */
+export function resolveLogFormat(format: LogFormat, isTty = Boolean(process.stdout.isTTY)): 'json' | 'pretty' {
+  return format === 'auto' ? (isTty ? 'pretty' : 'json') : format;
+}
+
+/**
+ * Lines a person reads: time, level, the process's name, the sentence, then the fields on one indented line each
+ * (`pid`, `hostname` and pino's `name` folded into the prefix). Redaction happens before this (pino redacts
+ * while it serialises), so a pretty line never shows what a JSON one would not.
+ */
+function prettyDestination(destination: DestinationStream | undefined, colorize: boolean): DestinationStream {
+  return prettyStream({
+    colorize,
+    sync: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,name',
+    messageFormat: '{if name}{name}: {end}{msg}',
+    singleLine: true,
+    ...(destination ? { destination } : {}),
+  });
+}
+
 /** Root logger (to stdout, or `destination`); children carry request and turn ids. */
-export function createLogger(level = 'info', name = 'turnflow', destination?: DestinationStream): Logger {
+export function createLogger(level = 'info', name = 'turnflow', destination?: DestinationStream, format: LogFormat = 'json'): Logger {
   const options = {
     name,
     level,
@@ -54,5 +80,6 @@ export function createLogger(level = 'info', name = 'turnflow', destination?: De
     // `msg` carries the human sentence; `message` is redacted because it is the user's text.
     messageKey: 'msg',
   };
+  if (resolveLogFormat(format) === 'pretty') return pino(options, prettyDestination(destination, !destination && Boolean(process.stdout.isTTY)));
   return destination ? pino(options, destination) : pino(options);
 }

@@ -31,6 +31,8 @@ import http from 'node:http';
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TurnResult } from '../workflows/shared/contract.ts';
+import type { Logger } from './logger.ts';
+import { logTurn } from './turn-log.ts';
 
 /** Histogram buckets of turn, call, step and request durations, in seconds: 5 ms to 30 s. */
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -96,7 +98,7 @@ export interface Metrics {
 }
 
 /** Builds a registry with turnflow's metrics and prom-client's default process metrics. */
-export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
+export function createMetrics(opts: { defaultMetrics?: boolean; /** Each counted turn also gets its one info line here (infra/turn-log.ts). */ turnLog?: Logger } = {}): Metrics {
   const registry = new Registry();
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'turnflow_' });
   const registers = [registry];
@@ -194,6 +196,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     observeAdmission,
     observeDependencies,
     recordTurn(tenant, r) {
+      if (opts.turnLog) logTurn(opts.turnLog, tenant, r);
       const cache = r.cache ?? 'none';
       turns.inc({ tenant, cache, intent: r.intent ?? 'unknown', outcome: turnOutcome(r) });
       if (r.timings) {

@@ -11,7 +11,7 @@ export function loadConfigOrExit(name: string): { config: Config; log: Logger } 
     console.error(err instanceof ConfigError ? err.message : err);
     process.exit(2);
   }
-  return { config, log: createLogger(config.LOG_LEVEL, name) };
+  return { config, log: createLogger(config.LOG_LEVEL, name, undefined, config.LOG_FORMAT) };
 }
 
 /** Loads the config for a standalone API or worker process, which must share Redis and Postgres with its peers. */

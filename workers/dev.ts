@@ -37,7 +37,7 @@ try {
   ]);
   closers.push(() => temporal.stop(), () => stores.close(), () => messaging.close(), () => providers.close());
   // One registry for worker and API: the API's /metrics shows this process's turns too.
-  const metrics = createMetrics();
+  const metrics = createMetrics({ turnLog: log });
 
   // The one worker's bound is the deployment's (MAX_INFLIGHT_TURNS, this process's own, is usually the lower).
   const capacity = await advertiseWorkerCapacity(messaging.admission, { maxTurns: config.WORKER_MAX_TURNS, log });

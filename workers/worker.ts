@@ -22,7 +22,7 @@ try {
   const temporal = await connectTemporal(config, log);
   const [stores, messaging] = await Promise.all([openStores(config, log), openMessaging(config, log)]);
   closers.push(() => stores.close(), () => messaging.close());
-  const metrics = createMetrics();
+  const metrics = createMetrics({ turnLog: log });
 
   if (config.METRICS_PORT > 0) {
     // A taken port (two workers on one host with the same METRICS_PORT) costs the metrics, not the worker.

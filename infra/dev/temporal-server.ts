@@ -151,7 +151,7 @@ async function startWithSdkDownload(
 // `npm run temporal`: run only the dev server (for separate API and worker processes).
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const config = loadConfig();
-  const log = createLogger(config.LOG_LEVEL, 'temporal');
+  const log = createLogger(config.LOG_LEVEL, 'temporal', undefined, config.LOG_FORMAT);
   const handle = await startTemporal(config, log, { uiCodecEndpoint: devUiCodecEndpoint(config, resolvePayloadKeys(config, log).keys) });
   log.info({ address: handle.address, ui: handle.uiUrl }, 'Temporal is up; Ctrl-C stops it');
   const stop = async () => {
