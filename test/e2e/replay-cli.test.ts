@@ -41,7 +41,7 @@ describe('npm run replay -- <workflowId>', () => {
     const r = await replay(stack, [workflowId, '--out', out]);
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, new RegExp(`history   ${workflowId}: chatTurn, \\d+ events, WorkflowExecutionCompleted`));
-    assert.match(r.out, /replays   the current code makes the same decisions/);
+    assert.match(r.out, /replays {3}the current code makes the same decisions/);
     const saved = JSON.parse(readFileSync(out, 'utf8')) as { events: unknown[] };
     assert.ok(saved.events.length > 5);
   });
@@ -56,9 +56,9 @@ describe('npm run replay -- <workflowId>', () => {
   it('says where a changed workflow diverges, and exits 1', async () => {
     const r = await replay(stack, [workflowId, '--workflows', 'test/replay/fixtures/reordered-workflows.ts']);
     assert.equal(r.code, 1, r.out);
-    assert.match(r.out, /diverges  \w*(Nondeterminism|Determinism)\w*/i);
+    assert.match(r.out, /diverges {2}\w*(Nondeterminism|Determinism)\w*/i);
     assert.match(r.out, /The history, step by step/);
-    assert.match(r.out, /^  > +\d+ +.+/m, 'a step the error names is marked');
+    assert.match(r.out, /^ {2}> +\d+ +.+/m, 'a step the error names is marked');
   });
 
   it('names what is wrong with an unknown workflow id or no id', async () => {
