@@ -56,7 +56,7 @@ export function resolveLogFormat(format: LogFormat, isTty = Boolean(process.stdo
 
 /**
  * Lines a person reads: time, level, the process's name, the sentence, then the fields on one indented line each
- * (`pid`, `hostname` and pino's `name` folded into the prefix). Redaction happens before this (pino redacts
+ * (`pid`, `hostname` and pino's `name` folded into the prefix; a finished turn's `turn` fields left to its sentence). Redaction happens before this (pino redacts
  * while it serialises), so a pretty line never shows what a JSON one would not.
  */
 function prettyDestination(destination: DestinationStream | undefined, colorize: boolean): DestinationStream {
@@ -64,7 +64,8 @@ function prettyDestination(destination: DestinationStream | undefined, colorize:
     colorize,
     sync: true,
     translateTime: 'SYS:HH:MM:ss.l',
-    ignore: 'pid,hostname,name',
+    // `turn`: a finished turn's fields, which its sentence already says (infra/turn-log.ts).
+    ignore: 'pid,hostname,name,turn',
     messageFormat: '{if name}{name}: {end}{msg}',
     singleLine: true,
     ...(destination ? { destination } : {}),

@@ -29,15 +29,18 @@ export function turnLogSentence(tenant: string, r: TurnResult): string {
   if (typeof r.timings?.totalMs === 'number') {
     parts.push(`${seconds(r.timings.totalMs)}${typeof r.timings.ttftMs === 'number' ? ` (first token ${seconds(r.timings.ttftMs)})` : ''}`);
   }
-  parts.push(`$${(r.costUsd ?? 0).toFixed(6)}${r.provider ? ` via ${r.provider}` : ''}`);
+  parts.push(`$${(r.costUsd ?? 0).toFixed(6)}${r.provider && r.cache === 'none' ? ` via ${r.provider}` : ''}`);
   if (r.fallbacks?.length) parts.push(`fallbacks ${r.fallbacks.join(' ')}`);
   return parts.join(', ');
 }
 
-/** Writes the turn's line; a logging failure never reaches the turn. */
+/**
+ * Writes the turn's line; a logging failure never reaches the turn. The fields go under `turn`, which a pretty
+ * (terminal) line leaves out: there the sentence says it all.
+ */
 export function logTurn(log: Logger, tenant: string, r: TurnResult): void {
   try {
-    log.info(turnLogFields(tenant, r), turnLogSentence(tenant, r));
+    log.info({ turn: turnLogFields(tenant, r) }, turnLogSentence(tenant, r));
   } catch {
     // Logs never fail a turn.
   }

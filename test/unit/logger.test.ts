@@ -83,7 +83,14 @@ describe('the turn\'s log line', () => {
     assert.equal(lines.length, 1);
     assert.equal(lines[0].level, 30);
     assert.equal(lines[0].msg, turnLogSentence('acme', result));
-    assert.deepEqual([lines[0].tenant, lines[0].turnId, lines[0].intent, lines[0].cache, lines[0].ms, lines[0].ttftMs, lines[0].costUsd], ['acme', result.turnId, 'analytics', 'none', 1840, 412, 0.000123]);
+    const t = lines[0].turn;
+    assert.deepEqual([t.tenant, t.turnId, t.intent, t.cache, t.ms, t.ttftMs, t.costUsd], ['acme', result.turnId, 'analytics', 'none', 1840, 412, 0.000123]);
     assert.ok(!out.includes('12,345') && !out.includes('4242'), out);
+  });
+
+  it('is the sentence alone on a terminal', () => {
+    const { log, out } = prettyCapture();
+    createMetrics({ defaultMetrics: false, turnLog: log }).recordTurn('acme', { ...result, cache: 'exact' } as TurnResult);
+    assert.match(out(), /^\[[\d:.]+\] INFO: turnflow: turn acme\/3f2a9c1e analytics, cache exact, 1\.84 s \(first token 412 ms\), \$0\.000123\n$/);
   });
 });
