@@ -114,6 +114,9 @@ function stepLines(list: temporal.api.history.v1.IHistoryEvent[], message: strin
   // The names the error quotes (`recorded marker 'openTurn' does not match … command 'checkInputGuardrails'`): the
   // first step recording one of them is where the code and the history part.
   const named = [...message.matchAll(/'([A-Za-z0-9_.-]{3,})'/g)].map((m) => m[1]!);
+  // …or its sequence number (`Missing associated machine for LocalActivity(2)`): the nth step of that kind.
+  const seq = /\b(LocalActivity|Activity|Timer)\((\d+)\)/.exec(message);
+  const counts: Record<string, number> = {};
   let marked = false;
   for (const e of list) {
     let what: string | undefined;
@@ -127,7 +130,10 @@ function stepLines(list: temporal.api.history.v1.IHistoryEvent[], message: strin
     else if (e.workflowExecutionCompletedEventAttributes || e.workflowExecutionFailedEventAttributes || e.workflowExecutionCanceledEventAttributes) what = eventName(e);
     if (!what) continue;
     const line = what;
-    const mark: boolean = !marked && named.some((n) => new RegExp(`\\b${n.replace(/[.-]/g, '\\$&')}\\b`).test(line));
+    const kind = line.includes('(local activity ') ? 'LocalActivity' : line.startsWith('activity ') ? 'Activity' : line.startsWith('timer ') ? 'Timer' : '';
+    if (kind) counts[kind] = (counts[kind] ?? 0) + 1;
+    const bySeq = seq !== null && kind === seq[1] && counts[kind] === Number(seq[2]);
+    const mark: boolean = !marked && (bySeq || named.some((n) => new RegExp(`\\b${n.replace(/[.-]/g, '\\$&')}\\b`).test(line)));
     marked ||= mark;
     lines.push(`  ${mark ? '>' : ' '} ${String(e.eventId).padStart(4)}  ${what}`);
   }
