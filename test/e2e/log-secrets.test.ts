@@ -69,6 +69,12 @@ describe('logs', () => {
 
     // The capture is the real thing: it has the turns' own log lines (debug: "turn started" with the turn id).
     for (const id of turnIds.slice(0, 2)) assert.ok(output.includes(id), `the logs mention turn ${id}`);
+    // One info line per finished turn (the three, and the hit the API answered), JSON off a terminal, with its figures.
+    const turnLines = output.split('\n').filter((l) => l.startsWith('{') && l.includes('"turn":{')).map((l) => JSON.parse(l) as { level: number; msg: string; turn: Record<string, unknown> });
+    for (const id of turnIds) assert.equal(turnLines.filter((l) => l.turn.turnId === id).length, 1, `one line for turn ${id}`);
+    assert.equal(turnLines.length, 4, turnLines.map((l) => l.msg).join('\n'));
+    assert.ok(turnLines.every((l) => l.level === 30 && l.turn.tenant === 'acme' && typeof l.turn.ms === 'number' && typeof l.turn.costUsd === 'number' && l.msg.startsWith('turn acme/')));
+    assert.deepEqual(turnLines.map((l) => l.turn.cache), ['none', 'none', 'none', 'exact']);
     // LOG_CAPTURE_FILE=<path>: keep what was captured, to read it.
     if (process.env.LOG_CAPTURE_FILE) writeFileSync(process.env.LOG_CAPTURE_FILE, output);
     const lines = output.split('\n');
