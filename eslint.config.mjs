@@ -79,6 +79,17 @@ export default tseslint.config(
     ]),
   },
   {
+    // The chat page's scripts run in the browser as plain ES modules (no build step): browser globals only.
+    files: ['api/chat-page/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'sessionStorage', 'fetch', 'crypto', 'AbortController', 'TextDecoder', 'setTimeout', 'clearTimeout', 'Intl', 'Node']
+          .map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['infra/**/*.ts'],
     ignores: ['infra/dev/**'],
     rules: restrictImports([noDevRuntime, noUpFromInfra]),

@@ -14,6 +14,7 @@ import { ApiError, errorHandler, notFound } from './errors.ts';
 import { adminRoutes } from './admin.ts';
 import type { CachedTurns } from './cached-turns.ts';
 import type { ChartUrlSigner } from './chart-urls.ts';
+import { chatPageRoutes, type ChatPageDeps } from './chat-page.ts';
 import { chartRoutes, signedChartRoutes } from './charts.ts';
 import { codecRoutes, type CodecRoutesDeps } from './codec.ts';
 import { knowledgeRoutes } from './knowledge.ts';
@@ -57,6 +58,8 @@ export interface AppDeps {
   codec?: Omit<CodecRoutesDeps, 'keys'>;
   /** What GET /v1/admin/runtime tells an operator (or the benchmark) about this deployment. */
   runtime?: { offlineModelUrl?: string; deployment: 'single-process' | 'split'; services?: { redis: boolean; postgres: boolean } };
+  /** The chat page's Temporal Web UI link (TEMPORAL_UI_URL, or `npm start`'s embedded UI); absent: the page shows no link. */
+  temporalUi?: ChatPageDeps['temporalUi'];
 }
 
 /** The Express app: auth, validation, turn routes, one error handler. */
@@ -100,6 +103,8 @@ export function createApp(deps: AppDeps): express.Express {
     });
   }
 
+  // The chat page is public (it signs in with a tenant key of its own, sent as a Bearer header by its script).
+  app.use(chatPageRoutes({ temporalUi: deps.temporalUi }));
   // Before the API-key middleware: the codec endpoint authenticates its own way (admin key, or the Web UI's token).
   if (deps.codec) app.use(codecRoutes({ ...deps.codec, keys: deps.keys }));
   // A signed chart URL is its own credential (a browser's <img> sends no API key): checked before the key.

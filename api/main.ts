@@ -67,6 +67,8 @@ try {
     metrics,
     metricsToken: config.METRICS_TOKEN,
     codec: { codec: payloadKeys.codec, uiToken: codecUiToken(config, payloadKeys.keys), corsOrigins: config.CODEC_CORS_ORIGINS },
+    // The chat page links each turn to the operators' Web UI when one is configured.
+    ...(config.TEMPORAL_UI_URL ? { temporalUi: { url: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE } } : {}),
   });
   const api = await listen(app, config.PORT, config.HOST);
   closers.push(() => api.close());

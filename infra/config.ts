@@ -28,6 +28,8 @@ const schema = z.object({
   TEMPORAL_DEV_PORT: port(7233),
   /** Web UI port of the embedded dev server. */
   TEMPORAL_UI_PORT: port(8233),
+  /** Base URL of the Temporal Web UI that shows this deployment's turns: the chat page links each turn there. Unset: `npm start`'s embedded UI, no link elsewhere. */
+  TEMPORAL_UI_URL: z.preprocess(emptyToUndefined, z.string().url().regex(/^https?:\/\//, 'expected an http(s) URL').optional()),
   /** Path of an existing `temporal` CLI binary; skips the lookup and the build. */
   TEMPORAL_CLI: optionalString,
   /** Where a built `temporal` CLI is cached (default `<repo>/.tools`). */

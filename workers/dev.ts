@@ -65,6 +65,7 @@ try {
   closers.push(() => cachedTurns.flush());
   const admission = createAdmission({ store: messaging.admission, maxInFlight: config.MAX_INFLIGHT_TURNS, maxRunning: config.MAX_RUNNING_TURNS, onRefused: metrics.recordRefusal });
   metrics.observeAdmission(admission);
+  const uiUrl = config.TEMPORAL_UI_URL ?? temporal.uiUrl;
   const app = createApp({
     cachedTurns,
     // API and worker in one process: its bound counts every turn it runs, a stream's or a 202's.
@@ -86,6 +87,8 @@ try {
     metrics,
     metricsToken: config.METRICS_TOKEN,
     codec: { codec: payloadKeys.codec, uiToken: codecUiToken(config, payloadKeys.keys), corsOrigins: config.CODEC_CORS_ORIGINS },
+    // The chat page links each turn to the Web UI this process started (or the one TEMPORAL_UI_URL names).
+    ...(uiUrl ? { temporalUi: { url: uiUrl, namespace: temporal.namespace } } : {}),
   });
   const api = await listen(app, config.PORT, config.HOST);
   closers.push(() => api.close());
@@ -99,6 +102,7 @@ try {
   const lines = [
     '',
     `  turnflow is up in ${((Date.now() - bootStarted) / 1000).toFixed(1)} s`,
+    `  Chat page      ${apiUrl}/`,
     `  API            ${apiUrl}   (metrics ${apiUrl}/metrics)`,
     `  Temporal UI    ${temporal.uiUrl ?? '(external cluster: use its own UI)'}   (gRPC ${temporal.address})`,
     `  App store      ${stores.app.embedded ? `PGlite + pgvector at ${stores.app.url}` : 'DATABASE_URL'}`,

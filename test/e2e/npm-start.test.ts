@@ -32,6 +32,11 @@ describe('npm start', () => {
     assert.equal(done.data.model, 'offline-model');
     assert.equal(answerFromTokens(events), done.data.answer);
     assert.equal((await fetch(`http://127.0.0.1:${uiPort}/`)).status, 200, 'the Web UI answers');
+    // The chat page is at the API's root, and links turns to this Web UI.
+    assert.match(app.output(), new RegExp(`Chat page\\s+http://127.0.0.1:${port}/`));
+    assert.match(await (await fetch(`http://127.0.0.1:${port}/`)).text(), /<title>turnflow · chat<\/title>/);
+    const chatConfig = await (await fetch(`http://127.0.0.1:${port}/chat/config.json`)).json();
+    assert.deepEqual(chatConfig, { temporalUi: { url: `http://127.0.0.1:${uiPort}`, namespace: 'default' } });
 
     // Payloads are encrypted with a development key kept in DATA_DIR, and the Web UI decodes them out of the box:
     // the dev server was given the API's codec endpoint, which answers the Web UI's origin.

@@ -181,6 +181,7 @@ export async function startStack(
       metrics,
       admission,
       codec: { codec, uiToken: codecUiToken(config, config.PAYLOAD_KEYS!), corsOrigins: config.CODEC_CORS_ORIGINS },
+      ...(config.TEMPORAL_UI_URL ? { temporalUi: { url: config.TEMPORAL_UI_URL, namespace: temporal.namespace } } : {}),
     });
     const api = await listen(app, 0, '127.0.0.1');
     apiUrl = `http://127.0.0.1:${api.port}`;
