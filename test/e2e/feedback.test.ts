@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { embedQuestion } from '../../activities/caches/semantic-store.ts';
-import { nearestSqlExamples } from '../../activities/sql/examples.ts';
+import { indexSqlExamples, nearestSqlExamples, SQL_EXAMPLES } from '../../activities/sql/examples.ts';
 import { SQL_TASK_LINE } from '../../activities/sql/prompts.ts';
 import type { StatsResponse } from '../../api/stats.ts';
 import { turnWorkflowId } from '../../workflows/shared/contract.ts';
@@ -220,6 +220,19 @@ describe('POST /v1/turns/:turnId/feedback end to end', () => {
     assert.equal(notJson.status, 415);
     const admin = await post('admin', first.turnId, { rating: 'up' });
     assert.equal(admin.status, 403);
+  });
+
+  it('keeps what a tenant taught when the deployment changes embedders (re-embedded when the examples are indexed)', async () => {
+    const real = stack.providers.embedder;
+    const other = { model: `other-embedder-${randomUUID().slice(0, 8)}`, embed: (texts: string[], signal?: AbortSignal) => real.embed(texts, signal) };
+    await indexSqlExamples(stack.stores.app.pool, other);
+    const vector = await embedQuestion(other, SIMILAR, AbortSignal.timeout(5000));
+    const nearest = (tenantId: string) => nearestSqlExamples(stack.stores.app.pool, { tenantId, embedder: other.model, vector, k: 100 });
+    const acme = await nearest('acme');
+    assert.ok(acme.some((e) => e.question === QUESTION), "acme's example is indexed under the new embedder");
+    assert.equal(acme.length, SQL_EXAMPLES.length + 1);
+    assert.ok(!(await nearest('globex')).some((e) => e.question === QUESTION), 'and still only for acme');
+    assert.equal(await indexSqlExamples(stack.stores.app.pool, other), 0, 'indexing again has nothing to do');
   });
 
   it('counts feedback in GET /v1/stats per tenant and for the admin key, and in /metrics', async () => {
