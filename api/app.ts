@@ -1,4 +1,5 @@
 import type { Queryable } from '../infra/db.ts';
+import type pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import type { Client } from '@temporalio/client';
@@ -17,6 +18,7 @@ import type { ChartUrlSigner } from './chart-urls.ts';
 import { chatPageRoutes, type ChatPageDeps } from './chat-page.ts';
 import { chartRoutes, signedChartRoutes } from './charts.ts';
 import { codecRoutes, type CodecRoutesDeps } from './codec.ts';
+import { feedbackRoutes } from './feedback.ts';
 import { knowledgeRoutes } from './knowledge.ts';
 import { settingsRoutes } from './settings.ts';
 import { statsRoutes } from './stats.ts';
@@ -45,7 +47,7 @@ export interface AppDeps {
   /** Start turns with `requestEagerStart` (the client is on a worker's connection in this process: `npm start`). */
   eagerStart?: boolean;
   /** The process's metrics: HTTP requests are counted and GET /metrics serves the registry (absent: no /metrics). */
-  metrics?: Pick<Metrics, 'httpMiddleware' | 'render' | 'contentType' | 'recordTurn' | 'recordRefusal'> & Partial<Pick<Metrics, 'observeDependencies'>>;
+  metrics?: Pick<Metrics, 'httpMiddleware' | 'render' | 'contentType' | 'recordTurn' | 'recordRefusal'> & Partial<Pick<Metrics, 'observeDependencies' | 'recordFeedback'>>;
   /** When set, GET /metrics requires `Authorization: Bearer <token>` (METRICS_TOKEN). */
   metricsToken?: string;
   /** Last day of a template's demo orders for tenants created through the admin API (SEED_ANCHOR_DATE); default today. */
@@ -56,6 +58,10 @@ export interface AppDeps {
   cachedTurns?: CachedTurns;
   /** The codec endpoint (POST /v1/codec/{encode,decode}, and the Web UI's); absent: not served. */
   codec?: Omit<CodecRoutesDeps, 'keys'>;
+  /** Tenant analytics data: a corrected SQL sent as feedback runs there (read-only, as the tenant's reader role) before it is kept; absent: corrections get a 503. */
+  tenantDb?: Queryable & Pick<pg.Pool, 'connect'>;
+  /** The SQL agent's bounds, which a corrected SQL is held to (SQL_STATEMENT_TIMEOUT_MS, SQL_MAX_ROWS); default 2000 ms and 1000 rows. */
+  sqlLimits?: { statementTimeoutMs: number; maxRows: number };
   /** What GET /v1/admin/runtime tells an operator (or the benchmark) about this deployment. */
   runtime?: { offlineModelUrl?: string; deployment: 'single-process' | 'split'; services?: { redis: boolean; postgres: boolean } };
   /** The chat page's Temporal Web UI link (TEMPORAL_UI_URL, or `npm start`'s embedded UI); absent: the page shows no link. */
@@ -115,6 +121,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/v1/knowledge', express.json({ limit: '256kb', type: 'application/json' }));
   app.use(express.json({ limit: deps.bodyLimit ?? '32kb', type: 'application/json' }));
   app.use(turnRoutes({ temporal: deps.temporal, events: deps.events, appDb: deps.appDb, sseIdleMs: deps.sseIdleMs, taskQueue: deps.taskQueue, eagerStart: deps.eagerStart, kv: deps.kv, metrics: deps.metrics, embedder: deps.embedder, embeddingTimeoutMs: deps.embeddingTimeoutMs, cachedTurns: deps.cachedTurns, admission: deps.admission, chartUrls: deps.chartUrls }));
+  app.use(feedbackRoutes({ appDb: deps.appDb, tenantDb: deps.tenantDb, kv: deps.kv, embedder: deps.embedder, embeddingTimeoutMs: deps.embeddingTimeoutMs, sql: deps.sqlLimits ?? { statementTimeoutMs: 2000, maxRows: 1000 }, temporal: deps.temporal, metrics: deps.metrics }));
   app.use(settingsRoutes({ appDb: deps.appDb, kv: deps.kv }));
   app.use(adminRoutes({ appDb: deps.appDb, kv: deps.kv, temporal: deps.temporal, taskQueue: deps.taskQueue, anchorDate: deps.seedAnchorDate, runtime: deps.runtime }));
   app.use(knowledgeRoutes({ appDb: deps.appDb, kv: deps.kv }));

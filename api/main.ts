@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createAdmission, releasingBus } from '../activities/admission/admission.ts';
 import { createRedisAdmissionStore } from '../activities/admission/redis-store.ts';
 import { createTurnEventBus } from '../activities/turn-events/bus.ts';
-import { migrate, openDatabase } from '../infra/db.ts';
+import { createPool, migrate, openDatabase } from '../infra/db.ts';
 import { createRedisKvCache } from '../infra/kv-cache.ts';
 import { embedderFor } from '../infra/llm/embedder-for.ts';
 import { createMetrics } from '../infra/metrics.ts';
@@ -32,6 +32,10 @@ try {
   const appStore = await openDatabase(config.DATABASE_URL!, config.PG_POOL_MAX);
   closers.push(() => appStore.close());
   await migrate(appStore.pool, log);
+  // Feedback's corrected SQL runs against the tenant's data (read-only, as its reader role) before it is kept:
+  // a small pool, opened lazily by pg, with the workers' short connect timeout.
+  const tenantDb = config.TENANT_DATABASE_URL ? createPool(config.TENANT_DATABASE_URL, 2, { connectTimeoutMs: config.TENANT_DB_CONNECT_TIMEOUT_MS }) : appStore.pool;
+  if (tenantDb !== appStore.pool) closers.push(() => tenantDb.end());
   // Caches and admission fail fast while Redis is down; the event bus waits (an outage is a pause for a stream).
   const [redis, eventsRedis] = await Promise.all([
     connectRedis(config.REDIS_URL!, log, { name: 'commands' }),
@@ -56,6 +60,8 @@ try {
     // The workers' embedder (same configuration, same vectors): semantic hits are answered here.
     embedder: embedderFor(config, config.OFFLINE_MODEL_URL?.replace(/\/+$/, '')),
     embeddingTimeoutMs: config.EMBEDDING_TIMEOUT_MS,
+    tenantDb,
+    sqlLimits: { statementTimeoutMs: config.SQL_STATEMENT_TIMEOUT_MS, maxRows: config.SQL_MAX_ROWS },
     keys: createTenantKeyStore(appStore.pool, { production: config.NODE_ENV === 'production' }),
     chartUrls,
     log,

@@ -32,3 +32,28 @@ export const idempotencyKey = z.string().regex(/^[\x21-\x7e]{1,255}$/, 'Idempote
 
 /** Turn ids in paths: what the API hands out (UUIDs or 22-character digests). */
 export const TURN_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Longest comment a feedback post may carry. */
+export const FEEDBACK_COMMENT_MAX_CHARS = 2000;
+/** Longest corrected SQL (the SQL validator's own limit). */
+export const FEEDBACK_SQL_MAX_CHARS = 20_000;
+
+const correctedSql = (name: string) =>
+  text(name, FEEDBACK_SQL_MAX_CHARS).refine((s) => s.trim().length > 0, `${name} must not be blank`);
+
+/**
+ * Body of POST /v1/turns/:turnId/feedback: a rating, an optional comment and an optional corrected SQL
+ * (`sql` is accepted as another name of `correctedSql`, the name DESIGN.md gives it).
+ */
+export const feedbackBody = z
+  .object({
+    rating: z.enum(['up', 'down'], { error: 'rating must be "up" or "down"' }),
+    comment: text('comment', FEEDBACK_COMMENT_MAX_CHARS).optional(),
+    correctedSql: correctedSql('correctedSql').optional(),
+    sql: correctedSql('sql').optional(),
+  })
+  .strict()
+  .refine((b) => b.correctedSql === undefined || b.sql === undefined, { message: 'send correctedSql or sql, not both', path: ['sql'] })
+  .transform(({ sql, ...rest }) => (sql !== undefined ? { ...rest, correctedSql: sql } : rest));
+
+export type FeedbackBody = z.infer<typeof feedbackBody>;

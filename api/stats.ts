@@ -2,6 +2,7 @@
 // which tenant; stats-store.ts reads the persisted results, stats-figures.ts computes the figures.
 import { Router } from 'express';
 import type { Admission, AdmissionOverview, AdmissionUsage } from '../activities/admission/admission.ts';
+import { feedbackCounts, NO_FEEDBACK, type FeedbackStats } from '../activities/feedback/store.ts';
 import { listTenants, loadTenantContext, tenantExists } from '../activities/tenant/store.ts';
 import type { KvCache } from '../infra/kv-cache.ts';
 import type { Queryable } from '../infra/db.ts';
@@ -38,7 +39,9 @@ export type StatsResponse = {
   tenant: string | null;
   /** True when the window had more turns than were read: the figures are of the newest `STATS_MAX_ROWS`. */
   sampled: boolean;
-  byTenant?: Record<string, TurnStats>;
+  /** Feedback given (or last changed) in the window, on turns of any age: thumbs up and down, corrections, examples stored. */
+  feedback: FeedbackStats;
+  byTenant?: Record<string, TurnStats & { feedback: FeedbackStats }>;
   /**
    * Admission now: one tenant's limits, running turns, today's usage and this process's refusals; for an
    * admin key without `tenant=`, this process's and the deployment's running turns and bounds, and every tenant's.
@@ -89,7 +92,10 @@ export function statsRoutes(deps: StatsRoutesDeps): Router {
     const to = now();
     const from = to - window.ms;
     // One row more than the cap tells a capped window from one that had exactly the cap.
-    const rows = await readTurnResults(deps.appDb, { tenant, from, to, limit: maxRows + 1 });
+    const [rows, feedback] = await Promise.all([
+      readTurnResults(deps.appDb, { tenant, from, to, limit: maxRows + 1 }),
+      feedbackCounts(deps.appDb, { tenant, from, to }),
+    ]);
     const sampled = rows.length > maxRows;
     const kept = sampled ? rows.slice(0, maxRows) : rows;
     const body: StatsResponse = {
@@ -99,6 +105,7 @@ export function statsRoutes(deps: StatsRoutesDeps): Router {
       tenant,
       sampled,
       ...aggregateTurnStats(kept.map((r) => r.result)),
+      feedback: sumFeedback([...feedback.values()]),
     };
     if (tenant === null) {
       const byTenant = new Map<string, TurnStatsInput[]>();
@@ -107,7 +114,11 @@ export function statsRoutes(deps: StatsRoutesDeps): Router {
         if (!list) byTenant.set(r.tenant_id, (list = []));
         list.push(r.result);
       }
-      body.byTenant = Object.fromEntries([...byTenant].sort(([a], [b]) => a.localeCompare(b)).map(([id, list]) => [id, aggregateTurnStats(list)]));
+      // A tenant with feedback in the window but no turn in it (feedback on an older turn) is listed too.
+      for (const id of feedback.keys()) if (!byTenant.has(id)) byTenant.set(id, []);
+      body.byTenant = Object.fromEntries(
+        [...byTenant].sort(([a], [b]) => a.localeCompare(b)).map(([id, list]) => [id, { ...aggregateTurnStats(list), feedback: feedback.get(id) ?? { ...NO_FEEDBACK } }]),
+      );
     }
     if (deps.admission && deps.kv) {
       const kv = deps.kv;
@@ -124,4 +135,10 @@ export function statsRoutes(deps: StatsRoutesDeps): Router {
   });
 
   return router;
+}
+
+function sumFeedback(list: readonly FeedbackStats[]): FeedbackStats {
+  const sum = { ...NO_FEEDBACK };
+  for (const f of list) for (const k of Object.keys(sum) as (keyof FeedbackStats)[]) sum[k] += f[k];
+  return sum;
 }

@@ -283,7 +283,7 @@ export function endedStatus(workflowStatusName: string): { status: string; error
 }
 
 /** The workflow's status name (RUNNING, COMPLETED, FAILED, ...), or null when there is no such workflow. */
-async function workflowStatus(deps: TurnRoutesDeps, workflowId: string): Promise<string | null> {
+export async function workflowStatus(deps: Pick<TurnRoutesDeps, 'temporal'>, workflowId: string): Promise<string | null> {
   try {
     return (await deps.temporal.workflow.getHandle(workflowId).describe()).status.name;
   } catch (err) {

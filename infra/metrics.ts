@@ -82,6 +82,8 @@ export interface Metrics {
   recordTurn(tenantId: string, result: TurnResult): void;
   /** Counts a turn refused before it started, by the limit that refused it (README, "Admission control"). */
   recordRefusal(tenantId: string, limit: string): void;
+  /** Counts a feedback post on a turn, by rating and what it did to the example store (README, "Feedback that teaches"). */
+  recordFeedback(tenantId: string, rating: string, example: string): void;
   /** Registers the admission gauges (in flight, running, capacity, budgets), read from `source` at each scrape; once per registry. */
   observeAdmission(source: AdmissionGaugeSource): void;
   /**
@@ -120,6 +122,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean; /** Each counted
   const cost = counter('turnflow_cost_usd_total', 'What the model calls cost, USD.', ['tenant']);
   const listCost = counter('turnflow_list_cost_usd_total', 'The same tokens at the list prices of the models asked for, USD.', ['tenant']);
   const refusals = counter('turnflow_admission_refused_total', 'Turns refused before they started (429, 503), by the limit that refused them.', ['tenant', 'limit']);
+  const feedback = counter('turnflow_feedback_total', 'Feedback posts on answers, by rating and what they did to the example store (added, updated, removed, none, not_analytics).', ['tenant', 'rating', 'example']);
   // Admission gauges, registered by the process that admits turns (the API) and read from the admission store
   // at scrape time: one read per scrape, shared by the four (a scrape collects every metric at once).
   const observeAdmission = (source: AdmissionGaugeSource) => {
@@ -193,6 +196,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean; /** Each counted
     registry,
     contentType: registry.contentType,
     recordRefusal: (tenant, limit) => refusals.inc({ tenant, limit }),
+    recordFeedback: (tenant, rating, example) => feedback.inc({ tenant, rating, example }),
     observeAdmission,
     observeDependencies,
     recordTurn(tenant, r) {

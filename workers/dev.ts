@@ -76,6 +76,8 @@ try {
     kv: messaging.kv,
     embedder: providers.embedder,
     embeddingTimeoutMs: config.EMBEDDING_TIMEOUT_MS,
+    tenantDb: stores.tenantPool,
+    sqlLimits: { statementTimeoutMs: config.SQL_STATEMENT_TIMEOUT_MS, maxRows: config.SQL_MAX_ROWS },
     keys: createTenantKeyStore(stores.app.pool, { production: config.NODE_ENV === 'production' }),
     chartUrls,
     log,

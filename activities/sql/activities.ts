@@ -10,6 +10,7 @@ import { isConnectionError } from '../../infra/db.ts';
 import { ZERO_USAGE, type ModelCall } from '../../workflows/shared/contract.ts';
 import { FAILURE_TYPES } from '../../workflows/shared/failures.ts';
 import type { Slots } from '../../workflows/shared/understanding.ts';
+import { slotSignature } from '../../workflows/shared/slot-signature.ts';
 import type { ActivityDeps } from '../deps.ts';
 import { redactPii } from '../guardrails/rules.ts';
 import { priceCall } from '../model-calls.ts';
@@ -19,6 +20,7 @@ import { buildSqlPrompt, extractSql } from './prompts.ts';
 import { loadTenantSchema } from './schema.ts';
 import { compilable, compileSlotsToSql } from './semantic-layer.ts';
 import { guardSql } from './sql-guard.ts';
+import { recordTurnQuery } from './turn-queries.ts';
 
 /** A stored result: what the answer and the chart read by reference. */
 export interface StoredResult extends QueryResult {
@@ -69,14 +71,15 @@ function errorText(err: unknown): string {
 export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb' | 'kv' | 'providers' | 'embedder' | 'events' | 'settings' | 'prices'>) {
   // The examples are embedded once per process (the start-up warm-up usually did it already).
   let examplesReady: Promise<unknown> | undefined;
-  const examplesFor = async (vector: number[] | undefined, model: string | undefined) => {
+  const examplesFor = async (tenantId: string, vector: number[] | undefined, model: string | undefined) => {
     if (!vector || model !== deps.embedder.model) return [];
     examplesReady ??= indexSqlExamples(deps.appDb, deps.embedder).catch((err) => {
       examplesReady = undefined;
       throw err;
     });
     await examplesReady;
-    return nearestSqlExamples(deps.appDb, model, vector);
+    // The built-in examples and the tenant's own (from its users' feedback), never another tenant's.
+    return nearestSqlExamples(deps.appDb, { tenantId, embedder: model, vector });
   };
   return {
     /** Writes, validates and runs SQL for an analytics question; self-corrects on rejection or error. */
@@ -131,7 +134,7 @@ export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb
       const [schema, examples] = await clock('schema', () => Promise.all([
         loadTenantSchema(deps, input.tenantId),
         // Compiled queries need no examples; a failed compile embeds them then (rare).
-        compiling ? Promise.resolve([]) : examplesFor(input.vector, input.model),
+        compiling ? Promise.resolve([]) : examplesFor(input.tenantId, input.vector, input.model),
       ])).catch((err: unknown) => {
         throwIfUnavailable(err);
         throw err;
@@ -157,7 +160,7 @@ export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb
           ctx.log.warn('the compiled query was refused; the model writes it', { reason: guard.reason });
         }
       }
-      const modelExamples = ran || !compiling ? examples : await clock('schema', () => examplesFor(input.vector, input.model));
+      const modelExamples = ran || !compiling ? examples : await clock('schema', () => examplesFor(input.tenantId, input.vector, input.model));
       let previousError: { sql: string; error: string } | undefined;
       let attempts = 0;
       while (!ran && attempts < sqlMaxAttempts) {
@@ -202,11 +205,18 @@ export function createSqlActivities(deps: Pick<ActivityDeps, 'appDb' | 'tenantDb
       }
       const { sql, result } = ran;
       const capped = result.rowCount >= sqlMaxRows;
-      const ref = `${ctx.info.workflowExecution?.workflowId ?? 'standalone'}:${ctx.info.activityId}`;
+      const workflowId = ctx.info.workflowExecution?.workflowId;
+      const ref = `${workflowId ?? 'standalone'}:${ctx.info.activityId}`;
       const stored: StoredResult = { ...result, sql, capped };
       await Promise.all([
         deps.kv.set(resultKey(input.tenantId, ref), JSON.stringify(stored), RESULT_TTL_SECONDS),
         deps.events.publish(input.stream, { type: 'sql', data: { sql, columns: result.columns, rows: result.rows.slice(0, SQL_EVENT_ROWS), rowCount: result.rowCount } }),
+        // Kept for feedback on the turn (a thumbs-up makes it an example); never worth failing the turn over.
+        workflowId
+          ? recordTurnQuery(deps.appDb, { workflowId, tenantId: input.tenantId, signature: slotSignature('analytics', input.slots), sql, compiled }).catch((err: unknown) => {
+              ctx.log.warn('could not keep the turn’s query for feedback', { error: errorText(err) });
+            })
+          : undefined,
       ]);
       return { resultRef: ref, sql, columns: result.columns, rowCount: result.rowCount, capped, attempts, compiled, timings, calls };
     },

@@ -1,5 +1,7 @@
-// Example question -> SQL pairs over the demo schema (tables unqualified: queries run with the tenant's
-// schema as search_path). The agent shows the model the three closest to the question, by embedding.
+// Example question -> SQL pairs (tables unqualified: queries run with the tenant's schema as search_path):
+// the built-in ones over the product's schema, shared by every tenant, and each tenant's own, made from its
+// users' feedback (activities/feedback/) and seen by that tenant only. The agent shows the model the three
+// closest to the question, by embedding.
 import pgvector from 'pgvector/pg';
 import type { Queryable } from '../../infra/db.ts';
 import type { Embedder } from '../../infra/llm/embeddings.ts';
@@ -50,25 +52,93 @@ export const SQL_EXAMPLES: { question: string; sql: string }[] = [
   },
 ];
 
-/** Stores the examples' embeddings for this embedder, once (idempotent). */
-export async function indexSqlExamples(db: Queryable, embedder: Pick<Embedder, 'model' | 'embed'>): Promise<number> {
-  const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM sql_examples WHERE embedder = $1', [embedder.model]);
-  if (Number(rows[0]?.n ?? 0) >= SQL_EXAMPLES.length) return 0;
-  const vectors = await embedder.embed(SQL_EXAMPLES.map((e) => e.question));
-  await db.query(
-    `INSERT INTO sql_examples (question, sql, embedder, embedding)
-     SELECT q, s, $1, e::vector FROM unnest($2::text[], $3::text[], $4::text[]) AS t(q, s, e)
-     ON CONFLICT (question, embedder) DO UPDATE SET sql = EXCLUDED.sql, embedding = EXCLUDED.embedding`,
-    [embedder.model, SQL_EXAMPLES.map((e) => e.question), SQL_EXAMPLES.map((e) => e.sql), vectors.map((v) => pgvector.toSql(v))],
-  );
-  return SQL_EXAMPLES.length;
+/** An example as the SQL prompt shows it. */
+export interface SqlExample {
+  question: string;
+  sql: string;
 }
 
-/** The `k` examples closest to the question's embedding. */
-export async function nearestSqlExamples(db: Queryable, embedder: string, vector: number[], k = 3): Promise<{ question: string; sql: string }[]> {
-  const { rows } = await db.query<{ question: string; sql: string }>(
-    'SELECT question, sql FROM sql_examples WHERE embedder = $1 ORDER BY embedding <=> $2::vector, id LIMIT $3',
-    [embedder, pgvector.toSql(vector), k],
+/**
+ * Stores the built-in examples' embeddings for this embedder, once (idempotent); and embeds with it the
+ * tenants' own examples that only another embedder has indexed (a deployment that changed embedders keeps
+ * what its tenants taught it).
+ */
+export async function indexSqlExamples(db: Queryable, embedder: Pick<Embedder, 'model' | 'embed'>): Promise<number> {
+  const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM sql_examples WHERE embedder = $1 AND tenant_id IS NULL', [embedder.model]);
+  let indexed = 0;
+  if (Number(rows[0]?.n ?? 0) < SQL_EXAMPLES.length) {
+    const vectors = await embedder.embed(SQL_EXAMPLES.map((e) => e.question));
+    await db.query(
+      `INSERT INTO sql_examples (question, sql, embedder, embedding)
+       SELECT q, s, $1, e::vector FROM unnest($2::text[], $3::text[], $4::text[]) AS t(q, s, e)
+       ON CONFLICT (question, embedder) WHERE tenant_id IS NULL DO UPDATE SET sql = EXCLUDED.sql, embedding = EXCLUDED.embedding`,
+      [embedder.model, SQL_EXAMPLES.map((e) => e.question), SQL_EXAMPLES.map((e) => e.sql), vectors.map((v) => pgvector.toSql(v))],
+    );
+    indexed += SQL_EXAMPLES.length;
+  }
+  const missing = await db.query<{ tenant_id: string; question: string; sql: string; turn_id: string | null }>(
+    `SELECT DISTINCT ON (tenant_id, question) tenant_id, question, sql, turn_id FROM sql_examples e
+      WHERE tenant_id IS NOT NULL AND embedder <> $1
+        AND NOT EXISTS (SELECT 1 FROM sql_examples x WHERE x.tenant_id = e.tenant_id AND x.question = e.question AND x.embedder = $1)
+      ORDER BY tenant_id, question, created_at DESC`,
+    [embedder.model],
+  );
+  for (let i = 0; i < missing.rows.length; i += 256) {
+    const batch = missing.rows.slice(i, i + 256);
+    const vectors = await embedder.embed(batch.map((e) => e.question));
+    await db.query(
+      `INSERT INTO sql_examples (tenant_id, question, sql, turn_id, embedder, embedding)
+       SELECT t, q, s, u, $1, e::vector FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS r(t, q, s, u, e)
+       ON CONFLICT (tenant_id, question, embedder) WHERE tenant_id IS NOT NULL DO NOTHING`,
+      [embedder.model, batch.map((e) => e.tenant_id), batch.map((e) => e.question), batch.map((e) => e.sql), batch.map((e) => e.turn_id), vectors.map((v) => pgvector.toSql(v))],
+    );
+    indexed += batch.length;
+  }
+  return indexed;
+}
+
+/**
+ * The `k` examples closest to the question's embedding among the built-ins and the tenant's own (never
+ * another tenant's). Ranked exactly: the built-ins are few and a tenant's own rows are found by index.
+ */
+export async function nearestSqlExamples(db: Queryable, q: { tenantId: string; embedder: string; vector: number[]; k?: number }): Promise<SqlExample[]> {
+  const { rows } = await db.query<SqlExample>(
+    `WITH candidates AS MATERIALIZED (
+       SELECT id, question, sql, embedding FROM sql_examples WHERE embedder = $1 AND (tenant_id IS NULL OR tenant_id = $2)
+     )
+     SELECT question, sql FROM candidates ORDER BY embedding <=> $3::vector, id LIMIT $4`,
+    [q.embedder, q.tenantId, pgvector.toSql(q.vector), q.k ?? 3],
   );
   return rows;
+}
+
+/**
+ * Stores a tenant's example (its question embedded with `embedder`); a tenant's example of the same
+ * question is replaced, under every embedder that indexed it. `added`: the tenant had no example of this
+ * question; `updated`: it had one, now with this SQL.
+ */
+export async function saveTenantExample(
+  db: Queryable,
+  e: { tenantId: string; turnId: string; question: string; sql: string; embedder: string; vector: number[] },
+): Promise<'added' | 'updated'> {
+  const { rows } = await db.query<{ inserted: boolean }>(
+    `INSERT INTO sql_examples (tenant_id, turn_id, question, sql, embedder, embedding) VALUES ($1, $2, $3, $4, $5, $6::vector)
+     ON CONFLICT (tenant_id, question, embedder) WHERE tenant_id IS NOT NULL
+     DO UPDATE SET sql = EXCLUDED.sql, turn_id = EXCLUDED.turn_id, embedding = EXCLUDED.embedding, created_at = now()
+     RETURNING (xmax = 0) AS inserted`,
+    [e.tenantId, e.turnId, e.question, e.sql, e.embedder, pgvector.toSql(e.vector)],
+  );
+  // The same example under other embedders (a deployment that changed embedders): the question, hence its
+  // embedding, is the same; only the SQL and its source change.
+  await db.query(
+    'UPDATE sql_examples SET sql = $3, turn_id = $4 WHERE tenant_id = $1 AND question = $2 AND embedder <> $5',
+    [e.tenantId, e.question, e.sql, e.turnId, e.embedder],
+  );
+  return rows[0]?.inserted ? 'added' : 'updated';
+}
+
+/** Deletes the tenant's example that came from this turn's feedback (not one a later turn replaced); true when there was one. */
+export async function deleteTenantExample(db: Queryable, q: { tenantId: string; turnId: string }): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM sql_examples WHERE tenant_id = $1 AND turn_id = $2', [q.tenantId, q.turnId]);
+  return (rowCount ?? 0) > 0;
 }

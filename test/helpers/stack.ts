@@ -171,6 +171,8 @@ export async function startStack(
       appDb: stores.app.pool,
       kv: messaging.kv,
       embedder: providers.embedder,
+      tenantDb: stores.tenantPool,
+      sqlLimits: { statementTimeoutMs: config.SQL_STATEMENT_TIMEOUT_MS, maxRows: config.SQL_MAX_ROWS },
       keys: createTenantKeyStore(stores.app.pool, { production: false }),
       chartUrls,
       log,

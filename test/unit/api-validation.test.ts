@@ -68,7 +68,7 @@ describe('POST /v1/turns validation', () => {
   async function expectError(res: Response, status: number, code: string) {
     assert.equal(res.status, status);
     assert.match(res.headers.get('content-type') ?? '', /application\/json/);
-    const body = (await res.json()) as { error: { code: string; message: string } };
+    const body = (await res.json()) as { error: { code: string; message: string; details?: unknown } };
     assert.equal(body.error.code, code);
     assert.ok(body.error.message.length > 0);
     return body;
@@ -136,6 +136,27 @@ describe('POST /v1/turns validation', () => {
   it('400 for a Last-Event-ID the stream never sent', async () => {
     const res = await fetch(`${base}/v1/turns/abc/events`, { headers: { authorization: 'Bearer dev-acme-key', 'last-event-id': 'zzz' } });
     await expectError(res, 400, 'invalid_last_event_id');
+  });
+
+  it('feedback: 400 naming the field for a bad body, 404 for a malformed turn id, 415 for a body that is not JSON', async () => {
+    const feedback = (body: string, turnId = 'abc', headers: Record<string, string> = {}) =>
+      fetch(`${base}/v1/turns/${turnId}/feedback`, { method: 'POST', headers: { authorization: 'Bearer dev-acme-key', 'content-type': 'application/json', ...headers }, body });
+    const cases: [unknown, string, RegExp][] = [
+      [{}, 'rating', /"up" or "down"/],
+      [{ rating: 'UP' }, 'rating', /"up" or "down"/],
+      [{ rating: 'up', comment: 'x'.repeat(2001) }, 'comment', /at most 2000/],
+      [{ rating: 'up', comment: 'a\u0000b' }, 'comment', /control characters/],
+      [{ rating: 'down', correctedSql: ' \n ' }, 'correctedSql', /blank/],
+      [{ rating: 'down', correctedSql: 'SELECT 1', sql: 'SELECT 2' }, 'sql', /not both/],
+    ];
+    for (const [body, path, message] of cases) {
+      const { error } = await expectError(await feedback(JSON.stringify(body)), 400, 'invalid_request');
+      const details = error.details as { path: string; message: string }[];
+      assert.ok(details.some((d) => d.path === path && message.test(d.message)), `${JSON.stringify(body)}: ${JSON.stringify(details)}`);
+    }
+    await expectError(await feedback(JSON.stringify({ rating: 'up', stars: 5 })), 400, 'invalid_request');
+    await expectError(await feedback(JSON.stringify({ rating: 'up' }), 'bad%20id'), 404, 'turn_not_found');
+    await expectError(await feedback('rating=up', 'abc', { 'content-type': 'text/plain' }), 415, 'unsupported_media_type');
   });
 });
 

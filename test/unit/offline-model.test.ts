@@ -676,6 +676,31 @@ describe('offline model: latency tails, early headers, retry-after, continuation
       model.resetStats();
       assert.deepEqual(model.stats(), zero);
     });
+
+    it('GET /_offline/requests lists the latest chat requests as received, oldest first; reset-stats forgets them', async () => {
+      model.resetStats();
+      await anthropic.messages.create({
+        model: 'seen-a',
+        max_tokens: 50,
+        system: [{ type: 'text', text: 'Stable part' }, { type: 'text', text: 'Per request' }],
+        messages: [{ role: 'user', content: 'first question' }],
+      });
+      await openai.chat.completions.create({ model: 'seen-o', messages: [{ role: 'system', content: 'Be brief' }, { role: 'user', content: 'second question' }] });
+      const { requests } = (await (await fetch(`${model.url}/_offline/requests`)).json()) as { requests: { provider: string; model: string; system: string; messages: unknown[] }[] };
+      assert.deepEqual(
+        requests.map(({ provider, model, system, messages }) => ({ provider, model, system, messages })),
+        [
+          { provider: 'anthropic', model: 'seen-a', system: 'Stable part\nPer request', messages: [{ role: 'user', content: 'first question' }] },
+          { provider: 'openai', model: 'seen-o', system: 'Be brief', messages: [{ role: 'user', content: 'second question' }] },
+        ],
+      );
+      assert.deepEqual(model.requests().map((r) => r.model), ['seen-a', 'seen-o']);
+      for (let i = 0; i < 55; i++) await openai.chat.completions.create({ model: `m${i}`, messages: [{ role: 'user', content: 'hi' }] });
+      assert.equal(model.requests().length, 50, 'only the latest 50 are kept');
+      assert.equal(model.requests().at(-1)?.model, 'm54');
+      await fetch(`${model.url}/_offline/reset-stats`, { method: 'POST' });
+      assert.deepEqual(model.requests(), []);
+    });
   });
 });
 

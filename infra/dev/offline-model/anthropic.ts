@@ -6,8 +6,8 @@ import { anthropicError, INJECTED_MESSAGES, injectedHeaders } from './errors.ts'
 import { readJson, safeWrite, sendJson, startSse } from './http-io.ts';
 import { pace, plan, waitWhole } from './plan.ts';
 import { issuesText } from './profiles.ts';
-import { anthropicBody, anthropicRuleCall } from './requests.ts';
-import { bump, type ModelState } from './state.ts';
+import { anthropicBody, anthropicRuleCall, contentText } from './requests.ts';
+import { bump, remember, type ModelState } from './state.ts';
 import { tokens } from './text.ts';
 import { anthropicUsage } from './usage.ts';
 
@@ -27,7 +27,9 @@ export async function anthropicMessages(s: ModelState, req: http.IncomingMessage
   const body = parsed.data;
   bump(s.counters.models, body.model);
 
-  const p = plan(s, 'anthropic', anthropicRuleCall(body), body.max_tokens, body.model);
+  const call = anthropicRuleCall(body);
+  remember(s, { provider: 'anthropic', model: body.model, system: call.rules.system, messages: body.messages.map((m) => ({ role: m.role, content: contentText(m.content) })) });
+  const p = plan(s, 'anthropic', call, body.max_tokens, body.model);
   if ('failStatus' in p) {
     return fail(p.failStatus, `${INJECTED_MESSAGES[p.failStatus] ?? 'Error'} (injected by the offline model)`, injectedHeaders(p.retryAfterSec));
   }

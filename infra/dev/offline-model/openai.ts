@@ -8,8 +8,8 @@ import { INJECTED_MESSAGES, injectedHeaders, openaiError } from './errors.ts';
 import { readJson, safeWrite, sendJson, startSse } from './http-io.ts';
 import { pace, plan, waitWhole } from './plan.ts';
 import { issuesText } from './profiles.ts';
-import { embeddingsBody, openaiBody, openaiRuleCall } from './requests.ts';
-import { bump, type ModelState } from './state.ts';
+import { contentText, embeddingsBody, openaiBody, openaiRuleCall } from './requests.ts';
+import { bump, remember, type ModelState } from './state.ts';
 import { tokens } from './text.ts';
 import { openaiUsage } from './usage.ts';
 
@@ -29,7 +29,14 @@ export async function openaiChat(s: ModelState, req: http.IncomingMessage, res: 
   const body = parsed.data;
   bump(s.counters.models, body.model);
 
-  const p = plan(s, 'openai', openaiRuleCall(body), body.max_completion_tokens ?? body.max_tokens ?? undefined, body.model);
+  const call = openaiRuleCall(body);
+  remember(s, {
+    provider: 'openai',
+    model: body.model,
+    system: call.rules.system,
+    messages: body.messages.flatMap((m) => (m.role === 'user' || m.role === 'assistant' ? [{ role: m.role, content: contentText(m.content) }] : [])),
+  });
+  const p = plan(s, 'openai', call, body.max_completion_tokens ?? body.max_tokens ?? undefined, body.model);
   if ('failStatus' in p) {
     return fail(p.failStatus, `${INJECTED_MESSAGES[p.failStatus] ?? 'Error'} (injected by the offline model)`, injectedHeaders(p.retryAfterSec));
   }

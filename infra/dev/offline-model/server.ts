@@ -16,11 +16,12 @@ import { readJson, sendJson } from './http-io.ts';
 import { openaiChat, openaiEmbeddings } from './openai.ts';
 import { DEFAULT_PROFILES, issuesText, profileSchema, profilesSchema, type OfflineProvider, type ProviderProfile } from './profiles.ts';
 import type { ProductRules } from './rules.ts';
-import type { Counters, ModelState } from './state.ts';
+import type { Counters, ModelState, ReceivedRequest } from './state.ts';
 import { PrefixCache } from './usage.ts';
 
 export { DEFAULT_PROFILES, parseProfilesEnv, ZERO_LATENCY_PROFILE, type OfflineProvider, type ProviderProfile } from './profiles.ts';
 export { OFFLINE_MODEL_NAME };
+export type { ReceivedRequest };
 
 /** Options of `startOfflineModel`. */
 export interface OfflineModelOptions {
@@ -51,8 +52,10 @@ export interface OfflineModel {
    * `models` = chat requests by the `model` they asked for.
    */
   stats(): OfflineModelStats;
-  /** Zeroes every counter of `stats()` (also `POST /_offline/reset-stats`); profiles and prompt caches stay. */
+  /** Zeroes every counter of `stats()` and forgets `requests()` (also `POST /_offline/reset-stats`); profiles and prompt caches stay. */
   resetStats(): void;
+  /** The latest chat requests (at most 50), oldest first, as received: provider, model, system text, messages (also `GET /_offline/requests`). */
+  requests(): ReceivedRequest[];
   /** Stops listening and ends open connections, in-flight streams included. */
   close(): Promise<void>;
 }
@@ -75,9 +78,11 @@ export async function startOfflineModel(opts: OfflineModelOptions): Promise<Offl
     counters.aborted = 0;
     counters.abortedByProvider = { anthropic: 0, openai: 0 };
     counters.models = {};
+    state.recent.length = 0;
   };
   let ids = 0;
-  const state: ModelState = { product: opts.product, random: mulberry32(opts.seed ?? 1), profiles, caches, counters, nextId: () => ++ids };
+  const state: ModelState = { product: opts.product, random: mulberry32(opts.seed ?? 1), profiles, caches, counters, recent: [], nextId: () => ++ids };
+  const requests = () => state.recent.map((r) => ({ ...r, messages: r.messages.map((m) => ({ ...m })) }));
 
   const setProfile = (provider: OfflineProvider, p: Partial<ProviderProfile>) => {
     const patch = { ...p };
@@ -136,6 +141,7 @@ export async function startOfflineModel(opts: OfflineModelOptions): Promise<Offl
       }
     }
     if (path === '/_offline/stats' && req.method === 'GET') return sendJson(res, 200, stats());
+    if (path === '/_offline/requests' && req.method === 'GET') return sendJson(res, 200, { requests: requests() });
     if (path === '/_offline/reset-stats' && req.method === 'POST') {
       resetStats();
       return sendJson(res, 200, stats());
@@ -181,6 +187,7 @@ export async function startOfflineModel(opts: OfflineModelOptions): Promise<Offl
     setProfile,
     stats,
     resetStats,
+    requests,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
