@@ -123,7 +123,7 @@ export async function startTelemetry(opts: { config: TelemetryConfig; service: s
     import('@temporalio/interceptors-opentelemetry/lib/worker/index.js'),
     import('./llm/traced-provider.ts'),
   ]);
-  const { context, trace } = api;
+  const { context, propagation, trace } = api;
 
   // service.name: ours by default, OTEL_RESOURCE_ATTRIBUTES over it, OTEL_SERVICE_NAME over both.
   const resource = resources.Resource.default()
@@ -209,6 +209,7 @@ export async function startTelemetry(opts: { config: TelemetryConfig; service: s
         http.disable();
         trace.disable();
         context.disable();
+        propagation.disable();
       })();
       return stopped;
     },
