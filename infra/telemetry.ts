@@ -200,12 +200,15 @@ export async function startTelemetry(opts: { config: TelemetryConfig; service: s
     traceEmbedder: (embedder) => traced.tracedEmbedder(embedder, tracer),
     shutdown: () => {
       stopped ??= (async () => {
-        const flushed = provider.shutdown().then(
-          () => true,
-          () => false,
-        );
-        const inTime = await Promise.race([flushed, new Promise<boolean>((r) => setTimeout(r, SHUTDOWN_FLUSH_MS, false).unref())]);
-        if (!inTime) opts.log.warn({ ms: SHUTDOWN_FLUSH_MS }, 'traces still buffered at shutdown were not all exported');
+        const flushed = await Promise.race([
+          provider.shutdown().then(
+            () => 'flushed',
+            (err: unknown) => err,
+          ),
+          new Promise<'late'>((r) => setTimeout(r, SHUTDOWN_FLUSH_MS, 'late').unref()),
+        ]);
+        if (flushed === 'late') opts.log.warn({ ms: SHUTDOWN_FLUSH_MS }, 'traces still buffered at shutdown were not all sent in time');
+        else if (flushed !== 'flushed') opts.log.warn({ err: flushed }, 'traces still buffered at shutdown could not be exported (is the OTLP endpoint up?)');
         http.disable();
         trace.disable();
         context.disable();
