@@ -12,6 +12,7 @@ import { createMetrics } from '../infra/metrics.ts';
 import { chartUrlSecretOrExit, loadProcessConfig, onShutdown } from '../infra/process-entry.ts';
 import { closeRedis, connectRedis } from '../infra/redis.ts';
 import { codecUiToken, resolvePayloadKeys } from '../infra/payload-keys.ts';
+import { startTelemetry } from '../infra/telemetry.ts';
 import { connectTemporal } from '../infra/temporal.ts';
 import { createApp } from './app.ts';
 import { createCachedTurns } from './cached-turns.ts';
@@ -24,11 +25,19 @@ const chartUrls = createChartUrlSigner({ secret: chartUrlSecretOrExit(config), t
 const closers: (() => Promise<unknown>)[] = [];
 const stop = onShutdown(log, closers);
 try {
+  // First in, last out: the spans of everything that stops after it are flushed on SIGTERM.
+  const telemetry = await startTelemetry({ config, service: 'turnflow-api', log });
+  closers.push(() => telemetry.shutdown());
   const payloadKeys = resolvePayloadKeys(config, log);
   const temporal = await connectTemporal(config, log);
   const connection = await Connection.connect({ address: temporal.address });
   closers.push(() => connection.close());
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: { payloadCodecs: [payloadKeys.codec] } });
+  const client = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: { payloadCodecs: [payloadKeys.codec] },
+    interceptors: telemetry.clientInterceptors,
+  });
   const appStore = await openDatabase(config.DATABASE_URL!, config.PG_POOL_MAX);
   closers.push(() => appStore.close());
   await migrate(appStore.pool, log);
@@ -58,7 +67,7 @@ try {
     appDb: appStore.pool,
     kv: createRedisKvCache(redis),
     // The workers' embedder (same configuration, same vectors): semantic hits are answered here.
-    embedder: embedderFor(config, config.OFFLINE_MODEL_URL?.replace(/\/+$/, '')),
+    embedder: telemetry.traceEmbedder(embedderFor(config, config.OFFLINE_MODEL_URL?.replace(/\/+$/, ''))),
     embeddingTimeoutMs: config.EMBEDDING_TIMEOUT_MS,
     tenantDb,
     sqlLimits: { statementTimeoutMs: config.SQL_STATEMENT_TIMEOUT_MS, maxRows: config.SQL_MAX_ROWS },

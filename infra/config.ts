@@ -168,6 +168,14 @@ const schema = z.object({
   CHART_URL_SECRET: z.preprocess(emptyToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   /** How long a signed chart URL (in `chart` events, `done.chart`, GET /v1/turns/:id) stays valid. */
   CHART_URL_TTL_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(60).max(7 * 86_400).default(3600)),
+  /** OTLP/HTTP endpoint traces are sent to (`<endpoint>/v1/traces`), e.g. `http://127.0.0.1:4318`; unset: no tracing (README, "Traces"). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  /** The whole traces URL, over OTEL_EXPORTER_OTLP_ENDPOINT. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalUrl,
+  /** `service.name` of this process's spans; default `turnflow` (npm start), `turnflow-api`, `turnflow-worker`. */
+  OTEL_SERVICE_NAME: optionalString,
+  /** `true`: no tracing, even with an endpoint set. */
+  OTEL_SDK_DISABLED: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('false')).transform((v) => v === 'true'),
 });
 
 export type Config = Readonly<Omit<z.infer<typeof schema>, 'MAX_INFLIGHT_TURNS' | 'CODEC_CORS_ORIGINS'>> & {

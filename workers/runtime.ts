@@ -26,6 +26,7 @@ import { createOpenAIProvider } from '../infra/llm/openai-provider.ts';
 import { createPriceTable } from '../infra/llm/pricing.ts';
 import type { ChatProvider, ProviderName } from '../infra/llm/provider.ts';
 import type { Logger } from '../infra/logger.ts';
+import type { Telemetry, WorkerTracing } from '../infra/telemetry.ts';
 import { embedderFor } from '../infra/llm/embedder-for.ts';
 import { OFFLINE_MODEL_NAME } from '../infra/llm/pricing.ts';
 import { STICKY_QUEUE_TIMEOUT, TURN_TASK_QUEUE } from '../workflows/shared/contract.ts';
@@ -148,18 +149,28 @@ export async function openProviders(config: Config, log: Logger, opts: { offline
   return { providers, embedder, close: async () => {} };
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
 /** The failure converter's module (messages and stack traces encoded, so the codec encrypts them). */
 export const FAILURE_CONVERTER_PATH = path.join(import.meta.dirname, '..', 'workflows', 'shared', 'failure-converter.ts');
 
-/** The workflow bundle, built once per process (webpack takes a few seconds). */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: path.join(import.meta.dirname, '..', 'workflows', 'index.ts'),
-    failureConverterPath: FAILURE_CONVERTER_PATH,
-    logger: new DefaultLogger('WARN'),
-  });
+/**
+ * The workflow bundle, built once per process (webpack takes a few seconds); with tracing, Temporal's workflow
+ * interceptors are bundled in (they add no command, so either bundle replays the other's histories).
+ */
+export function workflowBundle(tracing?: Pick<WorkerTracing, 'workflowInterceptorModules'>): Promise<WorkflowBundleWithSourceMap> {
+  const interceptorModules = tracing?.workflowInterceptorModules ?? [];
+  const key = interceptorModules.join(',');
+  let bundle = bundles.get(key);
+  if (!bundle) {
+    bundle = bundleWorkflowCode({
+      workflowsPath: path.join(import.meta.dirname, '..', 'workflows', 'index.ts'),
+      workflowInterceptorModules: interceptorModules,
+      failureConverterPath: FAILURE_CONVERTER_PATH,
+      logger: new DefaultLogger('WARN'),
+    });
+    bundles.set(key, bundle);
+  }
   return bundle;
 }
 
@@ -185,15 +196,22 @@ export async function runWorker(opts: {
   taskQueue?: string;
   /** Replaces some activities (tests stub a step to drive a branch, as Temporal's samples do). */
   overrides?: Partial<Activities>;
+  /** Tracing (infra/telemetry.ts): when on, spans for the workflows, the activities and every model call. */
+  telemetry?: Telemetry;
 }): Promise<RunningWorker> {
+  const tracing = opts.telemetry?.worker;
+  const deps = opts.telemetry?.enabled
+    ? { ...opts.deps, providers: opts.telemetry.traceProviders(opts.deps.providers), embedder: opts.telemetry.traceEmbedder(opts.deps.embedder) }
+    : opts.deps;
   const connection = await NativeConnection.connect({ address: opts.address });
   const worker = await Worker.create({
     connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue ?? TURN_TASK_QUEUE,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await workflowBundle(tracing),
     dataConverter: { payloadCodecs: [opts.codec], failureConverterPath: FAILURE_CONVERTER_PATH },
-    activities: { ...createActivities(opts.deps), ...opts.overrides },
+    ...(tracing ? { interceptors: { activity: tracing.activityInterceptors }, sinks: tracing.sinks } : {}),
+    activities: { ...createActivities(deps), ...opts.overrides },
     maxConcurrentActivityTaskExecutions: opts.maxActivities,
     maxConcurrentLocalActivityExecutions: opts.maxActivities,
     // A dead worker's next workflow task moves to the shared queue after this, instead of Temporal's 10 s.

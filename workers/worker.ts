@@ -3,6 +3,7 @@ import { advertiseWorkerCapacity } from '../activities/admission/worker-capacity
 import { probeAll } from '../infra/health.ts';
 import { createMetrics, serveMetrics } from '../infra/metrics.ts';
 import { resolvePayloadKeys } from '../infra/payload-keys.ts';
+import { startTelemetry } from '../infra/telemetry.ts';
 import { connectTemporal } from '../infra/temporal.ts';
 import { loadProcessConfig, onShutdown } from '../infra/process-entry.ts';
 import { openMessaging } from './messaging.ts';
@@ -14,6 +15,9 @@ installTemporalRuntime();
 const closers: (() => Promise<unknown>)[] = [];
 const stop = onShutdown(log, closers);
 try {
+  // First in, last out: the spans of the worker's last activities are flushed on SIGTERM.
+  const telemetry = await startTelemetry({ config, service: 'turnflow-worker', log });
+  closers.push(() => telemetry.shutdown());
   const { codec } = resolvePayloadKeys(config, log);
   // First, so a missing provider key (or OFFLINE_MODEL_URL) is said at once, before anything is waited for.
   const providers = await openProviders(config, log);
@@ -45,6 +49,7 @@ try {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     log,
     codec,
+    telemetry,
   });
   closers.push(() => worker.shutdown());
   // What this worker reaches now, on its /metrics (turnflow_dependency_up); it keeps running through outages.

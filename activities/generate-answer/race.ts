@@ -9,7 +9,7 @@
 // carries on, never a restart. All of this runs inside one activity, in one process: see the README for
 // why the race is not a workflow-level race of activities.
 import type { ModelCall, ModelCallOutcome } from '../../workflows/shared/contract.ts';
-import { ProviderError, type ChatProvider, type ProviderName, type StreamRequest, type StreamResult } from '../../infra/llm/provider.ts';
+import { ProviderError, stoppedAs, type ChatProvider, type ProviderName, type StopOutcome, type StreamRequest, type StreamResult } from '../../infra/llm/provider.ts';
 
 /** One provider the race may start. */
 export interface RaceCandidate {
@@ -144,13 +144,13 @@ export function raceProviders(opts: RaceOptions): Promise<RaceResult> {
     };
     const pending: Promise<unknown>[] = [];
 
-    /** Marks a running call's fate and aborts it; its partial usage is recorded when its stream rejects. */
-    function stop(e: Entry, outcome: ModelCallOutcome) {
+    /** Marks a running call's fate and aborts it, saying why (its trace span records it); its partial usage is recorded when its stream rejects. */
+    function stop(e: Entry, outcome: StopOutcome) {
       if (e.call.outcome) return;
       e.decided = outcome;
       e.call.outcome = outcome;
       e.call.ms = now() - e.started;
-      e.ac.abort();
+      e.ac.abort(stoppedAs(outcome));
     }
 
     function start(candidate: RaceCandidate, continueFrom?: string): Entry {

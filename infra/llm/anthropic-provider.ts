@@ -72,7 +72,16 @@ function withPartial(err: Error, text: string, usage: Usage, ttftMs: number | nu
 
 /** Anthropic Messages API, streaming and not; the SDK never retries (Temporal owns retries). */
 export function createAnthropicProvider(opts: AnthropicProviderOptions): ChatProvider {
-  const client = new Anthropic({ apiKey: opts.apiKey, baseURL: opts.baseURL, maxRetries: 0, timeout: opts.timeoutMs ?? 60_000 });
+  const client = new Anthropic({
+    apiKey: opts.apiKey,
+    baseURL: opts.baseURL,
+    maxRetries: 0,
+    timeout: opts.timeoutMs ?? 60_000,
+    // The product traces its calls itself (infra/llm/traced-provider.ts): the SDK's own spans would repeat them and,
+    // with ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE=content in the environment, carry the prompts; and our
+    // trace context is not sent to the provider.
+    openTelemetry: { traces: false, propagation: false },
+  });
   const models: ModelTiers = { ...opts.models };
   return {
     name: 'anthropic',

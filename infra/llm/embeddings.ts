@@ -1,10 +1,12 @@
 import OpenAI from 'openai';
-import { isRetryableStatus, ProviderAbortError, ProviderError } from './provider.ts';
+import { isRetryableStatus, ProviderAbortError, ProviderError, type ProviderName } from './provider.ts';
 
 /** Turns texts into vectors, for the semantic cache; one vector per text, in the texts' order. */
 export interface Embedder {
   readonly model: string;
   readonly dimensions: number;
+  /** The provider it calls over the network; absent for an embedder in this process. */
+  readonly provider?: ProviderName;
   /** Rejects with a `ProviderError` (`ProviderAbortError` when `signal` aborts). */
   embed(texts: string[], signal?: AbortSignal): Promise<number[][]>;
 }
@@ -71,6 +73,7 @@ export function createOpenAIEmbedder(opts: OpenAIEmbedderOptions): Embedder {
   return {
     model,
     dimensions,
+    provider: 'openai',
     async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
       if (!texts.length) return [];
       const vectors: number[][] = [];

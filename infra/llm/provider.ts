@@ -154,6 +154,24 @@ export class ProviderAbortError extends ProviderError {
   }
 }
 
+/** Why the product stopped a call on purpose: the reason it aborts the call's signal with (see `stoppedAs`). */
+export type StopOutcome = 'lost' | 'stalled' | 'timeout' | 'cancelled';
+
+/**
+ * An abort reason that says why a call is stopped (the race aborts a loser with `stoppedAs('lost')`): the call's
+ * trace span records it as its outcome. It is an `AbortError`, like the default reason, for code that checks the name.
+ */
+export function stoppedAs(outcome: StopOutcome): Error {
+  return Object.assign(new DOMException(`model call stopped: ${outcome}`, 'AbortError'), { stopOutcome: outcome });
+}
+
+/** The outcome of a call whose signal was aborted: the one given with `stoppedAs`, `timeout` for a timeout signal, else `cancelled`. */
+export function abortOutcome(signal: AbortSignal | undefined): StopOutcome {
+  const reason = signal?.reason as { stopOutcome?: StopOutcome; name?: string } | undefined;
+  if (reason?.stopOutcome) return reason.stopOutcome;
+  return reason?.name === 'TimeoutError' ? 'timeout' : 'cancelled';
+}
+
 /** Whether an HTTP status is worth retrying: timeouts, conflicts, rate limits and server errors. */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 409 || status === 429 || status >= 500;

@@ -26,12 +26,13 @@ export interface NpmStart {
 }
 
 /** Starts `npm start` and resolves once its banner (the dev keys) is printed. */
-export async function startNpmStart(opts: { logLevel: string; offlineProfiles: string; tmpPrefix: string }): Promise<NpmStart> {
+export async function startNpmStart(opts: { logLevel: string; offlineProfiles: string; tmpPrefix: string; env?: Record<string, string> }): Promise<NpmStart> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), opts.tmpPrefix));
   const [port, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), TEMPORAL_DEV_PORT: String(temporalPort), TEMPORAL_UI_PORT: String(uiPort), DATA_DIR: dataDir, LOG_LEVEL: opts.logLevel };
   for (const k of ['TEMPORAL_ADDRESS', 'TEMPORAL_UI_URL', 'DATABASE_URL', 'TENANT_DATABASE_URL', 'REDIS_URL', 'ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'TEMPORAL_TASK_QUEUE']) delete env[k];
   env.OFFLINE_MODEL_PROFILES = opts.offlineProfiles;
+  Object.assign(env, opts.env);
   const started = Date.now();
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'workers', 'dev.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -16,6 +16,7 @@ import { listen } from '../../api/server.ts';
 import { loadConfig, type Config } from '../../infra/config.ts';
 import { createLogger, type Logger } from '../../infra/logger.ts';
 import { createMetrics, type Metrics } from '../../infra/metrics.ts';
+import type { Telemetry } from '../../infra/telemetry.ts';
 import type { ProviderProfile } from '../../infra/dev/offline-model/server.ts';
 import { freePort, startTemporal } from '../../infra/dev/temporal-server.ts';
 import type { TemporalHandle } from '../../infra/temporal.ts';
@@ -115,9 +116,9 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-/** Starts a stack; `worker: false` leaves the task queue without a worker (tests start their own). */
+/** Starts a stack; `worker: false` leaves the task queue without a worker (tests start their own); `telemetry` traces its API, worker and client. */
 export async function startStack(
-  opts: { env?: Record<string, string>; worker?: boolean; api?: boolean; profiles?: string; overrides?: Partial<Activities> } = {},
+  opts: { env?: Record<string, string>; worker?: boolean; api?: boolean; profiles?: string; overrides?: Partial<Activities>; telemetry?: Telemetry } = {},
 ): Promise<TestStack> {
   installTemporalRuntime();
   const env = { OFFLINE_MODEL_PROFILES: opts.profiles ?? '{"anthropic":{"ttftMs":0,"tokensPerSec":0,"jitterMs":0},"openai":{"ttftMs":0,"tokensPerSec":0,"jitterMs":0}}', ...opts.env };
@@ -137,7 +138,7 @@ export async function startStack(
   for (const prefix of ['exact:v2:', 'tenant:v1:', 'profile:v1:', 'schema:v2:', 'kb:v1:', 'result:v1:']) await messaging.kv.deletePrefix(prefix);
   const codec = createPayloadCodec(config.PAYLOAD_KEYS!);
   const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection, namespace: temporal.namespace, dataConverter: { payloadCodecs: [codec] } });
+  const client = new Client({ connection, namespace: temporal.namespace, dataConverter: { payloadCodecs: [codec] }, interceptors: opts.telemetry?.clientInterceptors });
   const closers: (() => Promise<unknown>)[] = [() => connection.close(), () => stores.close(), () => messaging.close(), () => providers.close()];
   if (messaging.redis) {
     const keys = createRedisKvCache(messaging.redis);
@@ -157,6 +158,7 @@ export async function startStack(
       log,
       codec,
       overrides: opts.overrides,
+      telemetry: opts.telemetry,
     });
     closers.push(() => worker!.shutdown());
   }
@@ -170,7 +172,7 @@ export async function startStack(
       events: messaging.events,
       appDb: stores.app.pool,
       kv: messaging.kv,
-      embedder: providers.embedder,
+      embedder: opts.telemetry?.traceEmbedder(providers.embedder) ?? providers.embedder,
       tenantDb: stores.tenantPool,
       sqlLimits: { statementTimeoutMs: config.SQL_STATEMENT_TIMEOUT_MS, maxRows: config.SQL_MAX_ROWS },
       keys: createTenantKeyStore(stores.app.pool, { production: false }),

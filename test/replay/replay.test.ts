@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { workflowTracingModules } from '../../infra/telemetry.ts';
 import { workflowBundle } from '../../workers/runtime.ts';
 import { installTemporalRuntime } from '../../workers/temporal-runtime.ts';
 import { testPayloadCodec } from '../helpers/test-payload-keys.ts';
@@ -40,6 +41,20 @@ describe('workflow replay', () => {
       replayed++;
     }
     assert.equal(replayed, histories().length);
+  });
+
+  it('replays every committed history with the tracing interceptors bundled: they add no command, and export nothing on replay', async () => {
+    let exported = 0;
+    const sinks = { exporter: { export: { fn: () => void exported++ } } };
+    const bundle = await workflowBundle({ workflowInterceptorModules: workflowTracingModules() });
+    assert.ok(bundle.code.includes('OpenTelemetryInboundInterceptor') && !(await workflowBundle()).code.includes('OpenTelemetryInboundInterceptor'), 'only the traced bundle has the interceptors');
+    let replayed = 0;
+    for await (const r of Worker.runReplayHistories({ workflowBundle: bundle, dataConverter, sinks }, histories())) {
+      assert.equal(r.error, undefined, `${r.workflowId}: ${r.error}`);
+      replayed++;
+    }
+    assert.equal(replayed, histories().length);
+    assert.equal(exported, 0, 'a replayed run exports no span again');
   });
 
   it('holds the histories encrypted (TEST ONLY key): without the codec they neither read nor replay', async () => {
