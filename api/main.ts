@@ -58,6 +58,7 @@ try {
     embeddingTimeoutMs: config.EMBEDDING_TIMEOUT_MS,
     keys: createTenantKeyStore(appStore.pool, { production: config.NODE_ENV === 'production' }),
     chartUrls,
+    publicUrl: config.PUBLIC_URL,
     log,
     pingEvents: () => redis.ping(),
     taskQueue: config.TEMPORAL_TASK_QUEUE,

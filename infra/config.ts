@@ -164,6 +164,11 @@ const schema = z.object({
   CHART_URL_SECRET: z.preprocess(emptyToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   /** How long a signed chart URL (in `chart` events, `done.chart`, GET /v1/turns/:id) stays valid. */
   CHART_URL_TTL_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(60).max(7 * 86_400).default(3600)),
+  /**
+   * The API's public origin, e.g. `https://chat.example.com` behind a TLS proxy: absolute links the API hands out
+   * (a chat completion's chart image) start with it. Unset: the scheme and host the request came to.
+   */
+  PUBLIC_URL: optionalUrl,
 });
 
 export type Config = Readonly<Omit<z.infer<typeof schema>, 'MAX_INFLIGHT_TURNS' | 'CODEC_CORS_ORIGINS'>> & {

@@ -77,6 +77,7 @@ try {
     embeddingTimeoutMs: config.EMBEDDING_TIMEOUT_MS,
     keys: createTenantKeyStore(stores.app.pool, { production: config.NODE_ENV === 'production' }),
     chartUrls,
+    publicUrl: config.PUBLIC_URL,
     log,
     pingEvents: messaging.ping,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
