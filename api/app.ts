@@ -22,7 +22,11 @@ import { feedbackRoutes } from './feedback.ts';
 import { knowledgeRoutes } from './knowledge.ts';
 import { settingsRoutes } from './settings.ts';
 import { statsRoutes } from './stats.ts';
-import { turnRoutes } from './turns.ts';
+import { createTurnStarter, turnRoutes, type TurnRoutesDeps } from './turns.ts';
+import { chatCompletionRoutes, OPENAI_PATHS, openAiErrorHandler } from './chat-completions.ts';
+
+/** Body limit of POST /v1/chat/completions: a conversation's whole history comes with each request. */
+export const CHAT_COMPLETION_BODY_LIMIT = '1mb';
 
 /** What the HTTP app needs; built by the entrypoints (or tests). */
 export interface AppDeps {
@@ -62,6 +66,8 @@ export interface AppDeps {
   tenantDb?: Queryable & Pick<pg.Pool, 'connect'>;
   /** The SQL agent's bounds, which a corrected SQL is held to (SQL_STATEMENT_TIMEOUT_MS, SQL_MAX_ROWS); default 2000 ms and 1000 rows. */
   sqlLimits?: { statementTimeoutMs: number; maxRows: number };
+  /** The API's public origin (PUBLIC_URL): absolute links start with it; absent: the request's own scheme and host. */
+  publicUrl?: string;
   /** What GET /v1/admin/runtime tells an operator (or the benchmark) about this deployment. */
   runtime?: { offlineModelUrl?: string; deployment: 'single-process' | 'split'; services?: { redis: boolean; postgres: boolean } };
   /** The chat page's Temporal Web UI link (TEMPORAL_UI_URL, or `npm start`'s embedded UI); absent: the page shows no link. */
@@ -119,8 +125,14 @@ export function createApp(deps: AppDeps): express.Express {
   // Only JSON is parsed; other content types reach the route unparsed and get a 415 there.
   // Documents may be larger than a chat message; their parser runs first (a parsed body is not parsed again).
   app.use('/v1/knowledge', express.json({ limit: '256kb', type: 'application/json' }));
+  // A chat front end sends the whole conversation every time (only its last user message is read).
+  app.use('/v1/chat/completions', express.json({ limit: CHAT_COMPLETION_BODY_LIMIT, type: 'application/json' }));
   app.use(express.json({ limit: deps.bodyLimit ?? '32kb', type: 'application/json' }));
-  app.use(turnRoutes({ temporal: deps.temporal, events: deps.events, appDb: deps.appDb, sseIdleMs: deps.sseIdleMs, taskQueue: deps.taskQueue, eagerStart: deps.eagerStart, kv: deps.kv, metrics: deps.metrics, embedder: deps.embedder, embeddingTimeoutMs: deps.embeddingTimeoutMs, cachedTurns: deps.cachedTurns, admission: deps.admission, chartUrls: deps.chartUrls }));
+  const turnDeps: TurnRoutesDeps = { temporal: deps.temporal, events: deps.events, appDb: deps.appDb, sseIdleMs: deps.sseIdleMs, taskQueue: deps.taskQueue, eagerStart: deps.eagerStart, kv: deps.kv, metrics: deps.metrics, embedder: deps.embedder, embeddingTimeoutMs: deps.embeddingTimeoutMs, cachedTurns: deps.cachedTurns, admission: deps.admission, chartUrls: deps.chartUrls };
+  // One turn machinery for both ways in: the product's own route and the OpenAI-compatible one.
+  const turns = createTurnStarter(turnDeps);
+  app.use(turnRoutes(turnDeps, turns));
+  app.use(chatCompletionRoutes({ events: deps.events, chartUrls: deps.chartUrls, turns, sseIdleMs: deps.sseIdleMs, publicUrl: deps.publicUrl }));
   app.use(feedbackRoutes({ appDb: deps.appDb, tenantDb: deps.tenantDb, kv: deps.kv, embedder: deps.embedder, embeddingTimeoutMs: deps.embeddingTimeoutMs, sql: deps.sqlLimits ?? { statementTimeoutMs: 2000, maxRows: 1000 }, temporal: deps.temporal, metrics: deps.metrics }));
   app.use(settingsRoutes({ appDb: deps.appDb, kv: deps.kv }));
   app.use(adminRoutes({ appDb: deps.appDb, kv: deps.kv, temporal: deps.temporal, taskQueue: deps.taskQueue, anchorDate: deps.seedAnchorDate, runtime: deps.runtime }));
@@ -128,6 +140,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(chartRoutes({ appDb: deps.appDb }));
   app.use(statsRoutes({ appDb: deps.appDb, kv: deps.kv, admission: deps.admission }));
   app.use(notFound);
+  // The OpenAI-compatible paths answer every error (a bad key, a refusal, an unknown method) in OpenAI's shape.
+  app.use(OPENAI_PATHS, openAiErrorHandler(deps.log));
   app.use(errorHandler(deps.log));
   return app;
 }

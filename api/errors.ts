@@ -33,25 +33,28 @@ export const notFound: RequestHandler = (req, _res, next) => {
   next(new ApiError(404, 'not_found', `No route for ${req.method} ${req.path}`));
 };
 
-/** The one place errors become HTTP responses. */
+/** Any error a route or middleware raised, as the API reports it (unknown errors are logged here). */
+export function toApiError(err: unknown, log: Logger, path: string): ApiError {
+  const bodyErr = err as { type?: string; status?: number };
+  if (err instanceof ApiError) return err;
+  if (bodyErr.type === 'entity.too.large') return new ApiError(413, 'payload_too_large', 'Request body is too large');
+  if (bodyErr.type === 'entity.parse.failed') return new ApiError(400, 'invalid_json', 'Request body is not valid JSON');
+  if (bodyErr.type === 'encoding.unsupported' || bodyErr.type === 'charset.unsupported') return new ApiError(415, 'unsupported_media_type', 'Unsupported body encoding');
+  if (err instanceof ZodError) {
+    return new ApiError(400, 'invalid_request', 'Request body is invalid', err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+  }
+  if (isUnavailable(err)) {
+    log.warn({ err, path }, 'a backing service is unavailable');
+    return new ApiError(503, 'dependency_unavailable', 'A backing service is unavailable; try again shortly', undefined, { 'Retry-After': '2' });
+  }
+  log.error({ err, path }, 'unhandled error');
+  return new ApiError(500, 'internal', 'Internal error');
+}
+
+/** The one place errors become HTTP responses (the OpenAI-compatible routes translate theirs: api/chat-completions.ts). */
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    let apiErr: ApiError;
-    const bodyErr = err as { type?: string; status?: number };
-    if (err instanceof ApiError) apiErr = err;
-    else if (bodyErr.type === 'entity.too.large') apiErr = new ApiError(413, 'payload_too_large', 'Request body is too large');
-    else if (bodyErr.type === 'entity.parse.failed') apiErr = new ApiError(400, 'invalid_json', 'Request body is not valid JSON');
-    else if (bodyErr.type === 'encoding.unsupported' || bodyErr.type === 'charset.unsupported') apiErr = new ApiError(415, 'unsupported_media_type', 'Unsupported body encoding');
-    else if (err instanceof ZodError) {
-      apiErr = new ApiError(400, 'invalid_request', 'Request body is invalid', err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
-    } else if (isUnavailable(err)) {
-      log.warn({ err, path: req.path }, 'a backing service is unavailable');
-      apiErr = new ApiError(503, 'dependency_unavailable', 'A backing service is unavailable; try again shortly', undefined, { 'Retry-After': '2' });
-    }
-    else {
-      log.error({ err, path: req.path }, 'unhandled error');
-      apiErr = new ApiError(500, 'internal', 'Internal error');
-    }
+    const apiErr = toApiError(err, log, req.path);
     if (res.headersSent) {
       res.end();
       return;

@@ -73,6 +73,7 @@ try {
     sqlLimits: { statementTimeoutMs: config.SQL_STATEMENT_TIMEOUT_MS, maxRows: config.SQL_MAX_ROWS },
     keys: createTenantKeyStore(appStore.pool, { production: config.NODE_ENV === 'production' }),
     chartUrls,
+    publicUrl: config.PUBLIC_URL,
     log,
     pingEvents: () => redis.ping(),
     taskQueue: config.TEMPORAL_TASK_QUEUE,

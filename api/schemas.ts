@@ -16,12 +16,21 @@ const text = (name: string, max: number) =>
     .refine((m) => !CONTROL.test(m), `${name} must not contain control characters (other than tab and newline)`)
     .refine((m) => !LONE_SURROGATE.test(m), `${name} is not valid Unicode (unpaired surrogate)`);
 
+/** What a session id may be (contract). */
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** A turn's message, `name` naming it in the refusal: 1-4000 characters of text, not blank. */
+export const messageText = (name: string) => text(name, MAX_MESSAGE_CHARS).refine((m) => m.trim().length > 0, `${name} must not be blank`);
+
+/** A user id: 1-128 characters of text. */
+export const userIdText = (name: string) => text(name, 128);
+
 /** Body of POST /v1/turns (contract). */
 export const createTurnBody = z
   .object({
-    sessionId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'sessionId must be 1-128 characters of A-Z, a-z, 0-9, _ or -'),
-    message: text('message', MAX_MESSAGE_CHARS).refine((m) => m.trim().length > 0, 'message must not be blank'),
-    userId: text('userId', 128).optional(),
+    sessionId: z.string().regex(SESSION_ID_PATTERN, 'sessionId must be 1-128 characters of A-Z, a-z, 0-9, _ or -'),
+    message: messageText('message'),
+    userId: userIdText('userId').optional(),
   })
   .strict();
 

@@ -22,11 +22,16 @@ export function openSse(res: Response): void {
  */
 export function writeEvent(res: Response, event: TurnEvent & { id?: string }): void {
   const id = event.id ? `id: ${event.id}\n` : '';
+  writeFrame(res, `${id}event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
+}
+
+/** Writes one whole SSE frame, corked until the end of the tick with the frames written beside it. */
+export function writeFrame(res: Response, frame: string): void {
   if (!res.writableCorked) {
     res.cork();
     process.nextTick(() => res.uncork());
   }
-  res.write(`${id}event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
+  res.write(frame);
 }
 
 export interface RelayOptions {
@@ -43,44 +48,64 @@ export interface RelayOptions {
   afterTerminal?: () => Promise<unknown>;
 }
 
+/** What `readTurn` yields: the turn's events, and `idle` after each quiet period (the relay sends a heartbeat). */
+export type TurnStreamItem = TurnEvent | StoredTurnEvent | { type: 'idle' };
+
+/**
+ * A turn's stream as a client should get it, whatever the client speaks (SSE here, chat completion chunks in
+ * api/chat-completions.ts): each token once, and one terminal event, after which it ends. On idle periods
+ * `onIdle` may end a turn that closed without a terminal event. Ends when `signal` aborts; throws when the
+ * event bus does.
+ */
+export async function* readTurn(opts: Pick<RelayOptions, 'events' | 'stream' | 'afterId' | 'idleMs' | 'onIdle'>, signal: AbortSignal): AsyncGenerator<TurnStreamItem> {
+  const sentTokens = new Set<string>();
+  const items: AsyncIterable<BusItem> = opts.events.subscribe(opts.stream, opts.afterId, { signal, idleMs: opts.idleMs });
+  for await (const item of items) {
+    if (signal.aborted) return;
+    if (item.type === 'idle') {
+      yield item;
+      const ended = await opts.onIdle?.();
+      if (ended) {
+        // Written to the stream, so every reader ends alike; with the stream unreachable (Redis down), handed
+        // straight to this reader from the stored turn.
+        const written = await opts.events.publishTerminal(opts.stream, ended).then(
+          () => true,
+          () => false,
+        );
+        if (!written) {
+          yield ended;
+          return;
+        }
+      }
+      continue;
+    }
+    // A write the event bus sent again after Redis came back (its reply was lost with the connection) can
+    // reach the stream twice: a token this reader already has (same attempt, same place) is not yielded again.
+    if (item.type === 'token') {
+      const t = item.data as { attempt?: number; at?: number };
+      if (t.at !== undefined) {
+        const key = `${t.attempt ?? 0}:${t.at}`;
+        if (sentTokens.has(key)) continue;
+        sentTokens.add(key);
+      }
+    }
+    yield item;
+    if (isTerminal(item)) return;
+  }
+}
+
 /** Relays a turn's stream to the client until `done`/`error` or disconnect; heartbeats while idle. */
 export async function relay(req: Request, res: Response, opts: RelayOptions): Promise<void> {
   const ac = new AbortController();
   const onClose = () => ac.abort();
   res.on('close', onClose);
-  const sentTokens = new Set<string>();
   try {
-    const items: AsyncIterable<BusItem> = opts.events.subscribe(opts.stream, opts.afterId, { signal: ac.signal, idleMs: opts.idleMs });
-    for await (const item of items) {
-      if (ac.signal.aborted) break;
+    for await (const item of readTurn(opts, ac.signal)) {
       if (item.type === 'idle') {
         res.write(': keep-alive\n\n');
-        const ended = await opts.onIdle?.();
-        if (ended) {
-          // Written to the stream, so every reader ends alike; with the stream unreachable (Redis down), sent
-          // straight to this client from the stored turn.
-          const written = await opts.events.publishTerminal(opts.stream, ended).then(
-            () => true,
-            () => false,
-          );
-          if (!written) {
-            writeEvent(res, ended);
-            break;
-          }
-        }
         continue;
       }
-      // A write the event bus sent again after Redis came back (its reply was lost with the connection) can
-      // reach the stream twice: a token this client already has (same attempt, same place) is not sent again.
-      if (item.type === 'token') {
-        const t = item.data as { attempt?: number; at?: number };
-        if (t.at !== undefined) {
-          const key = `${t.attempt ?? 0}:${t.at}`;
-          if (sentTokens.has(key)) continue;
-          sentTokens.add(key);
-        }
-      }
-      writeEvent(res, item as StoredTurnEvent);
+      writeEvent(res, item);
       if (isTerminal(item)) {
         await opts.afterTerminal?.().catch(() => {});
         break;

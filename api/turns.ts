@@ -1,6 +1,6 @@
 import type { Queryable } from '../infra/db.ts';
 import { createHash, randomUUID } from 'node:crypto';
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
@@ -107,12 +107,45 @@ function turnIdParam(req: Request): string {
   return id;
 }
 
-/** POST /v1/turns, GET /v1/turns/:turnId/events, GET /v1/turns/:turnId. */
-export function turnRoutes(deps: TurnRoutesDeps): Router {
-  const router = Router();
+/** What a route asks to run as a turn: the body of POST /v1/turns, or what a chat completion maps to. */
+export interface TurnRequest {
+  sessionId: string;
+  message: string;
+  userId?: string;
+  /** The raw `Idempotency-Key` header, when the request carried one (validated here). */
+  idempotencyKey?: string;
+}
+
+/** A turn on its way: where its events are, and what the route does once it has them. */
+export interface BegunTurn {
+  turnId: string;
+  workflowId: string;
+  /** The turn's event stream (read it from `'0'`). */
+  stream: string;
+  /**
+   * Set when the API answered the turn from a cache: stores it and records it in Temporal. Call it once the
+   * client has its answer (streamed) or before answering (not streamed), so a GET right after finds the turn.
+   */
+  record?: () => Promise<void>;
+  /** Set for a started (or replayed) turn: on an idle stream, the terminal event of a turn that ended without one. */
+  onIdle?: () => Promise<TurnEvent | null>;
+}
+
+/** Admits, looks up and starts turns: the one way a route runs a turn (POST /v1/turns, POST /v1/chat/completions). */
+export interface TurnStarter {
+  /**
+   * Admission (429/503 `ApiError`s), the API's cache lookups (a hit is answered on the turn's stream here),
+   * then the workflow's start; an `Idempotency-Key` names the turn (the same key and request never run it
+   * twice; another request under the key is a 409).
+   */
+  begin(req: Request, res: Response, turn: TurnRequest): Promise<BegunTurn>;
+}
+
+/** The turn machinery the turn routes share. */
+export function createTurnStarter(deps: TurnRoutesDeps): TurnStarter {
   const cachedTurns = deps.cachedTurns ?? createCachedTurns({ appDb: deps.appDb, temporal: deps.temporal, taskQueue: deps.taskQueue, eagerStart: deps.eagerStart });
 
-  /** Starts a turn's workflow; the body's hash (not the body) goes in the memo, for idempotency checks. */
+  /** Starts a turn's workflow; the request's hash (not the request) goes in the memo, for idempotency checks. */
   const startTurn = (input: ChatTurnInput, hash?: string) =>
     deps.temporal.workflow.start<typeof chatTurn>('chatTurn', {
       taskQueue: deps.taskQueue ?? TURN_TASK_QUEUE,
@@ -130,92 +163,99 @@ export function turnRoutes(deps: TurnRoutesDeps): Router {
       ...(hash ? { memo: { bodyHash: hash } } : {}),
     });
 
+  return {
+    async begin(req, res, turn) {
+      const tenantId = tenantOf(req);
+      const key = turn.idempotencyKey === undefined ? undefined : idempotencyKey.safeParse(turn.idempotencyKey);
+      if (key && !key.success) throw new ApiError(400, 'invalid_idempotency_key', key.error.issues[0]?.message ?? 'invalid Idempotency-Key');
+      const turnId = key?.success ? turnIdForKey(tenantId, key.data) : randomUUID();
+      const workflowId = turnWorkflowId(tenantId, turnId);
+      const stream = turnStreamKey(workflowId);
+      // The hash of POST /v1/turns's body, whichever route asked: a key names the same turn on both.
+      const hash = bodyHash({ sessionId: turn.sessionId, message: turn.message, userId: turn.userId });
+      const input: ChatTurnInput = { turnId, tenantId, sessionId: turn.sessionId, message: turn.message, receivedAt: Date.now() };
+      if (turn.userId) input.userId = turn.userId;
+
+      // Admission: the tenant's and key's limits, this process's bound; a refusal costs no lookup, no Temporal call.
+      // The turn's slots are freed when its terminal event is written (activities/admission/admission.ts).
+      // The tenant's settings are read once per request: admission's read serves the cache lookups too.
+      const kv = deps.kv ? readOnce(deps.kv) : undefined;
+      let ticket: AdmissionTicket | undefined;
+      if (deps.admission) {
+        const { settings } = await loadTenantContext(deps.appDb, kv ?? NO_CACHE, tenantId);
+        const verdict = await deps.admission.admit({ workflowId, tenantId, keyId: req.keyId ?? 'unknown', limits: settings.limits, turnMs: settings.deadlines.turnMs });
+        if (!verdict.ok) {
+          const r = verdict.refusal;
+          // Server-Timing: how long this process took to refuse (the client also sees its own queueing).
+          const ms = typeof res.locals.receivedAt === 'number' ? (performance.now() - res.locals.receivedAt).toFixed(1) : '0';
+          throw new ApiError(r.status, r.code, r.message, r.details, { 'Retry-After': String(r.retryAfterSeconds), 'Server-Timing': `admission;dur=${ms}` });
+        }
+        ticket = verdict.ticket;
+      }
+      // A turn that does not run after all gives its slots back at once (an Idempotency-Key replay of a running
+      // turn holds none of its own: its ticket leaves them to that turn).
+      const unadmit = async () => {
+        await ticket?.release().catch((err) => req.log?.warn({ err, workflowId }, 'could not free a turn that did not start (its slot lapses after its deadline)'));
+      };
+
+      // A cache hit is answered here, before and beside the workflow that records it: a hit must not wait
+      // for a workflow task (tens of ms). With an Idempotency-Key the workflow start decides first whether
+      // this turn already ran, so those requests take the normal path.
+      const looked = !key && kv ? await prepareTurn({ ...deps, kv }, input, workflowId, req.log).catch(async (err) => {
+        await unadmit();
+        throw err;
+      }) : null;
+      if (looked && 'prepared' in looked) input.prepared = looked.prepared;
+      if (looked && 'answered' in looked) {
+        const answered = looked.answered;
+        // Stored by the route's call, recorded in Temporal with the API's other hits of the moment (api/cached-turns.ts).
+        const record = () =>
+          cachedTurns
+            .record({ tenantId, sessionId: turn.sessionId, ...(turn.userId ? { userId: turn.userId } : {}), redactedMessage: redactPii(input.message).text, result: answered, cache: answered.cache === 'semantic' ? 'semantic' : 'exact' })
+            .catch((err) => {
+              req.log?.error({ err, turnId }, 'could not store a cache hit (the answer was delivered)');
+            });
+        return { turnId, workflowId, stream, record };
+      }
+
+      try {
+        await startTurn(input, hash);
+        req.log?.debug({ turnId, workflowId, idempotent: Boolean(key) }, 'turn started');
+      } catch (err) {
+        // The turn does not run after all (or ran before, under this Idempotency-Key): its slots go back.
+        await unadmit();
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        const desc = await deps.temporal.workflow.getHandle(workflowId).describe();
+        if (desc.memo?.bodyHash !== hash) {
+          throw new ApiError(409, 'idempotency_key_reused', 'This Idempotency-Key was used with a different request body');
+        }
+        req.log?.info({ turnId, workflowId }, 'idempotent replay of an existing turn');
+      }
+      return { turnId, workflowId, stream, onIdle: endedWithoutEvent(deps, workflowId) };
+    },
+  };
+}
+
+/** POST /v1/turns, GET /v1/turns/:turnId/events, GET /v1/turns/:turnId. */
+export function turnRoutes(deps: TurnRoutesDeps, turns: TurnStarter = createTurnStarter(deps)): Router {
+  const router = Router();
+
   router.post('/v1/turns', async (req, res) => {
     const tenantId = tenantOf(req);
     if (!req.is('application/json')) throw new ApiError(415, 'unsupported_media_type', 'Send the body as Content-Type: application/json');
     const body = createTurnBody.parse(req.body ?? {});
-    const keyHeader = req.get('idempotency-key');
-    const key = keyHeader === undefined ? undefined : idempotencyKey.safeParse(keyHeader);
-    if (key && !key.success) throw new ApiError(400, 'invalid_idempotency_key', key.error.issues[0]?.message ?? 'invalid Idempotency-Key');
-    const turnId = key?.success ? turnIdForKey(tenantId, key.data) : randomUUID();
-    const workflowId = turnWorkflowId(tenantId, turnId);
-    const hash = bodyHash(body);
-    const input: ChatTurnInput = { turnId, tenantId, sessionId: body.sessionId, message: body.message, receivedAt: Date.now() };
-    if (body.userId) input.userId = body.userId;
-
-    // Admission: the tenant's and key's limits, this process's bound; a refusal costs no lookup, no Temporal call.
-    // The turn's slots are freed when its terminal event is written (activities/admission/admission.ts).
-    // The tenant's settings are read once per request: admission's read serves the cache lookups too.
-    const kv = deps.kv ? readOnce(deps.kv) : undefined;
-    let ticket: AdmissionTicket | undefined;
-    if (deps.admission) {
-      const { settings } = await loadTenantContext(deps.appDb, kv ?? NO_CACHE, tenantId);
-      const verdict = await deps.admission.admit({ workflowId, tenantId, keyId: req.keyId ?? 'unknown', limits: settings.limits, turnMs: settings.deadlines.turnMs });
-      if (!verdict.ok) {
-        const r = verdict.refusal;
-        // Server-Timing: how long this process took to refuse (the client also sees its own queueing).
-        const ms = typeof res.locals.receivedAt === 'number' ? (performance.now() - res.locals.receivedAt).toFixed(1) : '0';
-        throw new ApiError(r.status, r.code, r.message, r.details, { 'Retry-After': String(r.retryAfterSeconds), 'Server-Timing': `admission;dur=${ms}` });
-      }
-      ticket = verdict.ticket;
-    }
-    // A turn that does not run after all gives its slots back at once (an Idempotency-Key replay of a running
-    // turn holds none of its own: its ticket leaves them to that turn).
-    const unadmit = async () => {
-      await ticket?.release().catch((err) => req.log?.warn({ err, workflowId }, 'could not free a turn that did not start (its slot lapses after its deadline)'));
-    };
-
-    // A cache hit is answered here, before and beside the workflow that records it: a hit must not wait
-    // for a workflow task (tens of ms). With an Idempotency-Key the workflow start decides first whether
-    // this turn already ran, so those requests take the normal path.
-    const looked = !key && kv ? await prepareTurn({ ...deps, kv }, input, workflowId, req.log).catch(async (err) => {
-      await unadmit();
-      throw err;
-    }) : null;
-    if (looked && 'prepared' in looked) input.prepared = looked.prepared;
-    if (looked && 'answered' in looked) {
-      const answered = looked.answered;
-      const ids = { turnId, workflowId, ...links(turnId) };
-      // Stored now, recorded in Temporal with the API's other hits of the moment (api/cached-turns.ts).
-      const record = () =>
-        cachedTurns
-          .record({ tenantId, sessionId: body.sessionId, ...(body.userId ? { userId: body.userId } : {}), redactedMessage: redactPii(input.message).text, result: answered, cache: answered.cache === 'semantic' ? 'semantic' : 'exact' })
-          .catch((err) => {
-            req.log?.error({ err, turnId }, 'could not store a cache hit (the answer was delivered)');
-          });
-      if (req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream') {
-        openSse(res);
-        // Recorded once the client has its `done` (nothing in the way of the answer), and before the stream
-        // ends, so a GET right after it finds the turn.
-        await relay(req, res, { events: signingEvents(deps.events, deps.chartUrls, tenantId), stream: turnStreamKey(workflowId), afterId: '0', idleMs: deps.sseIdleMs, afterTerminal: record });
-        return;
-      }
-      // Recorded before the 202, so GET /v1/turns/:id finds the turn at once.
-      await record();
-      res.status(202).location(ids.resultUrl).json(ids);
-      return;
-    }
-
-    try {
-      await startTurn(input, hash);
-      req.log?.debug({ turnId, workflowId, idempotent: Boolean(key) }, 'turn started');
-    } catch (err) {
-      // The turn does not run after all (or ran before, under this Idempotency-Key): its slots go back.
-      await unadmit();
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      const desc = await deps.temporal.workflow.getHandle(workflowId).describe();
-      if (desc.memo?.bodyHash !== hash) {
-        throw new ApiError(409, 'idempotency_key_reused', 'This Idempotency-Key was used with a different request body');
-      }
-      req.log?.info({ turnId, workflowId }, 'idempotent replay of an existing turn');
-    }
-
-    const ids = { turnId, workflowId, ...links(turnId) };
+    const turn = await turns.begin(req, res, { ...body, idempotencyKey: req.get('idempotency-key') });
+    const ids = { turnId: turn.turnId, workflowId: turn.workflowId, ...links(turn.turnId) };
     if (req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream') {
       openSse(res);
-      await relay(req, res, { events: signingEvents(deps.events, deps.chartUrls, tenantId), stream: turnStreamKey(workflowId), afterId: '0', idleMs: deps.sseIdleMs, onIdle: endedWithoutEvent(deps, workflowId) });
+      // A cache hit is recorded once the client has its `done` (nothing in the way of the answer), and before
+      // the stream ends, so a GET right after it finds the turn.
+      const after = turn.record ? { afterTerminal: turn.record } : { onIdle: turn.onIdle };
+      await relay(req, res, { events: signingEvents(deps.events, deps.chartUrls, tenantId), stream: turn.stream, afterId: '0', idleMs: deps.sseIdleMs, ...after });
       return;
     }
+    // A cache hit is recorded before the 202, so GET /v1/turns/:id finds the turn at once.
+    await turn.record?.();
     res.status(202).location(ids.resultUrl).json(ids);
   });
 

@@ -176,6 +176,11 @@ const schema = z.object({
   OTEL_SERVICE_NAME: optionalString,
   /** `true`: no tracing, even with an endpoint set. */
   OTEL_SDK_DISABLED: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('false')).transform((v) => v === 'true'),
+  /**
+   * The API's public origin, e.g. `https://chat.example.com` behind a TLS proxy: absolute links the API hands out
+   * (a chat completion's chart image) start with it. Unset: the scheme and host the request came to.
+   */
+  PUBLIC_URL: optionalUrl,
 });
 
 export type Config = Readonly<Omit<z.infer<typeof schema>, 'MAX_INFLIGHT_TURNS' | 'CODEC_CORS_ORIGINS'>> & {

@@ -90,6 +90,7 @@ try {
     sqlLimits: { statementTimeoutMs: config.SQL_STATEMENT_TIMEOUT_MS, maxRows: config.SQL_MAX_ROWS },
     keys: createTenantKeyStore(stores.app.pool, { production: config.NODE_ENV === 'production' }),
     chartUrls,
+    publicUrl: config.PUBLIC_URL,
     log,
     pingEvents: messaging.ping,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
