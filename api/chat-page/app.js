@@ -302,9 +302,10 @@ class Turn {
         body: JSON.stringify({ rating }),
       });
       if (!response.ok) throw await apiError(response);
+      const result = await response.json().catch(() => ({}));
       this.feedback = rating;
       for (const b of buttons) b.setAttribute('aria-pressed', String(b.dataset.rating === rating));
-      note.textContent = rating === 'up' ? 'Thanks! Noted as a good answer.' : 'Thanks! Noted as a bad answer.';
+      note.textContent = feedbackNote(rating, result.example);
       note.classList.add('ok');
     } catch (err) {
       note.textContent = `Feedback not recorded: ${describeError(err)}`;
@@ -313,6 +314,13 @@ class Turn {
       for (const b of buttons) b.disabled = false;
     }
   }
+}
+
+/** What a rating did, as the API reported it (`example`: the effect on the shop's SQL examples). */
+function feedbackNote(rating, example) {
+  if (example === 'added' || example === 'updated') return 'Thanks! Similar questions will use this query as an example.';
+  if (example === 'removed') return 'Thanks! This query is no longer an example.';
+  return rating === 'up' ? 'Thanks! Noted as a good answer.' : 'Thanks! Noted as a bad answer.';
 }
 
 /** The selected turn's details: status, cache outcome, model, timings, cost, the Web UI link and the step timeline. */
