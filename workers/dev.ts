@@ -13,7 +13,7 @@ import { createMetrics } from '../infra/metrics.ts';
 import { devUiCodecEndpoint, startTemporal } from '../infra/dev/temporal-server.ts';
 import { codecUiToken, resolvePayloadKeys } from '../infra/payload-keys.ts';
 import { chartUrlSecretOrExit, loadConfigOrExit, onShutdown } from '../infra/process-entry.ts';
-import { startTelemetry } from '../infra/telemetry.ts';
+import { startTelemetry, tracesUrl } from '../infra/telemetry.ts';
 import { openMessaging } from './messaging.ts';
 import { openDevProviders, openDevStores } from './dev-runtime.ts';
 import { activityDeps, warmUpInBackground, runWorker } from './runtime.ts';
@@ -121,6 +121,7 @@ try {
     `  App store      ${stores.app.embedded ? `PGlite + pgvector at ${stores.app.url}` : 'DATABASE_URL'}`,
     `  Cache, events  ${messaging.redis ? 'Redis (REDIS_URL)' : 'in-process'}`,
     `  Payloads       encrypted in Temporal (${payloadKeys.source === 'env' ? 'PAYLOAD_KEYS' : `development key in ${payloadKeys.file}`}); ${webUiCodec}`,
+    `  Traces         ${telemetry.enabled ? `OTLP to ${tracesUrl(config)}` : 'off (set OTEL_EXPORTER_OTLP_ENDPOINT to send them to a collector)'}`,
     `  Models         ${providers.offlineUrl ? `OFFLINE MODEL at ${providers.offlineUrl} (rule engine, not an LLM)` : Object.keys(providers.providers).join(', ')}`,
     ...(config.NODE_ENV !== 'production' ? [`  Dev keys       acme: ${DEV_KEYS.acme}   globex: ${DEV_KEYS.globex}   admin (GET /v1/stats): ${DEV_ADMIN_KEY}`] : []),
     '',
