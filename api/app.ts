@@ -23,7 +23,7 @@ import { knowledgeRoutes } from './knowledge.ts';
 import { settingsRoutes } from './settings.ts';
 import { statsRoutes } from './stats.ts';
 import { createTurnStarter, turnRoutes, type TurnRoutesDeps } from './turns.ts';
-import { chatCompletionRoutes, OPENAI_PATHS, openAiErrorHandler } from './chat-completions.ts';
+import { chatCompletionCors, chatCompletionRoutes, OPENAI_PATHS, openAiErrorHandler } from './chat-completions.ts';
 
 /** Body limit of POST /v1/chat/completions: a conversation's whole history comes with each request. */
 export const CHAT_COMPLETION_BODY_LIMIT = '1mb';
@@ -66,6 +66,8 @@ export interface AppDeps {
   tenantDb?: Queryable & Pick<pg.Pool, 'connect'>;
   /** The SQL agent's bounds, which a corrected SQL is held to (SQL_STATEMENT_TIMEOUT_MS, SQL_MAX_ROWS); default 2000 ms and 1000 rows. */
   sqlLimits?: { statementTimeoutMs: number; maxRows: number };
+  /** Browser origins whose scripts may call POST /v1/chat/completions and GET /v1/models (CHAT_CORS_ORIGINS); absent or empty: none. */
+  chatCorsOrigins?: readonly string[];
   /** The API's public origin (PUBLIC_URL): absolute links start with it; absent: the request's own scheme and host. */
   publicUrl?: string;
   /** What GET /v1/admin/runtime tells an operator (or the benchmark) about this deployment. */
@@ -115,6 +117,8 @@ export function createApp(deps: AppDeps): express.Express {
     });
   }
 
+  // Browser chat front ends of the listed origins (CHAT_CORS_ORIGINS): their preflight carries no key.
+  if (deps.chatCorsOrigins?.length) app.use(OPENAI_PATHS, chatCompletionCors(deps.chatCorsOrigins));
   // The chat page is public (it signs in with a tenant key of its own, sent as a Bearer header by its script).
   app.use(chatPageRoutes({ temporalUi: deps.temporalUi }));
   // Before the API-key middleware: the codec endpoint authenticates its own way (admin key, or the Web UI's token).

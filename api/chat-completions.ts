@@ -2,7 +2,7 @@
 // official SDKs and OpenAI-protocol chat front ends talk to the product. A request is one turn, run by the same
 // machinery as POST /v1/turns (api/turns.ts); its events are read as the SSE relay reads them (api/sse.ts) and
 // written as chat completion chunks. Errors on these paths are in OpenAI's shape (`openAiErrorHandler`).
-import type { ErrorRequestHandler, Request, Response } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { Router } from 'express';
 import type { TurnEventBus } from '../activities/turn-events/bus.ts';
 import type { Logger } from '../infra/logger.ts';
@@ -45,6 +45,37 @@ export interface ChatCompletionRoutesDeps {
   sseIdleMs?: number;
   /** The API's public origin (PUBLIC_URL); absent: the request's own scheme and host. */
   publicUrl?: string;
+}
+
+/** Response headers a browser's script may read on these paths (the turn's ids, a refusal's wait). */
+const EXPOSED_HEADERS = 'X-Turn-Id, X-Workflow-Id, X-Session-Id, X-Request-Id, Retry-After';
+
+/**
+ * CORS for chat front ends that call the API from the browser (CHAT_CORS_ORIGINS): a listed origin gets the
+ * preflight answered (before the API key, which a preflight never carries) and may read the responses; any
+ * other origin gets no CORS header, so its browser keeps the response from its script. The key still
+ * authenticates every request; only the Authorization header is sent, never a cookie.
+ */
+export function chatCompletionCors(origins: readonly string[]): RequestHandler {
+  const allowed = new Set(origins);
+  return (req, res, next) => {
+    const origin = req.get('origin');
+    if (!origin || !allowed.has(origin)) {
+      if (origin) res.vary('Origin');
+      if (req.method === 'OPTIONS') return void res.status(204).end();
+      return next();
+    }
+    res.vary('Origin').set({ 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': EXPOSED_HEADERS });
+    if (req.method !== 'OPTIONS') return next();
+    // The SDKs send headers of their own (x-stainless-*): the ones asked for are allowed, the key decides the rest.
+    const asked = req.get('access-control-request-headers');
+    res.set({
+      'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+      'Access-Control-Allow-Headers': asked && /^[A-Za-z0-9-]+(\s*,\s*[A-Za-z0-9-]+)*$/.test(asked) ? asked : 'Authorization, Content-Type',
+      'Access-Control-Max-Age': '600',
+    });
+    res.status(204).end();
+  };
 }
 
 /** When GET /v1/models says the one model was created: the day this endpoint was (it never changes). */

@@ -74,6 +74,7 @@ try {
     keys: createTenantKeyStore(appStore.pool, { production: config.NODE_ENV === 'production' }),
     chartUrls,
     publicUrl: config.PUBLIC_URL,
+    chatCorsOrigins: config.CHAT_CORS_ORIGINS,
     log,
     pingEvents: () => redis.ping(),
     taskQueue: config.TEMPORAL_TASK_QUEUE,

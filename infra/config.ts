@@ -161,6 +161,8 @@ const schema = z.object({
    * (the Web UI's token path is then off). `none` turns it off.
    */
   CODEC_CORS_ORIGINS: z.preprocess(emptyToUndefined, z.string().optional()),
+  /** Browser origins whose scripts may call the OpenAI-compatible endpoint (a chat front end served elsewhere), comma-separated; unset: none. */
+  CHAT_CORS_ORIGINS: z.preprocess(emptyToUndefined, z.string().optional()),
   /**
    * Key of the chart URLs' signatures (HMAC-SHA256), at least 32 characters; every API replica needs the same one.
    * Required with NODE_ENV=production; otherwise unset: one is made and kept in DATA_DIR/chart-url-secret (0600).
@@ -183,10 +185,12 @@ const schema = z.object({
   PUBLIC_URL: optionalUrl,
 });
 
-export type Config = Readonly<Omit<z.infer<typeof schema>, 'MAX_INFLIGHT_TURNS' | 'CODEC_CORS_ORIGINS'>> & {
+export type Config = Readonly<Omit<z.infer<typeof schema>, 'MAX_INFLIGHT_TURNS' | 'CODEC_CORS_ORIGINS' | 'CHAT_CORS_ORIGINS'>> & {
   readonly MAX_INFLIGHT_TURNS: number;
   /** Browser origins allowed to call the codec endpoint (empty: none; the Web UI path is then off). */
   readonly CODEC_CORS_ORIGINS: readonly string[];
+  /** Browser origins allowed to call the OpenAI-compatible endpoint (empty: none). */
+  readonly CHAT_CORS_ORIGINS: readonly string[];
   readonly offline: boolean;
   readonly embeddedTemporal: boolean;
 };
@@ -213,10 +217,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const origins = parseOrigins(c.CODEC_CORS_ORIGINS);
   if (typeof origins === 'string') throw new ConfigError(`Invalid configuration: CODEC_CORS_ORIGINS: ${origins}`, [`CODEC_CORS_ORIGINS: ${origins}`]);
+  const chatOrigins = parseOrigins(c.CHAT_CORS_ORIGINS);
+  if (typeof chatOrigins === 'string') throw new ConfigError(`Invalid configuration: CHAT_CORS_ORIGINS: ${chatOrigins}`, [`CHAT_CORS_ORIGINS: ${chatOrigins}`]);
   return Object.freeze({
     ...c,
     CODEC_CORS_ORIGINS:
       origins ?? (c.NODE_ENV === 'production' ? [] : [`http://127.0.0.1:${c.TEMPORAL_UI_PORT}`, `http://localhost:${c.TEMPORAL_UI_PORT}`]),
+    CHAT_CORS_ORIGINS: chatOrigins ?? [],
     DATA_DIR: path.resolve(c.DATA_DIR),
     MAX_INFLIGHT_TURNS: c.MAX_INFLIGHT_TURNS ?? 8 * availableParallelism(),
     offline: !c.ANTHROPIC_API_KEY && !c.OPENAI_API_KEY,

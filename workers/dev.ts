@@ -91,6 +91,7 @@ try {
     keys: createTenantKeyStore(stores.app.pool, { production: config.NODE_ENV === 'production' }),
     chartUrls,
     publicUrl: config.PUBLIC_URL,
+    chatCorsOrigins: config.CHAT_CORS_ORIGINS,
     log,
     pingEvents: messaging.ping,
     taskQueue: config.TEMPORAL_TASK_QUEUE,

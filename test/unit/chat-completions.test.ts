@@ -336,6 +336,39 @@ describe('POST /v1/chat/completions through the SDK, on scripted turns', () => {
     }
   });
 
+  it('lets the scripts of CHAT_CORS_ORIGINS call it from a browser, and no other origin', async () => {
+    const front = 'https://chat.example.org';
+    const cors = await listen(createApp({ temporal, events, appDb: db, kv: createMemoryKvCache(), keys: createTenantKeyStore(db, { production: true }), chartUrls, log: createLogger('silent'), chatCorsOrigins: [front] }), 0, '127.0.0.1');
+    const url = `http://127.0.0.1:${cors.port}/v1/chat/completions`;
+    try {
+      const preflight = (origin: string) =>
+        fetch(url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-stainless-os' } });
+      const ok = await preflight(front);
+      assert.equal(ok.status, 204);
+      assert.equal(ok.headers.get('access-control-allow-origin'), front);
+      assert.equal(ok.headers.get('access-control-allow-headers'), 'authorization,content-type,x-stainless-os');
+      assert.match(ok.headers.get('access-control-allow-methods')!, /POST/);
+      const other = await preflight('https://evil.example.net');
+      assert.equal(other.status, 204);
+      assert.equal(other.headers.get('access-control-allow-origin'), null, 'another origin is not allowed');
+
+      const post = (origin: string, key = KEY) =>
+        fetch(url, { method: 'POST', headers: { origin, authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'turnflow', messages: [{ role: 'user', content: 'chart our revenue' }] }) });
+      const answered = await post(front);
+      assert.equal(answered.status, 200);
+      assert.equal(answered.headers.get('access-control-allow-origin'), front);
+      assert.match(answered.headers.get('access-control-expose-headers')!, /X-Turn-Id/);
+      assert.ok(answered.headers.get('x-turn-id'));
+      assert.equal((await post('https://evil.example.net')).headers.get('access-control-allow-origin'), null);
+      const refused = await post(front, 'tf_wrong');
+      assert.equal(refused.status, 401, 'the key still decides');
+      assert.equal(refused.headers.get('access-control-allow-origin'), front, 'and the front end can read why');
+      assert.equal((await fetch(url.replace('chat/completions', 'turns'), { method: 'OPTIONS', headers: { origin: front } })).headers.get('access-control-allow-origin'), null, 'only the OpenAI-compatible paths');
+    } finally {
+      await cors.close();
+    }
+  });
+
   it('ends a stream refused after its first text with finish_reason content_filter', async () => {
     const { chunks, text } = await drain(await ask('refused late', true));
     assert.equal(text, 'Sure, here');
