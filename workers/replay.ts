@@ -9,10 +9,11 @@ import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { loadConfigOrExit } from '../infra/process-entry.ts';
 import { resolvePayloadKeys } from '../infra/payload-keys.ts';
 import { FAILURE_CONVERTER_PATH, workflowBundle } from './runtime.ts';
+import { installTemporalRuntime } from './temporal-runtime.ts';
 
 const USAGE = `usage: npm run replay -- <workflowId> [--run <runId>] [--out <file.json>] [--workflows <workflows module>]
 
@@ -39,7 +40,7 @@ if (args.values.help || !workflowId || args.positionals.length > 1) {
 }
 
 // The SDK's core would log the failed workflow task a divergence is: this command reports it itself.
-Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+installTemporalRuntime('ERROR');
 const address = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_DEV_PORT}`;
 const { codec } = resolvePayloadKeys(config);
 
@@ -76,9 +77,7 @@ try {
   process.exit(2);
 }
 
-const bundle: WorkflowBundleWithSourceMap = args.values.workflows
-  ? await bundleWorkflowCode({ workflowsPath: path.resolve(args.values.workflows), failureConverterPath: FAILURE_CONVERTER_PATH, logger: new DefaultLogger('WARN') })
-  : await workflowBundle();
+const bundle = await workflowBundle(undefined, args.values.workflows ? path.resolve(args.values.workflows) : undefined);
 console.log(`code      ${args.values.workflows ? path.relative(process.cwd(), path.resolve(args.values.workflows)) : 'workflows/index.ts'} of this checkout`);
 
 try {

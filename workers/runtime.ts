@@ -157,14 +157,15 @@ export const FAILURE_CONVERTER_PATH = path.join(import.meta.dirname, '..', 'work
 /**
  * The workflow bundle, built once per process (webpack takes a few seconds); with tracing, Temporal's workflow
  * interceptors are bundled in (they add no command, so either bundle replays the other's histories).
+ * `workflowsPath`: another workflows module than workflows/index.ts (`npm run replay -- --workflows`).
  */
-export function workflowBundle(tracing?: Pick<WorkerTracing, 'workflowInterceptorModules'>): Promise<WorkflowBundleWithSourceMap> {
+export function workflowBundle(tracing?: Pick<WorkerTracing, 'workflowInterceptorModules'>, workflowsPath = path.join(import.meta.dirname, '..', 'workflows', 'index.ts')): Promise<WorkflowBundleWithSourceMap> {
   const interceptorModules = tracing?.workflowInterceptorModules ?? [];
-  const key = interceptorModules.join(',');
+  const key = `${workflowsPath}|${interceptorModules.join(',')}`;
   let bundle = bundles.get(key);
   if (!bundle) {
     bundle = bundleWorkflowCode({
-      workflowsPath: path.join(import.meta.dirname, '..', 'workflows', 'index.ts'),
+      workflowsPath,
       workflowInterceptorModules: interceptorModules,
       failureConverterPath: FAILURE_CONVERTER_PATH,
       logger: new DefaultLogger('WARN'),
