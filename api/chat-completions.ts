@@ -29,7 +29,7 @@ import {
 } from './chat-completions-format.ts';
 import { signingEvents, type ChartUrlSigner } from './chart-urls.ts';
 import { ApiError, toApiError } from './errors.ts';
-import { readTurn, writeFrame } from './sse.ts';
+import { openEventStream, readTurn, writeFrame } from './sse.ts';
 import type { BegunTurn, TurnStarter } from './turns.ts';
 import { ZERO_USAGE } from '../workflows/shared/contract.ts';
 
@@ -195,9 +195,7 @@ async function streamCompletion(r: Reading, includeUsage: boolean): Promise<void
   const start = () => {
     if (open) return;
     open = true;
-    res.status(200).set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-    res.flushHeaders();
-    res.socket?.setNoDelay(true);
+    openEventStream(res);
     send(roleChunk(meta, includeUsage));
   };
   let text = '';

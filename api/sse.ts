@@ -2,8 +2,11 @@ import type { Request, Response } from 'express';
 import type { BusItem, TurnEventBus } from '../activities/turn-events/bus.ts';
 import { isTerminal, type StoredTurnEvent, type TurnEvent } from '../workflows/shared/contract.ts';
 
-/** Opens an SSE response with headers that survive proxies (no buffering, no transform). */
-export function openSse(res: Response): void {
+/**
+ * Sends an event stream's status and headers, made to survive proxies (no buffering, no transform); the
+ * product's SSE and the OpenAI-compatible stream both open with it.
+ */
+export function openEventStream(res: Response): void {
   res.status(200).set({
     'Content-Type': 'text/event-stream; charset=utf-8',
     'Cache-Control': 'no-cache, no-transform',
@@ -12,6 +15,11 @@ export function openSse(res: Response): void {
   });
   res.flushHeaders();
   res.socket?.setNoDelay(true);
+}
+
+/** Opens the product's SSE response: the event stream, and the reconnect delay its clients use. */
+export function openSse(res: Response): void {
+  openEventStream(res);
   // Clients reconnect after 2 s and send Last-Event-ID; the stream resumes where it was.
   res.write('retry: 2000\n\n');
 }
